@@ -1,0 +1,47 @@
+# The two commands in the README are `make run` and `make test`; everything else is a step of them.
+VENV := .venv
+BIN := $(VENV)/bin
+PYTHON ?= python3
+
+.PHONY: install frontend run test test-sqlite test-postgres lint bench clean
+
+install: $(VENV)/.installed frontend
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+frontend: portal/static/init.js
+
+portal/static/init.js: frontend/package.json frontend/package-lock.json frontend/build.mjs $(wildcard frontend/src/*)
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build
+
+run: install
+	$(BIN)/portal migrate
+	$(BIN)/portal demo
+	$(BIN)/portal serve --host 127.0.0.1 --port 8000
+
+test: install
+	scripts/ensure-chromium
+	scripts/ensure-postgres
+	$(MAKE) --no-print-directory test-sqlite test-postgres
+
+test-sqlite:
+	PORTAL_TEST_DATABASE=sqlite $(BIN)/pytest
+
+test-postgres:
+	PORTAL_TEST_DATABASE=postgres $(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check portal tests bench
+	$(BIN)/mypy
+
+bench: install
+	scripts/ensure-postgres
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) frontend/node_modules var

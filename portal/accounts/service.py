@@ -1,0 +1,125 @@
+"""Local accounts with argon2 hashes, and server-side sign-in sessions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+import uuid
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from portal.accounts.tables import Person, SignInSession, UserAccount
+from portal.consent.policy import Actor
+from portal.problems import Problem
+
+_hasher = PasswordHasher()
+# Verifying against a real hash when the email is unknown keeps timing from revealing accounts.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+MIN_PASSWORD_LENGTH = 10
+
+
+class AccountExists(Problem):
+    def __init__(self) -> None:
+        super().__init__(409, "Account exists", "An account with this email address already exists.")
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def check_new_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Problem(
+            422,
+            "Password too short",
+            f"Choose a password of at least {MIN_PASSWORD_LENGTH} characters.",
+        )
+
+
+async def create_user(email: str, password: str, display_name: str) -> UserAccount:
+    """Create a person and their local sign-in; the person is who plans will belong to."""
+    email = normalise_email(email)
+    if "@" not in email or len(email) > 320:
+        raise Problem(422, "Email address not valid", "Enter an email address like name@example.com.")
+    check_new_password(password)
+    if not display_name.strip():
+        raise Problem(422, "Name missing", "Enter the name the person wants to be called.")
+    if await UserAccount.exists().where(UserAccount.email == email):
+        raise AccountExists()
+    async with UserAccount._meta.db.transaction():
+        person = Person(display_name=display_name.strip()[:200])
+        await person.save()
+        user = UserAccount(email=email, password_hash=_hasher.hash(password), person=person.id)
+        await user.save()
+    return user
+
+
+async def authenticate(email: str, password: str) -> UserAccount | None:
+    user = await UserAccount.objects().where(UserAccount.email == normalise_email(email)).first()
+    stored = user.password_hash if user and user.is_active and user.password_hash else _DUMMY_HASH
+    try:
+        _hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if user is None or stored is _DUMMY_HASH:
+        return None
+    if _hasher.check_needs_rehash(stored):
+        user.password_hash = _hasher.hash(password)
+        await user.save([UserAccount.password_hash])
+    return user
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def start_session(user: UserAccount, hours: int) -> str:
+    """A fresh random token every sign-in; only its hash is stored, so a leaked table is useless."""
+    token = secrets.token_urlsafe(32)
+    now = dt.datetime.now(dt.UTC)
+    await SignInSession(
+        token_hash=_token_hash(token), user=user.id, expires_at=now + dt.timedelta(hours=hours)
+    ).save()
+    await UserAccount.update({UserAccount.last_sign_in_at: now}).where(UserAccount.id == user.id)
+    return token
+
+
+async def end_session(token: str) -> None:
+    await SignInSession.delete().where(SignInSession.token_hash == _token_hash(token))
+
+
+async def actor_for_token(token: str | None) -> Actor | None:
+    """The actor a session cookie stands for; a token the server never issued stands for no one."""
+    if not token or len(token) > 128:
+        return None
+    rows = (
+        await SignInSession.select(
+            SignInSession.expires_at,
+            SignInSession.user.id.as_alias("user_id"),
+            SignInSession.user.email.as_alias("email"),
+            SignInSession.user.is_active.as_alias("is_active"),
+            SignInSession.user.person.id.as_alias("person_id"),
+            SignInSession.user.person.display_name.as_alias("display_name"),
+        )
+        .where(SignInSession.token_hash == _token_hash(token))
+        .first()
+    )
+    if rows is None or not rows["is_active"]:
+        return None
+    expires = rows["expires_at"]
+    if expires.tzinfo is None:
+        expires = expires.replace(tzinfo=dt.UTC)
+    if expires <= dt.datetime.now(dt.UTC):
+        return None
+    return Actor(
+        user_id=_uuid(rows["user_id"]),
+        person_id=_uuid(rows["person_id"]),
+        display_name=rows["display_name"],
+        email=rows["email"],
+    )
+
+
+def _uuid(value: object) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))

@@ -1,0 +1,80 @@
+"""The portal as a Litestar application; nothing happens at import time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar, MediaType, get
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin
+from litestar.static_files import create_static_files_router
+
+from portal.problems import (
+    Problem,
+    handle_http,
+    handle_problem,
+    handle_server_error,
+    handle_validation,
+)
+from portal.security import security_headers_middleware
+from portal.settings import Settings, load_settings
+from portal.templating import ASSETS_DIR, STATIC_DIR, template_config
+
+
+@get("/health", media_type=MediaType.JSON, include_in_schema=False)
+async def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    """Build the app for these settings; the database engine comes from the same settings."""
+    settings = settings or load_settings()
+    from portal.db import close_database, open_database
+    from portal.piccolo_conf import DB
+    from portal.routes.api.plans import API_CONTROLLERS
+    from portal.routes.api.session import SessionController
+    from portal.routes.pages import PAGE_ROUTES
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        await open_database(DB, settings)
+        try:
+            yield
+        finally:
+            await close_database(DB)
+
+    exception_handlers: dict[Any, Any] = {
+        Problem: handle_problem,
+        ValidationException: handle_validation,
+        HTTPException: handle_http,
+    }
+    if not settings.debug:
+        exception_handlers[Exception] = handle_server_error
+
+    app = Litestar(
+        route_handlers=[
+            health,
+            SessionController,
+            *API_CONTROLLERS,
+            *PAGE_ROUTES,
+            create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
+            create_static_files_router(path="/assets", directories=[ASSETS_DIR], name="assets"),
+        ],
+        lifespan=[lifespan],
+        exception_handlers=exception_handlers,
+        middleware=[security_headers_middleware],
+        template_config=template_config(),
+        openapi_config=OpenAPIConfig(
+            title="Plan portal API",
+            version="1",
+            path="/api/v1/schema",
+            render_plugins=[ScalarRenderPlugin()],
+        ),
+        request_max_body_size=settings.max_body_bytes,
+        debug=settings.debug,
+    )
+    app.state.settings = settings
+    return app

@@ -1,0 +1,910 @@
+"""Plans: writing sections safely together, the rows a plan lists, criteria and money.
+
+Every function takes the actor and asks `portal.consent` before it reads or writes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import msgspec
+from msgspec import UNSET
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.table import Table
+
+from portal.consent.policy import Actor, Permission, PlanAccessFacts, decide, visible_sections
+from portal.plans import schemas as s
+from portal.plans.content import (
+    CRITERIA_KEYS,
+    SECTION_KEYS,
+    SECTION_TITLES,
+    ActionFact,
+    MoneySection,
+    OutcomeFact,
+    OutcomeStatus,
+    SectionContent,
+    SupportFact,
+    UnknownSection,
+    decode_section,
+    empty_section,
+    section_to_dict,
+)
+from portal.plans.criteria import PlanFacts, criteria_summary, evaluate_criteria
+from portal.plans.merge import changed_fields, three_way_merge
+from portal.plans.money import annual_pence, check_cost, summarise_money, weekly_pence
+from portal.plans.tables import (
+    Outcome,
+    Plan,
+    PlanAction,
+    PlanContact,
+    PlanSection,
+    Revision,
+    SupportItem,
+)
+from portal.problems import FieldError, NotFound, Problem
+
+_CAS_RETRIES = 20
+
+
+# --- versions ---------------------------------------------------------------------------
+
+
+def etag_for(version: int) -> str:
+    return f'"{version}"'
+
+
+def parse_if_match(header: str | None) -> int:
+    """The version a write was based on; a write without one could overwrite someone's work."""
+    if header is None or not header.strip():
+        raise Problem(
+            428,
+            "Version needed",
+            "Send the version you started from in an If-Match header (the ETag you read), "
+            "so that nobody's changes are overwritten.",
+        )
+    value = header.strip()
+    if value.startswith("W/"):
+        value = value[2:]
+    value = value.strip('"')
+    if not value.isdigit() or len(value) > 12:
+        raise Problem(
+            400,
+            "Version not understood",
+            'The If-Match header must be a version ETag like "3", as read from the section.',
+        )
+    return int(value)
+
+
+class Conflict(Problem):
+    def __init__(
+        self,
+        what: str,
+        current: dict[str, Any],
+        version: int,
+        fields: list[str],
+        yours: dict[str, Any],
+    ) -> None:
+        listed = ", ".join(fields) if fields else "the whole item"
+        super().__init__(
+            409,
+            "Someone else changed this",
+            f"Someone else changed {what} since you opened it ({listed}). "
+            "Nothing was saved: look at both versions, choose what to keep, and save again.",
+            headers={"ETag": etag_for(version)},
+            current=current,
+            version=version,
+            etag=etag_for(version),
+            conflicting_fields=fields,
+            yours=yours,
+        )
+
+
+def write_transaction() -> Any:
+    """A write transaction; on SQLite IMMEDIATE, so writers queue instead of failing mid-way."""
+    db = Plan._meta.db
+    if isinstance(db, SQLiteEngine):
+        return db.transaction(transaction_type=TransactionType.immediate)
+    return db.transaction()
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _uuid(value: Any) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+def _aware(value: Any) -> Any:
+    if isinstance(value, dt.datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value
+
+
+def _json(value: Any) -> str:
+    return msgspec.json.encode(value).decode()
+
+
+# --- access -----------------------------------------------------------------------------
+
+
+class PlanRecord(msgspec.Struct, frozen=True):
+    id: uuid.UUID
+    person_id: uuid.UUID
+    kind: str
+    title: str
+    state: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    @property
+    def access(self) -> PlanAccessFacts:
+        return PlanAccessFacts(plan_id=self.id, person_id=self.person_id)
+
+
+def _record(row: dict[str, Any]) -> PlanRecord:
+    return PlanRecord(
+        id=_uuid(row["id"]),
+        person_id=_uuid(row["person"]),
+        kind=row["kind"],
+        title=row["title"],
+        state=row["state"],
+        created_at=_aware(row["created_at"]),
+        updated_at=_aware(row["updated_at"]),
+    )
+
+
+async def load_plan(actor: Actor | None, plan_id: uuid.UUID, permission: Permission) -> PlanRecord:
+    """The plan, if the actor may do this to it; otherwise 404, so its existence does not leak."""
+    row = await Plan.select().where(Plan.id == plan_id).first()
+    if row is None:
+        raise NotFound("plan")
+    plan = _record(row)
+    if not decide(actor, Permission.PLAN_VIEW, plan.access):
+        raise NotFound("plan")
+    if not decide(actor, permission, plan.access):
+        raise Problem(403, "Not allowed", "You can read this plan but not change it.")
+    return plan
+
+
+def _require_section(actor: Actor, plan: PlanRecord, key: str, permission: Permission) -> None:
+    if key not in SECTION_KEYS:
+        raise Problem(
+            404,
+            "No such section",
+            f"'{key[:40]}' is not a section of a plan. The sections are: {', '.join(SECTION_KEYS)}.",
+        )
+    if not decide(actor, Permission.SECTION_VIEW, plan.access, key):
+        raise NotFound("section")
+    if not decide(actor, permission, plan.access, key):
+        raise Problem(403, "Not allowed", "You can read this section but not change it.")
+
+
+# --- plans ------------------------------------------------------------------------------
+
+
+async def create_plan(actor: Actor, data: s.PlanCreate) -> PlanRecord:
+    """Start a plan for the actor's own person, with every section empty at version 0."""
+    title = data.title.strip() or s.PLAN_KIND_LABELS[data.kind]
+    now = _now()
+    plan_id = uuid.uuid4()
+    async with write_transaction():
+        await Plan.insert(
+            Plan(
+                id=plan_id,
+                person=actor.person_id,
+                kind=str(data.kind),
+                title=title,
+                state="draft",
+                created_by=actor.user_id,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        await PlanSection.insert(
+            *[
+                PlanSection(
+                    plan=plan_id,
+                    key=key,
+                    content=_json(section_to_dict(empty_section(key))),
+                    version=0,
+                    updated_at=now,
+                )
+                for key in SECTION_KEYS
+            ]
+        )
+    return PlanRecord(
+        id=plan_id,
+        person_id=actor.person_id,
+        kind=str(data.kind),
+        title=title,
+        state="draft",
+        created_at=now,
+        updated_at=now,
+    )
+
+
+async def list_plans(actor: Actor) -> list[s.PlanSummary]:
+    """The plans the actor may see, newest change first, each with how many criteria are met."""
+    rows = await Plan.select().where(Plan.person == actor.person_id).order_by(
+        Plan.updated_at, ascending=False
+    )
+    summaries = []
+    for row in rows:
+        plan = _record(row)
+        if not decide(actor, Permission.PLAN_VIEW, plan.access):
+            continue
+        facts = await _plan_facts(plan.id)
+        results = evaluate_criteria(facts)
+        summaries.append(
+            s.PlanSummary(
+                id=plan.id,
+                kind=plan.kind,
+                title=plan.title,
+                state=plan.state,
+                created_at=plan.created_at,
+                updated_at=plan.updated_at,
+                criteria_met=sum(1 for r in results if r.status == "met"),
+                criteria_total=len(results),
+            )
+        )
+    return summaries
+
+
+# --- reading a whole plan ---------------------------------------------------------------
+
+
+async def _section_rows(plan_id: uuid.UUID) -> list[dict[str, Any]]:
+    return await PlanSection.select(
+        PlanSection.key,
+        PlanSection.content,
+        PlanSection.version,
+        PlanSection.updated_at,
+        PlanSection.updated_by.person.display_name.as_alias("updated_by_name"),
+    ).where(PlanSection.plan == plan_id)
+
+
+async def _live_rows(table: type[Table], plan_id: uuid.UUID) -> list[dict[str, Any]]:
+    return await (
+        table.select()
+        .where((table.plan == plan_id) & (table.deleted == False))  # type: ignore[attr-defined]  # noqa: E712
+        .order_by(table.position, table.created_at)  # type: ignore[attr-defined]
+    )
+
+
+class _PlanData(msgspec.Struct):
+    sections: list[dict[str, Any]]
+    outcomes: list[dict[str, Any]]
+    support: list[dict[str, Any]]
+    actions: list[dict[str, Any]]
+    contacts: list[dict[str, Any]]
+
+
+async def _plan_data(plan_id: uuid.UUID) -> _PlanData:
+    sections, outcomes, support, actions, contacts = await asyncio.gather(
+        _section_rows(plan_id),
+        _live_rows(Outcome, plan_id),
+        _live_rows(SupportItem, plan_id),
+        _live_rows(PlanAction, plan_id),
+        _live_rows(PlanContact, plan_id),
+    )
+    return _PlanData(sections, outcomes, support, actions, contacts)
+
+
+def _facts(data: _PlanData) -> PlanFacts:
+    return PlanFacts(
+        sections={row["key"]: decode_section(row["key"], row["content"]) for row in data.sections},
+        outcomes=[
+            OutcomeFact(
+                id=_uuid(o["id"]), title=o["title"], how=o["how"], status=OutcomeStatus(o["status"])
+            )
+            for o in data.outcomes
+        ],
+        support_items=[
+            SupportFact(
+                cost_pence=i["cost_pence"],
+                frequency=i["frequency"],
+                outcome_id=_uuid(i["outcome"]) if i["outcome"] else None,
+            )
+            for i in data.support
+        ],
+        actions=[ActionFact(who=a["who"], what=a["what"], due_by=a["due_by"]) for a in data.actions],
+    )
+
+
+async def _plan_facts(plan_id: uuid.UUID) -> PlanFacts:
+    return _facts(await _plan_data(plan_id))
+
+
+def _section_read(row: dict[str, Any]) -> s.SectionRead:
+    content = section_to_dict(decode_section(row["key"], row["content"]))
+    return s.SectionRead(
+        key=row["key"],
+        title=SECTION_TITLES[row["key"]],
+        content=content,
+        version=row["version"],
+        etag=etag_for(row["version"]),
+        updated_at=_aware(row["updated_at"]) if row["version"] else None,
+        updated_by=row.get("updated_by_name"),
+    )
+
+
+def _outcome_read(row: dict[str, Any]) -> s.OutcomeRead:
+    return s.OutcomeRead(
+        id=_uuid(row["id"]),
+        title=row["title"],
+        how=row["how"],
+        status=OutcomeStatus(row["status"]),
+        status_reason=row["status_reason"],
+        version=row["version"],
+        etag=etag_for(row["version"]),
+        created_at=_aware(row["created_at"]),
+        updated_at=_aware(row["updated_at"]),
+    )
+
+
+def _support_read(row: dict[str, Any]) -> s.SupportItemRead:
+    return s.SupportItemRead(
+        id=_uuid(row["id"]),
+        description=row["description"],
+        provider=row["provider"],
+        cost_pence=row["cost_pence"],
+        frequency=row["frequency"],
+        weekly_pence=weekly_pence(row["cost_pence"], row["frequency"]),
+        annual_pence=annual_pence(row["cost_pence"], row["frequency"]),
+        outcome_id=_uuid(row["outcome"]) if row["outcome"] else None,
+        version=row["version"],
+        etag=etag_for(row["version"]),
+        created_at=_aware(row["created_at"]),
+        updated_at=_aware(row["updated_at"]),
+    )
+
+
+def _action_read(row: dict[str, Any]) -> s.ActionRead:
+    return s.ActionRead(
+        id=_uuid(row["id"]),
+        what=row["what"],
+        who=row["who"],
+        due_by=row["due_by"],
+        outcome_id=_uuid(row["outcome"]) if row["outcome"] else None,
+        done=bool(row["done"]),
+        version=row["version"],
+        etag=etag_for(row["version"]),
+        created_at=_aware(row["created_at"]),
+        updated_at=_aware(row["updated_at"]),
+    )
+
+
+def _contact_read(row: dict[str, Any]) -> s.ContactRead:
+    return s.ContactRead(
+        id=_uuid(row["id"]),
+        name=row["name"],
+        role=row["role"],
+        when_to_contact=row["when_to_contact"],
+        phone=row["phone"],
+        email=row["email"],
+        version=row["version"],
+        etag=etag_for(row["version"]),
+        created_at=_aware(row["created_at"]),
+        updated_at=_aware(row["updated_at"]),
+    )
+
+
+async def read_plan(actor: Actor, plan_id: uuid.UUID) -> s.PlanRead:
+    """The whole plan as the actor may see it: sections, criteria, money and every list."""
+    plan = await load_plan(actor, plan_id, Permission.PLAN_VIEW)
+    data = await _plan_data(plan.id)
+    facts = _facts(data)
+    visible = set(visible_sections(actor, plan.access, SECTION_KEYS))
+    order = {key: i for i, key in enumerate(SECTION_KEYS)}
+    sections = sorted(
+        (_section_read(row) for row in data.sections if row["key"] in visible),
+        key=lambda section: order[section.key],
+    )
+    results = [r for r in evaluate_criteria(facts) if r.key in visible]
+    counts = criteria_summary(results)
+    money_section = facts.sections.get("money")
+    assert isinstance(money_section, MoneySection) or money_section is None
+    money = summarise_money(
+        money_section.allocation_pence if money_section else None,
+        money_section.allocation_frequency if money_section else "annual",
+        facts.support_items,
+    )
+    return s.PlanRead(
+        id=plan.id,
+        kind=plan.kind,
+        title=plan.title,
+        state=plan.state,
+        created_at=plan.created_at,
+        updated_at=plan.updated_at,
+        sections=sections,
+        criteria=results,
+        criteria_summary=s.CriteriaCounts(
+            met=counts["met"], partial=counts["partial"], missing=counts["missing"], ready=counts["ready"]
+        ),
+        money=money,
+        outcomes=[_outcome_read(o) for o in data.outcomes] if "outcomes" in visible else [],
+        support_items=[_support_read(i) for i in data.support] if "money" in visible else [],
+        actions=[_action_read(a) for a in data.actions] if "action_plan" in visible else [],
+        contacts=[_contact_read(c) for c in data.contacts] if "contacts" in visible else [],
+    )
+
+
+async def read_criteria(actor: Actor, plan_id: uuid.UUID) -> list[Any]:
+    plan = await load_plan(actor, plan_id, Permission.PLAN_VIEW)
+    visible = set(visible_sections(actor, plan.access, CRITERIA_KEYS))
+    return [r for r in evaluate_criteria(await _plan_facts(plan.id)) if r.key in visible]
+
+
+# --- sections ---------------------------------------------------------------------------
+
+
+async def _current_section(plan_id: uuid.UUID, key: str) -> dict[str, Any]:
+    rows = await _section_rows_for(plan_id, key)
+    if not rows:
+        raise NotFound("section")
+    return rows[0]
+
+
+async def _section_rows_for(plan_id: uuid.UUID, key: str) -> list[dict[str, Any]]:
+    return await PlanSection.select(
+        PlanSection.id,
+        PlanSection.key,
+        PlanSection.content,
+        PlanSection.version,
+        PlanSection.updated_at,
+        PlanSection.updated_by.person.display_name.as_alias("updated_by_name"),
+    ).where((PlanSection.plan == plan_id) & (PlanSection.key == key))
+
+
+async def read_section(actor: Actor, plan_id: uuid.UUID, key: str) -> s.SectionRead:
+    plan = await load_plan(actor, plan_id, Permission.PLAN_VIEW)
+    _require_section(actor, plan, key, Permission.SECTION_VIEW)
+    return _section_read(await _current_section(plan.id, key))
+
+
+def decode_section_body(key: str, body: bytes) -> SectionContent:
+    """Typed content for a section key, or a problem naming the field that is wrong."""
+    from portal.problems import validation_problem
+
+    try:
+        return decode_section(key, body)
+    except UnknownSection as exc:
+        raise Problem(404, "No such section", str(exc)) from exc
+    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        raise validation_problem(exc, what="section") from exc
+
+
+async def _content_at(plan_id: uuid.UUID, subject: str, version: int) -> dict[str, Any] | None:
+    row = (
+        await Revision.select(Revision.content)
+        .where(
+            (Revision.plan == plan_id) & (Revision.subject == subject) & (Revision.version == version)
+        )
+        .first()
+    )
+    return msgspec.json.decode(row["content"]) if row else None
+
+
+def _check_money_section(content: SectionContent) -> None:
+    if isinstance(content, MoneySection) and content.allocation_pence is not None:
+        try:
+            check_cost(content.allocation_pence, content.allocation_frequency)
+        except ValueError as exc:
+            raise Problem(
+                422,
+                "Allocation not accepted",
+                f"Check the indicative allocation: {exc}",
+                errors=[FieldError(field="allocation_pence", message=str(exc))],
+            ) from exc
+
+
+async def write_section(
+    actor: Actor,
+    plan_id: uuid.UUID,
+    key: str,
+    content: SectionContent,
+    based_on: int,
+    *,
+    restored_from: int | None = None,
+) -> s.SectionRead:
+    """Save a section written from version `based_on`: merge a stale write, or raise a conflict."""
+    plan = await load_plan(actor, plan_id, Permission.PLAN_VIEW)
+    _require_section(
+        actor,
+        plan,
+        key,
+        Permission.SECTION_RESTORE if restored_from is not None else Permission.SECTION_EDIT,
+    )
+    _check_money_section(content)
+    mine = section_to_dict(content)
+    subject = f"section:{key}"
+    for _ in range(_CAS_RETRIES):
+        current = await _current_section(plan.id, key)
+        theirs = msgspec.json.decode(current["content"])
+        version = current["version"]
+        if based_on > version:
+            raise Problem(
+                412,
+                "Version not known",
+                f"This section is at version {version}; version {based_on} does not exist yet. "
+                "Read the section again and start from its current version.",
+            )
+        if based_on == version:
+            merged, changed = mine, changed_fields(theirs, mine)
+        else:
+            if restored_from is not None:
+                raise Conflict("this section", theirs, version, [], mine)
+            base = await _content_at(plan.id, subject, based_on) if based_on else None
+            if base is None:
+                base = section_to_dict(empty_section(key))
+            result = three_way_merge(base, mine, theirs)
+            if result.conflicts:
+                raise Conflict("this section", theirs, version, result.conflicts, mine)
+            merged, changed = result.merged, result.changed
+        if not changed and restored_from is None:
+            return _section_read(current)
+        now = _now()
+        async with write_transaction():
+            updated = await PlanSection.update(
+                {
+                    PlanSection.content: _json(merged),
+                    PlanSection.version: version + 1,
+                    PlanSection.updated_at: now,
+                    PlanSection.updated_by: actor.user_id,
+                }
+            ).where((PlanSection.id == current["id"]) & (PlanSection.version == version)).returning(
+                PlanSection.version
+            )
+            if not updated:
+                continue
+            await Revision.insert(
+                Revision(
+                    plan=plan.id,
+                    subject=subject,
+                    version=version + 1,
+                    content=_json(merged),
+                    changed_fields=_json(changed),
+                    restored_from=restored_from,
+                    author=actor.user_id,
+                    created_at=now,
+                )
+            )
+            await Plan.update({Plan.updated_at: now}).where(Plan.id == plan.id)
+        return s.SectionRead(
+            key=key,
+            title=SECTION_TITLES[key],
+            content=merged,
+            version=version + 1,
+            etag=etag_for(version + 1),
+            updated_at=now,
+            updated_by=actor.display_name,
+        )
+    raise Problem(
+        503, "Busy", "Many people are saving this section at once. Try again in a moment.",
+        headers={"Retry-After": "1"},
+    )
+
+
+async def _revisions(plan_id: uuid.UUID, subject: str) -> list[s.RevisionRead]:
+    rows = await (
+        Revision.select(
+            Revision.version,
+            Revision.content,
+            Revision.changed_fields,
+            Revision.deleted,
+            Revision.restored_from,
+            Revision.created_at,
+            Revision.author.person.display_name.as_alias("author_name"),
+        )
+        .where((Revision.plan == plan_id) & (Revision.subject == subject))
+        .order_by(Revision.version, ascending=False)
+    )
+    return [
+        s.RevisionRead(
+            version=row["version"],
+            content=msgspec.json.decode(row["content"]),
+            changed_fields=msgspec.json.decode(row["changed_fields"]),
+            deleted=bool(row["deleted"]),
+            restored_from=row["restored_from"],
+            author=row["author_name"],
+            created_at=_aware(row["created_at"]),
+        )
+        for row in rows
+    ]
+
+
+async def section_history(actor: Actor, plan_id: uuid.UUID, key: str) -> list[s.RevisionRead]:
+    """Every accepted write to a section, newest first."""
+    plan = await load_plan(actor, plan_id, Permission.PLAN_VIEW)
+    _require_section(actor, plan, key, Permission.SECTION_VIEW)
+    return await _revisions(plan.id, f"section:{key}")
+
+
+async def restore_section(
+    actor: Actor, plan_id: uuid.UUID, key: str, version: int, based_on: int
+) -> s.SectionRead:
+    """Bring back an earlier revision as a new one; history is never rewritten."""
+    plan = await load_plan(actor, plan_id, Permission.PLAN_VIEW)
+    _require_section(actor, plan, key, Permission.SECTION_RESTORE)
+    content = await _content_at(plan.id, f"section:{key}", version)
+    if content is None:
+        raise Problem(404, "No such revision", f"This section has no version {version}.")
+    return await write_section(
+        actor, plan.id, key, decode_section(key, content), based_on, restored_from=version
+    )
+
+
+# --- rows: outcomes, support items, actions, contacts -----------------------------------
+
+
+class RowKind(msgspec.Struct, frozen=True):
+    name: str
+    noun: str
+    section: str
+    table: type[Table]
+    fields: tuple[str, ...]
+    read: Callable[[dict[str, Any]], Any]
+    permission: Permission
+
+
+ROW_KINDS: dict[str, RowKind] = {
+    "outcome": RowKind(
+        "outcome", "outcome", "outcomes", Outcome, ("title", "how"), _outcome_read,
+        Permission.OUTCOME_PROPOSE,
+    ),
+    "support": RowKind(
+        "support", "support item", "money", SupportItem,
+        ("description", "provider", "cost_pence", "frequency", "outcome"), _support_read,
+        Permission.MONEY_EDIT,
+    ),
+    "action": RowKind(
+        "action", "action", "action_plan", PlanAction,
+        ("what", "who", "due_by", "outcome", "done"), _action_read, Permission.SECTION_EDIT,
+    ),
+    "contact": RowKind(
+        "contact", "contact", "contacts", PlanContact,
+        ("name", "role", "when_to_contact", "phone", "email"), _contact_read,
+        Permission.SECTION_EDIT,
+    ),
+}
+
+
+def _row_fields(data: msgspec.Struct) -> dict[str, Any]:
+    """Writable fields of a create/update body as stored values; UNSET fields are left out."""
+    values: dict[str, Any] = {}
+    for name in data.__struct_fields__:
+        value = getattr(data, name)
+        if value is UNSET:
+            continue
+        column = "outcome" if name == "outcome_id" else name
+        values[column] = value
+    return values
+
+
+def _comparable(values: dict[str, Any]) -> dict[str, Any]:
+    result: dict[str, Any] = msgspec.to_builtins(
+        {k: (str(v) if isinstance(v, uuid.UUID) else v) for k, v in values.items()}
+    )
+    return result
+
+
+async def _check_row(kind: RowKind, plan_id: uuid.UUID, values: dict[str, Any]) -> None:
+    if kind.name == "support" and ("cost_pence" in values or "frequency" in values):
+        try:
+            check_cost(values["cost_pence"], values["frequency"])
+        except ValueError as exc:
+            raise Problem(
+                422,
+                "Cost not accepted",
+                f"Check the cost: {exc}",
+                errors=[FieldError(field="cost_pence", message=str(exc))],
+            ) from exc
+    outcome_id = values.get("outcome")
+    if outcome_id is not None:
+        exists = await Outcome.exists().where(
+            (Outcome.id == outcome_id) & (Outcome.plan == plan_id) & (Outcome.deleted == False)  # noqa: E712
+        )
+        if not exists:
+            raise Problem(
+                422,
+                "Outcome not found",
+                "Link this to one of the outcomes in this plan, or to none.",
+                errors=[FieldError(field="outcome_id", message="Choose an outcome from this plan.")],
+            )
+
+
+async def _load_row(kind: RowKind, plan_id: uuid.UUID, row_id: uuid.UUID) -> dict[str, Any]:
+    table: Any = kind.table
+    row = await table.select().where(
+        (table.id == row_id) & (table.plan == plan_id) & (table.deleted == False)  # noqa: E712
+    ).first()
+    if row is None:
+        raise NotFound(kind.noun)
+    return dict(row)
+
+
+async def _plan_for_rows(actor: Actor, plan_id: uuid.UUID, kind: RowKind, write: bool) -> PlanRecord:
+    plan = await load_plan(actor, plan_id, Permission.PLAN_VIEW)
+    _require_section(actor, plan, kind.section, kind.permission if write else Permission.SECTION_VIEW)
+    return plan
+
+
+async def list_rows(actor: Actor, plan_id: uuid.UUID, kind_name: str) -> list[Any]:
+    kind = ROW_KINDS[kind_name]
+    plan = await _plan_for_rows(actor, plan_id, kind, write=False)
+    return [kind.read(row) for row in await _live_rows(kind.table, plan.id)]
+
+
+async def read_row(actor: Actor, plan_id: uuid.UUID, kind_name: str, row_id: uuid.UUID) -> Any:
+    kind = ROW_KINDS[kind_name]
+    plan = await _plan_for_rows(actor, plan_id, kind, write=False)
+    return kind.read(await _load_row(kind, plan.id, row_id))
+
+
+async def create_row(actor: Actor, plan_id: uuid.UUID, kind_name: str, data: msgspec.Struct) -> Any:
+    """Add an outcome, support item, action or contact; its first revision is version 1."""
+    kind = ROW_KINDS[kind_name]
+    plan = await _plan_for_rows(actor, plan_id, kind, write=True)
+    values = _row_fields(data)
+    await _check_row(kind, plan.id, values)
+    now = _now()
+    row_id = uuid.uuid4()
+    table: Any = kind.table
+    async with write_transaction():
+        count = await table.count().where(table.plan == plan.id)
+        extra: dict[str, Any] = {}
+        if kind.name == "outcome":
+            extra["status"] = OutcomeStatus.proposed.value
+        row = table(
+            id=row_id,
+            plan=plan.id,
+            position=count,
+            version=1,
+            created_by=actor.user_id,
+            created_at=now,
+            updated_at=now,
+            **values,
+            **extra,
+        )
+        await table.insert(row)
+        await Revision.insert(
+            Revision(
+                plan=plan.id,
+                subject=f"{kind.name}:{row_id}",
+                version=1,
+                content=_json(_comparable({f: values.get(f) for f in kind.fields})),
+                changed_fields=_json(sorted(values)),
+                author=actor.user_id,
+                created_at=now,
+            )
+        )
+        await Plan.update({Plan.updated_at: now}).where(Plan.id == plan.id)
+    return kind.read(await _load_row(kind, plan.id, row_id))
+
+
+async def update_row(
+    actor: Actor,
+    plan_id: uuid.UUID,
+    kind_name: str,
+    row_id: uuid.UUID,
+    data: msgspec.Struct,
+    based_on: int,
+) -> Any:
+    """Change some fields of a row written from `based_on`; merges like a section write."""
+    kind = ROW_KINDS[kind_name]
+    plan = await _plan_for_rows(actor, plan_id, kind, write=True)
+    patch = _comparable(_row_fields(data))
+    subject = f"{kind.name}:{row_id}"
+    table: Any = kind.table
+    for _ in range(_CAS_RETRIES):
+        current = await _load_row(kind, plan.id, row_id)
+        version = current["version"]
+        theirs = _comparable({f: current[f] for f in kind.fields})
+        if based_on > version:
+            raise Problem(
+                412, "Version not known",
+                f"This {kind.noun} is at version {version}. Read it again and start from there.",
+            )
+        base = theirs if based_on == version else await _content_at(plan.id, subject, based_on)
+        if base is None:
+            raise Conflict(f"this {kind.noun}", theirs, version, sorted(patch), patch)
+        mine = {**base, **patch}
+        result = three_way_merge(base, mine, theirs)
+        if result.conflicts:
+            raise Conflict(f"this {kind.noun}", theirs, version, result.conflicts, mine)
+        if not result.changed:
+            return kind.read(current)
+        typed = msgspec.convert(
+            {("outcome_id" if k == "outcome" else k): v for k, v in result.merged.items()},
+            _create_type(kind),
+            strict=False,
+        )
+        values = _row_fields(typed)
+        await _check_row(kind, plan.id, values)
+        now = _now()
+        async with write_transaction():
+            updated = await table.update(
+                {**{getattr(table, k): v for k, v in values.items()}, table.version: version + 1,
+                 table.updated_at: now}
+            ).where((table.id == row_id) & (table.version == version)).returning(table.version)
+            if not updated:
+                continue
+            await Revision.insert(
+                Revision(
+                    plan=plan.id,
+                    subject=subject,
+                    version=version + 1,
+                    content=_json(result.merged),
+                    changed_fields=_json(result.changed),
+                    author=actor.user_id,
+                    created_at=now,
+                )
+            )
+            await Plan.update({Plan.updated_at: now}).where(Plan.id == plan.id)
+        return kind.read(await _load_row(kind, plan.id, row_id))
+    raise Problem(503, "Busy", "Many people are saving this at once. Try again in a moment.",
+                  headers={"Retry-After": "1"})
+
+
+async def delete_row(
+    actor: Actor, plan_id: uuid.UUID, kind_name: str, row_id: uuid.UUID, based_on: int
+) -> None:
+    """Remove a row from the plan; its history stays, so it can be looked at later."""
+    kind = ROW_KINDS[kind_name]
+    plan = await _plan_for_rows(actor, plan_id, kind, write=True)
+    current = await _load_row(kind, plan.id, row_id)
+    version = current["version"]
+    theirs = _comparable({f: current[f] for f in kind.fields})
+    if based_on != version:
+        raise Conflict(f"this {kind.noun}", theirs, version, [], {})
+    table: Any = kind.table
+    now = _now()
+    async with write_transaction():
+        updated = await table.update(
+            {table.deleted: True, table.version: version + 1, table.updated_at: now}
+        ).where((table.id == row_id) & (table.version == version)).returning(table.version)
+        if not updated:
+            raise Conflict(f"this {kind.noun}", theirs, version, [], {})
+        if kind.name == "outcome":
+            # Support and actions that served this outcome now serve none; criteria will say so.
+            await SupportItem.update({SupportItem.outcome: None}).where(SupportItem.outcome == row_id)
+            await PlanAction.update({PlanAction.outcome: None}).where(PlanAction.outcome == row_id)
+        await Revision.insert(
+            Revision(
+                plan=plan.id,
+                subject=f"{kind.name}:{row_id}",
+                version=version + 1,
+                content=_json(theirs),
+                changed_fields="[]",
+                deleted=True,
+                author=actor.user_id,
+                created_at=now,
+            )
+        )
+        await Plan.update({Plan.updated_at: now}).where(Plan.id == plan.id)
+
+
+async def row_history(
+    actor: Actor, plan_id: uuid.UUID, kind_name: str, row_id: uuid.UUID
+) -> list[s.RevisionRead]:
+    kind = ROW_KINDS[kind_name]
+    plan = await _plan_for_rows(actor, plan_id, kind, write=False)
+    history = await _revisions(plan.id, f"{kind.name}:{row_id}")
+    if not history:
+        raise NotFound(kind.noun)
+    return history
+
+
+def _create_type(kind: RowKind) -> type[msgspec.Struct]:
+    return {
+        "outcome": s.OutcomeCreate,
+        "support": s.SupportItemCreate,
+        "action": s.ActionCreate,
+        "contact": s.ContactCreate,
+    }[kind.name]
+

@@ -1,0 +1,130 @@
+"""Plans, their sections with versions and revisions, and the rows a plan lists."""
+
+from piccolo.columns import (
+    UUID,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    OnDelete,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+from portal.accounts.tables import Person, UserAccount
+
+
+class Plan(Table, tablename="plan"):
+    id = UUID(primary_key=True)
+    person = ForeignKey(Person, null=False, on_delete=OnDelete.restrict, index=True)
+    kind = Varchar(length=40, null=False)
+    title = Varchar(length=200, null=False)
+    state = Varchar(length=40, null=False, default="draft")
+    created_by = ForeignKey(UserAccount, null=False, on_delete=OnDelete.restrict)
+    created_at = Timestamptz(default=TimestamptzNow(), null=False)
+    updated_at = Timestamptz(default=TimestamptzNow(), null=False)
+
+
+class PlanSection(Table, tablename="plan_section"):
+    """The current content of one section; `version` rises by one with every accepted write."""
+
+    id = UUID(primary_key=True)
+    plan = ForeignKey(Plan, null=False, on_delete=OnDelete.cascade, index=True)
+    key = Varchar(length=40, null=False)
+    content = Text(null=False, default="{}")
+    version = Integer(null=False, default=0)
+    updated_at = Timestamptz(default=TimestamptzNow(), null=False)
+    updated_by = ForeignKey(UserAccount, null=True, default=None, on_delete=OnDelete.restrict)
+
+    # Unique (plan, key): a unique index made by the first migration.
+
+
+class Revision(Table, tablename="revision"):
+    """One accepted write to a section or a row: the whole content after it, and who and why.
+
+    `subject` is `section:<key>`, `outcome:<uuid>`, `support:<uuid>`, `action:<uuid>` or
+    `contact:<uuid>`, so one history serves everything a person can change.
+    """
+
+    id = UUID(primary_key=True)
+    plan = ForeignKey(Plan, null=False, on_delete=OnDelete.cascade, index=True)
+    subject = Varchar(length=80, null=False)
+    version = Integer(null=False)
+    content = Text(null=False)
+    changed_fields = Text(null=False, default="[]")
+    deleted = Boolean(null=False, default=False)
+    restored_from = Integer(null=True, default=None)
+    author = ForeignKey(UserAccount, null=True, default=None, on_delete=OnDelete.restrict)
+    created_at = Timestamptz(default=TimestamptzNow(), null=False)
+
+    # Unique (plan, subject, version): a unique index made by the first migration.
+
+
+class Outcome(Table, tablename="outcome"):
+    id = UUID(primary_key=True)
+    plan = ForeignKey(Plan, null=False, on_delete=OnDelete.cascade, index=True)
+    title = Varchar(length=200, null=False)
+    how = Text(null=False, default="")
+    status = Varchar(length=20, null=False, default="proposed")
+    status_reason = Text(null=False, default="")
+    position = Integer(null=False, default=0)
+    version = Integer(null=False, default=1)
+    deleted = Boolean(null=False, default=False)
+    created_by = ForeignKey(UserAccount, null=False, on_delete=OnDelete.restrict)
+    created_at = Timestamptz(default=TimestamptzNow(), null=False)
+    updated_at = Timestamptz(default=TimestamptzNow(), null=False)
+
+
+class SupportItem(Table, tablename="support_item"):
+    """A costed item of support; money is integer pence with a frequency."""
+
+    id = UUID(primary_key=True)
+    plan = ForeignKey(Plan, null=False, on_delete=OnDelete.cascade, index=True)
+    description = Varchar(length=200, null=False)
+    provider = Varchar(length=200, null=False, default="")
+    cost_pence = Integer(null=False)
+    frequency = Varchar(length=20, null=False)
+    outcome = ForeignKey(Outcome, null=True, default=None, on_delete=OnDelete.set_null)
+    position = Integer(null=False, default=0)
+    version = Integer(null=False, default=1)
+    deleted = Boolean(null=False, default=False)
+    created_by = ForeignKey(UserAccount, null=False, on_delete=OnDelete.restrict)
+    created_at = Timestamptz(default=TimestamptzNow(), null=False)
+    updated_at = Timestamptz(default=TimestamptzNow(), null=False)
+
+
+class PlanAction(Table, tablename="plan_action"):
+    id = UUID(primary_key=True)
+    plan = ForeignKey(Plan, null=False, on_delete=OnDelete.cascade, index=True)
+    what = Text(null=False)
+    who = Varchar(length=200, null=False, default="")
+    due_by = Date(null=True, default=None)
+    outcome = ForeignKey(Outcome, null=True, default=None, on_delete=OnDelete.set_null)
+    done = Boolean(null=False, default=False)
+    position = Integer(null=False, default=0)
+    version = Integer(null=False, default=1)
+    deleted = Boolean(null=False, default=False)
+    created_by = ForeignKey(UserAccount, null=False, on_delete=OnDelete.restrict)
+    created_at = Timestamptz(default=TimestamptzNow(), null=False)
+    updated_at = Timestamptz(default=TimestamptzNow(), null=False)
+
+
+class PlanContact(Table, tablename="plan_contact"):
+    """Who to contact when: a row of the decision matrix."""
+
+    id = UUID(primary_key=True)
+    plan = ForeignKey(Plan, null=False, on_delete=OnDelete.cascade, index=True)
+    name = Varchar(length=200, null=False)
+    role = Varchar(length=200, null=False, default="")
+    when_to_contact = Text(null=False, default="")
+    phone = Varchar(length=40, null=False, default="")
+    email = Varchar(length=320, null=False, default="")
+    position = Integer(null=False, default=0)
+    version = Integer(null=False, default=1)
+    deleted = Boolean(null=False, default=False)
+    created_by = ForeignKey(UserAccount, null=False, on_delete=OnDelete.restrict)
+    created_at = Timestamptz(default=TimestamptzNow(), null=False)
+    updated_at = Timestamptz(default=TimestamptzNow(), null=False)

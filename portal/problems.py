@@ -1,0 +1,191 @@
+"""RFC 9457 problem details: every error a person or a client sees says what to do next."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import msgspec
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+class FieldError(msgspec.Struct):
+    field: str
+    message: str
+
+
+class Problem(Exception):
+    """An error the portal expected and can explain."""
+
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str,
+        *,
+        errors: list[FieldError] | None = None,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.errors = errors or []
+        self.headers = headers or {}
+        self.extra = extra
+
+
+class NotFound(Problem):
+    def __init__(self, what: str = "page") -> None:
+        super().__init__(
+            404,
+            "Not found",
+            f"There is no {what} here, or you do not have access to it. Check the address.",
+        )
+
+
+_AT_PATH = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.S)
+_TYPE_WORDS = {
+    "str": "text",
+    "int": "a whole number",
+    "bool": "true or false",
+    "array": "a list",
+    "object": "an object",
+    "null": "nothing (null)",
+    "float": "a number with a decimal point",
+}
+
+
+def _plain_type(match: re.Match[str]) -> str:
+    return _TYPE_WORDS.get(match.group(1), match.group(1))
+
+
+def explain_validation(exc: msgspec.ValidationError | msgspec.DecodeError) -> FieldError:
+    """Turn msgspec's message into a field and a sentence a person can act on."""
+    if isinstance(exc, msgspec.DecodeError) and not isinstance(exc, msgspec.ValidationError):
+        return FieldError(field="", message="The request body is not valid JSON. Check its syntax.")
+    match = _AT_PATH.match(str(exc))
+    message = match.group("message") if match else str(exc)
+    path = (match.group("path") or "") if match else ""
+    field = path.lstrip(".")
+    unknown = re.match(r"Object contains unknown field `([^`]+)`", message)
+    if unknown:
+        name = unknown.group(1)
+        field = f"{field}.{name}" if field else name
+        return FieldError(field=field, message=f"'{name}' is not a field here. Remove it.")
+    missing = re.match(r"Object missing required field `([^`]+)`", message)
+    if missing:
+        name = missing.group(1)
+        field = f"{field}.{name}" if field else name
+        return FieldError(field=field, message=f"'{name}' is required. Add it.")
+    length = re.match(r"Expected `(?:str|array)` of length <= (\d+)", message)
+    if length:
+        return FieldError(field=field, message=f"This is too long: the most allowed is {length.group(1)}.")
+    minimum = re.match(r"Expected `(?:str|array)` of length >= (\d+)", message)
+    if minimum:
+        return FieldError(field=field, message="This cannot be empty. Fill it in.")
+    message = re.sub(r"`(\w+)`", _plain_type, message)
+    return FieldError(field=field, message=f"{message}.")
+
+
+def validation_problem(
+    exc: msgspec.ValidationError | msgspec.DecodeError, *, what: str = "request"
+) -> Problem:
+    error = explain_validation(exc)
+    where = f" ({error.field})" if error.field else ""
+    return Problem(
+        422 if isinstance(exc, msgspec.ValidationError) else 400,
+        "The request could not be used",
+        f"Check the {what}{where}: {error.message}",
+        errors=[error],
+    )
+
+
+def problem_response(problem: Problem) -> Response[Any]:
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": problem.title,
+        "status": problem.status,
+        "detail": problem.detail,
+    }
+    if problem.errors:
+        body["errors"] = msgspec.to_builtins(problem.errors)
+    body.update(problem.extra)
+    return Response(
+        content=msgspec.json.encode(body),
+        status_code=problem.status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=problem.headers,
+    )
+
+
+def handle_problem(_: Request[Any, Any, Any], exc: Problem) -> Response[Any]:
+    return problem_response(exc)
+
+
+def handle_validation(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+    errors: list[FieldError] = []
+    for item in exc.extra if isinstance(exc.extra, list) else []:
+        if isinstance(item, dict):
+            key = str(item.get("key") or "")
+            message = str(item.get("message") or "")
+            fake = msgspec.ValidationError(message)
+            explained = explain_validation(fake)
+            errors.append(FieldError(field=explained.field or key, message=explained.message))
+    detail = (exc.detail or "").strip()
+    if "JSON is malformed" in detail or "malformed" in detail.lower():
+        return problem_response(
+            Problem(400, "Malformed JSON", "The request body is not valid JSON. Check its syntax.")
+        )
+    if errors:
+        first = errors[0]
+        where = f" ({first.field})" if first.field else ""
+        detail = f"Check the request{where}: {first.message}"
+    return problem_response(Problem(422, "The request could not be used", detail, errors=errors))
+
+
+_STATUS_TITLES = {
+    401: ("Sign in needed", "Sign in first, then try again."),
+    403: ("Not allowed", "You are not allowed to do this."),
+    404: ("Not found", "There is nothing at this address. Check it."),
+    405: ("Method not allowed", "This address does not accept that kind of request."),
+    413: ("Request too large", "The request is too large. Send less text at once."),
+    415: ("Unsupported media type", "Send the request body as JSON."),
+    429: ("Too many requests", "Wait a minute, then try again."),
+}
+
+
+def handle_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    status = exc.status_code
+    title, detail = _STATUS_TITLES.get(status, ("Something went wrong", exc.detail))
+    if status == 400:
+        title = "The request could not be read"
+        detail = "The request body is not valid JSON. Check its syntax and send it again."
+    if status >= 500:
+        detail = "Something went wrong on our side. Nothing you sent was lost; try again."
+    return problem_response(Problem(status, title, detail, headers=dict(exc.headers or {})))
+
+
+def handle_server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    request.logger.exception("unhandled error on %s %s", request.method, request.url.path)
+    return problem_response(
+        Problem(500, "Something went wrong", "Something went wrong on our side. Try again.")
+    )
+
+
+__all__ = [
+    "FieldError",
+    "MediaType",
+    "NotFound",
+    "Problem",
+    "handle_http",
+    "handle_problem",
+    "handle_server_error",
+    "handle_validation",
+    "problem_response",
+    "validation_problem",
+]

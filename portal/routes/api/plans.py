@@ -1,0 +1,158 @@
+"""The plan API: plans, sections with versions, revisions, criteria and the rows a plan lists."""
+
+# No `from __future__ import annotations` here: the row controllers are built by a factory and
+# Litestar reads their annotations as real types.
+import uuid
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, delete, get, patch, post, put
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, HeaderParameter, JSONBody
+
+from portal.consent.policy import Actor
+from portal.plans import schemas as s
+from portal.plans import service
+from portal.plans.criteria import CriterionResult
+from portal.routes.auth import require_actor
+
+IfMatch = Annotated[
+    str | None,
+    HeaderParameter(name="If-Match", description="The ETag of the version this change is based on"),
+]
+
+
+def _with_etag(body: Any, version: int, status_code: int = 200) -> Response[Any]:
+    return Response(body, status_code=status_code, headers={"ETag": service.etag_for(version)})
+
+
+class PlanController(Controller):
+    path = "/api/v1/plans"
+    tags = ["plans"]
+    dependencies = {"actor": Provide(require_actor)}
+
+    @get("/")
+    async def list_plans(self, actor: NamedDependency[Actor]) -> list[s.PlanSummary]:
+        return await service.list_plans(actor)
+
+    @post("/", status_code=201)
+    async def create_plan(self, actor: NamedDependency[Actor], data: JSONBody[s.PlanCreate]) -> Response[s.PlanRead]:
+        plan = await service.create_plan(actor, data)
+        body = await service.read_plan(actor, plan.id)
+        return Response(body, status_code=201, headers={"Location": f"/api/v1/plans/{plan.id}"})
+
+    @get("/{plan_id:uuid}")
+    async def read_plan(self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]) -> s.PlanRead:
+        return await service.read_plan(actor, plan_id)
+
+    @get("/{plan_id:uuid}/criteria")
+    async def read_criteria(self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]) -> list[CriterionResult]:
+        return await service.read_criteria(actor, plan_id)
+
+    @get("/{plan_id:uuid}/sections/{key:str}")
+    async def read_section(self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID], key: FromPath[str]) -> Response[s.SectionRead]:
+        section = await service.read_section(actor, plan_id, key)
+        return _with_etag(section, section.version)
+
+    @put("/{plan_id:uuid}/sections/{key:str}")
+    async def write_section(
+        self,
+        actor: NamedDependency[Actor],
+        request: Request[Any, Any, Any],
+        plan_id: FromPath[uuid.UUID],
+        key: FromPath[str],
+        if_match: IfMatch = None,
+    ) -> Response[s.SectionRead]:
+        # Access first, so nobody learns about a plan by how its body is judged.
+        await service.load_plan(actor, plan_id, service.Permission.PLAN_VIEW)
+        based_on = service.parse_if_match(if_match)
+        content = service.decode_section_body(key, await request.body())
+        section = await service.write_section(actor, plan_id, key, content, based_on)
+        return _with_etag(section, section.version)
+
+    @get("/{plan_id:uuid}/sections/{key:str}/revisions")
+    async def section_history(self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID], key: FromPath[str]) -> list[s.RevisionRead]:
+        return await service.section_history(actor, plan_id, key)
+
+    @post("/{plan_id:uuid}/sections/{key:str}/revisions/{version:int}/restore", status_code=200)
+    async def restore_section(
+        self,
+        actor: NamedDependency[Actor],
+        plan_id: FromPath[uuid.UUID],
+        key: FromPath[str],
+        version: FromPath[int],
+        if_match: IfMatch = None,
+    ) -> Response[s.SectionRead]:
+        await service.load_plan(actor, plan_id, service.Permission.PLAN_VIEW)
+        based_on = service.parse_if_match(if_match)
+        section = await service.restore_section(actor, plan_id, key, version, based_on)
+        return _with_etag(section, section.version)
+
+
+def _row_controller(
+    kind: str, url: str, create_type: Any, update_type: Any, read_type: Any
+) -> type[Controller]:
+    """One controller shape for outcomes, support items, actions and contacts."""
+
+    class RowController(Controller):
+        path = f"/api/v1/plans/{{plan_id:uuid}}/{url}"
+        tags = [url]
+        dependencies = {"actor": Provide(require_actor)}
+
+        @get("/", name=f"{kind}-list")
+        async def list_rows(self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]) -> list[read_type]:  # type: ignore[valid-type]
+            return await service.list_rows(actor, plan_id, kind)
+
+        @post("/", status_code=201, name=f"{kind}-create")
+        async def create_row(self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID], data: JSONBody[create_type]) -> Response[read_type]:  # type: ignore[valid-type]
+            row = await service.create_row(actor, plan_id, kind, data)
+            return _with_etag(row, row.version, status_code=201)
+
+        @get("/{row_id:uuid}", name=f"{kind}-read")
+        async def read_row(self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID], row_id: FromPath[uuid.UUID]) -> Response[read_type]:  # type: ignore[valid-type]
+            row = await service.read_row(actor, plan_id, kind, row_id)
+            return _with_etag(row, row.version)
+
+        @patch("/{row_id:uuid}", name=f"{kind}-update")
+        async def update_row(
+            self,
+            actor: NamedDependency[Actor],
+            plan_id: FromPath[uuid.UUID],
+            row_id: FromPath[uuid.UUID],
+            data: JSONBody[update_type],  # type: ignore[valid-type]
+            if_match: IfMatch = None,
+        ) -> Response[read_type]:  # type: ignore[valid-type]
+            based_on = service.parse_if_match(if_match)
+            row = await service.update_row(actor, plan_id, kind, row_id, data, based_on)
+            return _with_etag(row, row.version)
+
+        @delete("/{row_id:uuid}", status_code=204, name=f"{kind}-delete")
+        async def delete_row(
+            self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID], row_id: FromPath[uuid.UUID], if_match: IfMatch = None
+        ) -> None:
+            based_on = service.parse_if_match(if_match)
+            await service.delete_row(actor, plan_id, kind, row_id, based_on)
+
+        @get("/{row_id:uuid}/revisions", name=f"{kind}-history")
+        async def row_history(
+            self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID], row_id: FromPath[uuid.UUID]
+        ) -> list[s.RevisionRead]:
+            return await service.row_history(actor, plan_id, kind, row_id)
+
+    RowController.__name__ = f"{kind.title()}Controller"
+    return RowController
+
+
+OutcomeController = _row_controller("outcome", "outcomes", s.OutcomeCreate, s.OutcomeUpdate, s.OutcomeRead)
+SupportItemController = _row_controller(
+    "support", "support-items", s.SupportItemCreate, s.SupportItemUpdate, s.SupportItemRead
+)
+ActionController = _row_controller("action", "actions", s.ActionCreate, s.ActionUpdate, s.ActionRead)
+ContactController = _row_controller("contact", "contacts", s.ContactCreate, s.ContactUpdate, s.ContactRead)
+
+API_CONTROLLERS = [
+    PlanController,
+    OutcomeController,
+    SupportItemController,
+    ActionController,
+    ContactController,
+]

@@ -1,0 +1,178 @@
+"""Test set-up: a real database (SQLite file or PostgreSQL server), real HTTP to the app.
+
+PORTAL_TEST_DATABASE=sqlite (default) or postgres chooses the database; the settings are put
+in the environment before `portal` is imported, because Piccolo binds tables at import.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+_TMP = Path(tempfile.mkdtemp(prefix="portal-tests-"))
+_DATABASE = os.environ.get("PORTAL_TEST_DATABASE", "sqlite")
+_PG_ADMIN_URL = os.environ.get("PORTAL_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+_PG_DB = f"portal_test_{uuid.uuid4().hex[:12]}"
+
+
+def _postgres_url(database: str) -> str:
+    base = _PG_ADMIN_URL.rsplit("/", 1)[0]
+    return f"{base}/{database}"
+
+
+def _pg_admin(sql: str) -> None:
+    import asyncio
+
+    import asyncpg
+
+    async def run() -> None:
+        connection = await asyncpg.connect(_PG_ADMIN_URL)
+        try:
+            await connection.execute(sql)
+        finally:
+            await connection.close()
+
+    asyncio.run(run())
+
+
+if _DATABASE == "postgres":
+    _pg_admin(f'CREATE DATABASE "{_PG_DB}"')
+    os.environ["PORTAL_DATABASE_URL"] = _postgres_url(_PG_DB)
+elif _DATABASE == "sqlite":
+    os.environ.pop("PORTAL_DATABASE_URL", None)
+    os.environ["PORTAL_SQLITE_PATH"] = str(_TMP / "portal.sqlite3")
+else:
+    raise RuntimeError("PORTAL_TEST_DATABASE must be sqlite or postgres")
+os.environ["PICCOLO_CONF"] = "portal.piccolo_conf"
+
+from portal.app import create_app  # noqa: E402
+from portal.db import close_database, open_database  # noqa: E402
+from portal.migrations import migrate  # noqa: E402
+from portal.piccolo_conf import DB  # noqa: E402
+from portal.settings import load_settings  # noqa: E402
+
+PASSWORD = "correct-horse-battery"
+
+
+def pytest_report_header() -> str:
+    return f"portal test database: {_DATABASE} ({os.environ.get('PORTAL_DATABASE_URL') or os.environ['PORTAL_SQLITE_PATH']})"
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if _DATABASE == "postgres":
+        try:
+            _pg_admin(f'DROP DATABASE IF EXISTS "{_PG_DB}" WITH (FORCE)')
+        except Exception as exc:  # noqa: BLE001 - cleaning up must not hide the test result
+            print(f"could not drop {_PG_DB}: {exc}", file=sys.stderr)
+
+
+@pytest.fixture(scope="session")
+def database_kind() -> str:
+    return _DATABASE
+
+
+@pytest.fixture(scope="session")
+async def app():  # type: ignore[no-untyped-def]
+    settings = load_settings()
+    await migrate(quiet=True)
+    await open_database(DB, settings)
+    try:
+        yield create_app(settings)
+    finally:
+        await close_database(DB)
+
+
+@pytest.fixture
+async def client(app) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-untyped-def]
+    """An anonymous client speaking HTTP to the app in this process."""
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+    ) as anonymous:
+        yield anonymous
+
+
+class Persona:
+    """A person with a local account, and a signed-in HTTP client of their own."""
+
+    def __init__(self, name: str, email: str, client: httpx.AsyncClient) -> None:
+        self.name = name
+        self.email = email
+        self.client = client
+
+
+async def make_persona(app, name: str) -> Persona:  # type: ignore[no-untyped-def]
+    from portal.accounts.service import create_user
+
+    email = f"{name.lower()}-{uuid.uuid4().hex[:10]}@example.org"
+    await create_user(email, PASSWORD, name.title())
+    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+    response = await http.post("/api/v1/session", json={"email": email, "password": PASSWORD})
+    assert response.status_code == 201, response.text
+    return Persona(name, email, http)
+
+
+@pytest.fixture
+async def owner(app) -> AsyncIterator[Persona]:  # type: ignore[no-untyped-def]
+    persona = await make_persona(app, "owner")
+    yield persona
+    await persona.client.aclose()
+
+
+@pytest.fixture
+async def stranger(app) -> AsyncIterator[Persona]:  # type: ignore[no-untyped-def]
+    persona = await make_persona(app, "stranger")
+    yield persona
+    await persona.client.aclose()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def live_server() -> Iterator[str]:
+    """The real `portal serve` in its own process, on the test database, for browsers and load."""
+    port = free_port()
+    env = dict(os.environ)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "portal.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        cwd=_TMP,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            output = process.stdout.read().decode() if process.stdout else ""
+            raise RuntimeError(f"portal serve exited early:\n{output}")
+        try:
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    else:
+        process.kill()
+        raise RuntimeError("portal serve did not answer /health within 30 s")
+    try:
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
