@@ -54,15 +54,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
     if not settings.debug:
         exception_handlers[Exception] = handle_server_error
 
-    app = Litestar(
-        route_handlers=[
+    route_handlers: list[Any] = [
             health,
             SessionController,
             *API_CONTROLLERS,
             *PAGE_ROUTES,
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
             create_static_files_router(path="/assets", directories=[ASSETS_DIR], name="assets"),
-        ],
+    ]
+    app = Litestar(
+        route_handlers=route_handlers,
         lifespan=[lifespan],
         exception_handlers=exception_handlers,
         middleware=[security_headers_middleware],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from portal.templating import NHSUK_INLINE_SCRIPT_CSP_SOURCE
@@ -25,7 +26,7 @@ _HEADERS = [
 
 def security_headers_middleware(app: ASGIApp) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return
 
@@ -38,7 +39,7 @@ def security_headers_middleware(app: ASGIApp) -> ASGIApp:
                 if not path.startswith(("/static/", "/assets/")) and b"cache-control" not in present:
                     # Plan pages and API answers are personal: never kept by shared caches.
                     headers.append((b"cache-control", b"no-store"))
-                message["headers"] = headers  # type: ignore[typeddict-unknown-key]
+                message["headers"] = headers
             await send(message)
 
         await app(scope, receive, send_with_headers)

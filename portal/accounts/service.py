@@ -100,8 +100,8 @@ async def actor_for_token(token: str | None) -> Actor | None:
             SignInSession.user.id.as_alias("user_id"),
             SignInSession.user.email.as_alias("email"),
             SignInSession.user.is_active.as_alias("is_active"),
-            SignInSession.user.person.id.as_alias("person_id"),
-            SignInSession.user.person.display_name.as_alias("display_name"),
+            SignInSession.user.person.id.as_alias("person_id"),  # type: ignore[union-attr]
+            SignInSession.user.person.display_name.as_alias("display_name"),  # type: ignore[union-attr]
         )
         .where(SignInSession.token_hash == _token_hash(token))
         .first()

@@ -25,8 +25,8 @@ def _settings(request: Request[Any, Any, Any]) -> Settings:
 
 async def optional_actor(request: Request[Any, Any, Any]) -> Actor | None:
     cached = request.scope.get("portal_actor", False)
-    if cached is not False:
-        return cached  # type: ignore[no-any-return]
+    if cached is None or isinstance(cached, Actor):
+        return cached
     token = request.cookies.get(_settings(request).session_cookie_name)
     actor = await actor_for_token(token)
     request.scope["portal_actor"] = actor  # type: ignore[typeddict-unknown-key]
