@@ -37,6 +37,7 @@ test-postgres:
 
 lint: install
 	$(BIN)/ruff check portal tests bench
+	$(BIN)/ruff format --check portal tests bench
 	$(BIN)/mypy
 
 bench: install

@@ -46,21 +46,24 @@ def create_app(settings: Settings | None = None) -> Litestar:
         finally:
             await close_database(DB)
 
+    from portal.routes.pages.errors import pages_or
+
+    # Under /api/ problems are problem+json; on pages the same problems are HTML pages.
     exception_handlers: dict[Any, Any] = {
-        Problem: handle_problem,
-        ValidationException: handle_validation,
-        HTTPException: handle_http,
+        Problem: pages_or(handle_problem),
+        ValidationException: pages_or(handle_validation),
+        HTTPException: pages_or(handle_http),
     }
     if not settings.debug:
-        exception_handlers[Exception] = handle_server_error
+        exception_handlers[Exception] = pages_or(handle_server_error)
 
     route_handlers: list[Any] = [
-            health,
-            SessionController,
-            *API_CONTROLLERS,
-            *PAGE_ROUTES,
-            create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
-            create_static_files_router(path="/assets", directories=[ASSETS_DIR], name="assets"),
+        health,
+        SessionController,
+        *API_CONTROLLERS,
+        *PAGE_ROUTES,
+        create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
+        create_static_files_router(path="/assets", directories=[ASSETS_DIR], name="assets"),
     ]
     app = Litestar(
         route_handlers=route_handlers,

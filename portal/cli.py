@@ -88,6 +88,8 @@ def _serve(args: argparse.Namespace) -> int:
         # Access logs hold URLs only, which carry ids and never plan content.
         access_log=True,
         proxy_headers=False,
+        # In-flight requests get this long to finish at a stop; then connections are closed.
+        timeout_graceful_shutdown=10,
     )
     return 0
 

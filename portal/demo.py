@@ -13,7 +13,7 @@ from portal.plans import schemas as s
 from portal.plans import service
 from portal.plans.money import Frequency
 
-DEMO_PASSWORD = "demo-password-1"
+DEMO_PASSWORD = "demo-password-1"  # noqa: S105 - printed on screen for the demo, on purpose
 DEMO_OWNER = "alex@example.org"
 DEMO_OTHER = "sam@example.org"
 
@@ -46,7 +46,9 @@ async def load_demo(progress: Callable[[str], None] = lambda _: None) -> None:
             c.StartingPoint(
                 what_i_enjoy="Swimming at the leisure centre, gardening, seeing my nephew.",
                 what_i_dont_like="Being rushed in the mornings. Busy, loud places.",
-                what_i_want_to_achieve="Get back to swimming twice a week and volunteer at the allotment.",
+                what_i_want_to_achieve=(
+                    "Get back to swimming twice a week and volunteer at the allotment."
+                ),
                 what_stops_me="Getting there: I can't drive since my stroke and the bus is hard.",
                 who_helped_me_plan="My sister Jo and Priya from the community team.",
             ),
@@ -56,7 +58,9 @@ async def load_demo(progress: Callable[[str], None] = lambda _: None) -> None:
             c.AboutMe(
                 who_i_am="I'm Alex, 52, a retired postman who lives in Leeds with my cat.",
                 strengths_and_skills="Good with people, patient, handy with tools.",
-                health_and_wellbeing_needs="Weakness on my left side after a stroke; low mood in winter.",
+                health_and_wellbeing_needs=(
+                    "Weakness on my left side after a stroke; low mood in winter."
+                ),
             ),
         ),
         (
@@ -141,6 +145,4 @@ async def load_demo(progress: Callable[[str], None] = lambda _: None) -> None:
             phone="0113 496 0000",
         ),
     )
-    progress(
-        f"Demo ready: sign in as {DEMO_OWNER} (or {DEMO_OTHER}) with password {DEMO_PASSWORD}"
-    )
+    progress(f"Demo ready: sign in as {DEMO_OWNER} (or {DEMO_OTHER}) with password {DEMO_PASSWORD}")

@@ -61,7 +61,9 @@ _TYPE_WORDS = {
 
 
 def _plain_type(match: re.Match[str]) -> str:
-    return _TYPE_WORDS.get(match.group(1), match.group(1))
+    # msgspec names optional values as unions, e.g. `bool | null`: say each part in words.
+    parts = [part.strip() for part in match.group(1).split("|")]
+    return " or ".join(_TYPE_WORDS.get(part, part) for part in parts)
 
 
 def explain_validation(exc: msgspec.ValidationError | msgspec.DecodeError) -> FieldError:
@@ -84,11 +86,13 @@ def explain_validation(exc: msgspec.ValidationError | msgspec.DecodeError) -> Fi
         return FieldError(field=field, message=f"'{name}' is required. Add it.")
     length = re.match(r"Expected `(?:str|array)` of length <= (\d+)", message)
     if length:
-        return FieldError(field=field, message=f"This is too long: the most allowed is {length.group(1)}.")
+        return FieldError(
+            field=field, message=f"This is too long: the most allowed is {length.group(1)}."
+        )
     minimum = re.match(r"Expected `(?:str|array)` of length >= (\d+)", message)
     if minimum:
         return FieldError(field=field, message="This cannot be empty. Fill it in.")
-    message = re.sub(r"`(\w+)`", _plain_type, message)
+    message = re.sub(r"`(\w+(?: \| \w+)*)`", _plain_type, message)
     return FieldError(field=field, message=f"{message}.")
 
 

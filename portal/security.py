@@ -36,7 +36,10 @@ def security_headers_middleware(app: ASGIApp) -> ASGIApp:
                 present = {name.lower() for name, _ in headers}
                 headers.extend(item for item in _HEADERS if item[0] not in present)
                 path = scope.get("path", "")
-                if not path.startswith(("/static/", "/assets/")) and b"cache-control" not in present:
+                if (
+                    not path.startswith(("/static/", "/assets/"))
+                    and b"cache-control" not in present
+                ):
                     # Plan pages and API answers are personal: never kept by shared caches.
                     headers.append((b"cache-control", b"no-store"))
                 message["headers"] = headers

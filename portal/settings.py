@@ -69,5 +69,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             values[field.name] = raw
     settings = Settings(**values)  # type: ignore[arg-type]
     if settings.database_url and not settings.uses_postgres:
-        raise SettingsError("PORTAL_DATABASE_URL must start with postgresql:// (or be empty for SQLite)")
+        raise SettingsError(
+            "PORTAL_DATABASE_URL must start with postgresql:// (or be empty for SQLite)"
+        )
     return settings

@@ -22,7 +22,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 _TMP = Path(tempfile.mkdtemp(prefix="portal-tests-"))
 _DATABASE = os.environ.get("PORTAL_TEST_DATABASE", "sqlite")
-_PG_ADMIN_URL = os.environ.get("PORTAL_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+_PG_ADMIN_URL = os.environ.get(
+    "PORTAL_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 _PG_DB = f"portal_test_{uuid.uuid4().hex[:12]}"
 
 
@@ -66,7 +68,8 @@ PASSWORD = "correct-horse-battery"
 
 
 def pytest_report_header() -> str:
-    return f"portal test database: {_DATABASE} ({os.environ.get('PORTAL_DATABASE_URL') or os.environ['PORTAL_SQLITE_PATH']})"
+    where = os.environ.get("PORTAL_DATABASE_URL") or os.environ["PORTAL_SQLITE_PATH"]
+    return f"portal test database: {_DATABASE} ({where})"
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -147,19 +150,21 @@ def live_server() -> Iterator[str]:
     """The real `portal serve` in its own process, on the test database, for browsers and load."""
     port = free_port()
     env = dict(os.environ)
+    # A file, not a pipe: nobody reads a pipe during the run, and a full one would stall the server.
+    log_path = _TMP / f"live-server-{port}.log"
+    log = log_path.open("wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "portal.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
         env=env,
         cwd=_TMP,
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            output = process.stdout.read().decode() if process.stdout else ""
-            raise RuntimeError(f"portal serve exited early:\n{output}")
+            raise RuntimeError(f"portal serve exited early:\n{log_path.read_text()}")
         try:
             if httpx.get(f"{url}/health", timeout=1).status_code == 200:
                 break
@@ -167,12 +172,15 @@ def live_server() -> Iterator[str]:
             time.sleep(0.1)
     else:
         process.kill()
-        raise RuntimeError("portal serve did not answer /health within 30 s")
+        raise RuntimeError(
+            f"portal serve did not answer /health within 30 s:\n{log_path.read_text()}"
+        )
     try:
         yield url
     finally:
         process.terminate()
         try:
-            process.wait(timeout=10)
+            process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             process.kill()
+        log.close()

@@ -18,7 +18,9 @@ def test_a_postgresql_url_selects_postgresql() -> None:
     assert settings.uses_postgres is True
 
 
-@pytest.mark.parametrize(("raw", "expected"), [("true", True), ("0", False), ("Yes", True), ("off", False)])
+@pytest.mark.parametrize(
+    ("raw", "expected"), [("true", True), ("0", False), ("Yes", True), ("off", False)]
+)
 def test_booleans_are_strict(raw: str, expected: bool) -> None:
     assert load_settings({"PORTAL_SECURE_COOKIES": raw}).secure_cookies is expected
 

@@ -22,7 +22,9 @@ MIN_PASSWORD_LENGTH = 10
 
 class AccountExists(Problem):
     def __init__(self) -> None:
-        super().__init__(409, "Account exists", "An account with this email address already exists.")
+        super().__init__(
+            409, "Account exists", "An account with this email address already exists."
+        )
 
 
 def normalise_email(email: str) -> str:
@@ -42,7 +44,9 @@ async def create_user(email: str, password: str, display_name: str) -> UserAccou
     """Create a person and their local sign-in; the person is who plans will belong to."""
     email = normalise_email(email)
     if "@" not in email or len(email) > 320:
-        raise Problem(422, "Email address not valid", "Enter an email address like name@example.com.")
+        raise Problem(
+            422, "Email address not valid", "Enter an email address like name@example.com."
+        )
     check_new_password(password)
     if not display_name.strip():
         raise Problem(422, "Name missing", "Enter the name the person wants to be called.")

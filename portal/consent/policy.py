@@ -45,12 +45,14 @@ def decide(
     plan: PlanAccessFacts,
     section_key: str | None = None,
 ) -> bool:
-    """True when the actor may do this; the owner with capacity controls everything on their plan."""
+    """True when the actor may do this; an owner with capacity controls all of their plan."""
     if actor is None:
         return False
     return actor.person_id == plan.person_id
 
 
-def visible_sections(actor: Actor | None, plan: PlanAccessFacts, keys: tuple[str, ...]) -> list[str]:
+def visible_sections(
+    actor: Actor | None, plan: PlanAccessFacts, keys: tuple[str, ...]
+) -> list[str]:
     """The sections of a plan the actor may read, in order; lists are filtered by the same rule."""
     return [key for key in keys if decide(actor, Permission.SECTION_VIEW, plan, key)]

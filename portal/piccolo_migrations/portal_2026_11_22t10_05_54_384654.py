@@ -1,20 +1,20 @@
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.columns.base import OnDelete
-from piccolo.columns.base import OnUpdate
-from piccolo.columns.column_types import Boolean
-from piccolo.columns.column_types import Date
-from piccolo.columns.column_types import ForeignKey
-from piccolo.columns.column_types import Integer
-from piccolo.columns.column_types import Text
-from piccolo.columns.column_types import Timestamptz
-from piccolo.columns.column_types import UUID
-from piccolo.columns.column_types import Varchar
+from piccolo.columns.base import OnDelete, OnUpdate
+from piccolo.columns.column_types import (
+    UUID,
+    BigInt,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    Text,
+    Timestamptz,
+    Varchar,
+)
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.defaults.uuid import UUID4
 from piccolo.columns.indexes import IndexMethod
 from piccolo.table import Table
-
-
 
 
 class Outcome(Table, tablename="outcome", schema=None):
@@ -79,9 +79,7 @@ DESCRIPTION = "initial tables"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="portal", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="portal", description=DESCRIPTION)
 
     manager.add_table(
         class_name="PlanAction",
@@ -90,13 +88,9 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(
-        class_name="Outcome", tablename="outcome", schema=None, columns=None
-    )
+    manager.add_table(class_name="Outcome", tablename="outcome", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="Person", tablename="person", schema=None, columns=None
-    )
+    manager.add_table(class_name="Person", tablename="person", schema=None, columns=None)
 
     manager.add_table(
         class_name="SignInSession",
@@ -105,9 +99,7 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(
-        class_name="Plan", tablename="plan", schema=None, columns=None
-    )
+    manager.add_table(class_name="Plan", tablename="plan", schema=None, columns=None)
 
     manager.add_table(
         class_name="SupportItem",
@@ -137,9 +129,7 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(
-        class_name="Revision", tablename="revision", schema=None, columns=None
-    )
+    manager.add_table(class_name="Revision", tablename="revision", schema=None, columns=None)
 
     manager.add_column(
         table_class_name="PlanAction",
@@ -1128,8 +1118,8 @@ async def forwards():
         tablename="support_item",
         column_name="cost_pence",
         db_column_name="cost_pence",
-        column_class_name="Integer",
-        column_class=Integer,
+        column_class_name="BigInt",
+        column_class=BigInt,
         params={
             "default": 0,
             "null": False,

@@ -29,9 +29,7 @@ def three_way_merge(
     mine_changed = {name for name in mine if base.get(name) != mine[name]}
     theirs_changed = {name for name in theirs if base.get(name) != theirs.get(name)}
     conflicts = sorted(
-        name
-        for name in mine_changed & theirs_changed
-        if mine[name] != theirs.get(name)
+        name for name in mine_changed & theirs_changed if mine[name] != theirs.get(name)
     )
     if conflicts:
         return MergeResult(merged=dict(theirs), changed=[], conflicts=conflicts)

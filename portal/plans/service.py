@@ -9,7 +9,7 @@ import asyncio
 import datetime as dt
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 from msgspec import UNSET
@@ -35,7 +35,12 @@ from portal.plans.content import (
 )
 from portal.plans.criteria import PlanFacts, criteria_summary, evaluate_criteria
 from portal.plans.merge import changed_fields, three_way_merge
-from portal.plans.money import annual_pence, check_cost, summarise_money, weekly_pence
+from portal.plans.money import (
+    annual_pence,
+    check_cost,
+    summarise_money,
+    weekly_pence,
+)
 from portal.plans.tables import (
     Outcome,
     Plan,
@@ -48,6 +53,7 @@ from portal.plans.tables import (
 from portal.problems import FieldError, NotFound, Problem
 
 _CAS_RETRIES = 20
+_Body = TypeVar("_Body", bound=msgspec.Struct)
 
 
 # --- versions ---------------------------------------------------------------------------
@@ -79,6 +85,15 @@ def parse_if_match(header: str | None) -> int:
     return int(value)
 
 
+def _public(values: dict[str, Any]) -> dict[str, Any]:
+    """Rows store `outcome`; the API calls it `outcome_id` everywhere a person or client sees it."""
+    return {("outcome_id" if name == "outcome" else name): value for name, value in values.items()}
+
+
+def _public_names(names: list[str]) -> list[str]:
+    return ["outcome_id" if name == "outcome" else name for name in names]
+
+
 class Conflict(Problem):
     def __init__(
         self,
@@ -88,6 +103,7 @@ class Conflict(Problem):
         fields: list[str],
         yours: dict[str, Any],
     ) -> None:
+        current, yours, fields = _public(current), _public(yours), _public_names(fields)
         listed = ", ".join(fields) if fields else "the whole item"
         super().__init__(
             409,
@@ -171,13 +187,17 @@ async def load_plan(actor: Actor | None, plan_id: uuid.UUID, permission: Permiss
     return plan
 
 
+def _no_such_section(key: str) -> Problem:
+    return Problem(
+        404,
+        "No such section",
+        f"'{key[:40]}' is not a section of a plan. The sections are: {', '.join(SECTION_KEYS)}.",
+    )
+
+
 def _require_section(actor: Actor, plan: PlanRecord, key: str, permission: Permission) -> None:
     if key not in SECTION_KEYS:
-        raise Problem(
-            404,
-            "No such section",
-            f"'{key[:40]}' is not a section of a plan. The sections are: {', '.join(SECTION_KEYS)}.",
-        )
+        raise _no_such_section(key)
     if not decide(actor, Permission.SECTION_VIEW, plan.access, key):
         raise NotFound("section")
     if not decide(actor, permission, plan.access, key):
@@ -230,8 +250,10 @@ async def create_plan(actor: Actor, data: s.PlanCreate) -> PlanRecord:
 
 async def list_plans(actor: Actor) -> list[s.PlanSummary]:
     """The plans the actor may see, newest change first, each with how many criteria are met."""
-    rows = await Plan.select().where(Plan.person == actor.person_id).order_by(
-        Plan.updated_at, ascending=False
+    rows = (
+        await Plan.select()
+        .where(Plan.person == actor.person_id)
+        .order_by(Plan.updated_at, ascending=False)
     )
     summaries = []
     for row in rows:
@@ -264,7 +286,7 @@ async def _section_rows(plan_id: uuid.UUID) -> list[dict[str, Any]]:
         PlanSection.content,
         PlanSection.version,
         PlanSection.updated_at,
-        PlanSection.updated_by.person.display_name.as_alias("updated_by_name"),
+        PlanSection.updated_by.person.display_name.as_alias("updated_by_name"),  # type: ignore[union-attr]
     ).where(PlanSection.plan == plan_id)
 
 
@@ -312,7 +334,9 @@ def _facts(data: _PlanData) -> PlanFacts:
             )
             for i in data.support
         ],
-        actions=[ActionFact(who=a["who"], what=a["what"], due_by=a["due_by"]) for a in data.actions],
+        actions=[
+            ActionFact(who=a["who"], what=a["what"], due_by=a["due_by"]) for a in data.actions
+        ],
     )
 
 
@@ -424,7 +448,10 @@ async def read_plan(actor: Actor, plan_id: uuid.UUID) -> s.PlanRead:
         sections=sections,
         criteria=results,
         criteria_summary=s.CriteriaCounts(
-            met=counts["met"], partial=counts["partial"], missing=counts["missing"], ready=counts["ready"]
+            met=counts["met"],
+            partial=counts["partial"],
+            missing=counts["missing"],
+            ready=counts["ready"],
         ),
         money=money,
         outcomes=[_outcome_read(o) for o in data.outcomes] if "outcomes" in visible else [],
@@ -457,7 +484,7 @@ async def _section_rows_for(plan_id: uuid.UUID, key: str) -> list[dict[str, Any]
         PlanSection.content,
         PlanSection.version,
         PlanSection.updated_at,
-        PlanSection.updated_by.person.display_name.as_alias("updated_by_name"),
+        PlanSection.updated_by.person.display_name.as_alias("updated_by_name"),  # type: ignore[union-attr]
     ).where((PlanSection.plan == plan_id) & (PlanSection.key == key))
 
 
@@ -474,16 +501,29 @@ def decode_section_body(key: str, body: bytes) -> SectionContent:
     try:
         return decode_section(key, body)
     except UnknownSection as exc:
-        raise Problem(404, "No such section", str(exc)) from exc
+        # The same answer as reading an unknown section: name the sections that do exist.
+        raise _no_such_section(key) from exc
     except (msgspec.ValidationError, msgspec.DecodeError) as exc:
         raise validation_problem(exc, what="section") from exc
+
+
+def decode_row_body(data_type: type[_Body], body: bytes) -> _Body:
+    """A row's create or update body, strictly typed: "1250" is text, not 1250 pence."""
+    from portal.problems import validation_problem
+
+    try:
+        return msgspec.json.decode(body, type=data_type)
+    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        raise validation_problem(exc) from exc
 
 
 async def _content_at(plan_id: uuid.UUID, subject: str, version: int) -> dict[str, Any] | None:
     row = (
         await Revision.select(Revision.content)
         .where(
-            (Revision.plan == plan_id) & (Revision.subject == subject) & (Revision.version == version)
+            (Revision.plan == plan_id)
+            & (Revision.subject == subject)
+            & (Revision.version == version)
         )
         .first()
     )
@@ -550,15 +590,17 @@ async def write_section(
             return _section_read(current)
         now = _now()
         async with write_transaction():
-            updated = await PlanSection.update(
-                {
-                    PlanSection.content: _json(merged),
-                    PlanSection.version: version + 1,
-                    PlanSection.updated_at: now,
-                    PlanSection.updated_by: actor.user_id,
-                }
-            ).where((PlanSection.id == current["id"]) & (PlanSection.version == version)).returning(
-                PlanSection.version
+            updated = (
+                await PlanSection.update(
+                    {
+                        PlanSection.content: _json(merged),
+                        PlanSection.version: version + 1,
+                        PlanSection.updated_at: now,
+                        PlanSection.updated_by: actor.user_id,
+                    }
+                )
+                .where((PlanSection.id == current["id"]) & (PlanSection.version == version))
+                .returning(PlanSection.version)
             )
             if not updated:
                 continue
@@ -585,7 +627,9 @@ async def write_section(
             updated_by=actor.display_name,
         )
     raise Problem(
-        503, "Busy", "Many people are saving this section at once. Try again in a moment.",
+        503,
+        "Busy",
+        "Many people are saving this section at once. Try again in a moment.",
         headers={"Retry-After": "1"},
     )
 
@@ -599,7 +643,7 @@ async def _revisions(plan_id: uuid.UUID, subject: str) -> list[s.RevisionRead]:
             Revision.deleted,
             Revision.restored_from,
             Revision.created_at,
-            Revision.author.person.display_name.as_alias("author_name"),
+            Revision.author.person.display_name.as_alias("author_name"),  # type: ignore[union-attr]
         )
         .where((Revision.plan == plan_id) & (Revision.subject == subject))
         .order_by(Revision.version, ascending=False)
@@ -607,8 +651,8 @@ async def _revisions(plan_id: uuid.UUID, subject: str) -> list[s.RevisionRead]:
     return [
         s.RevisionRead(
             version=row["version"],
-            content=msgspec.json.decode(row["content"]),
-            changed_fields=msgspec.json.decode(row["changed_fields"]),
+            content=_public(msgspec.json.decode(row["content"])),
+            changed_fields=_public_names(msgspec.json.decode(row["changed_fields"])),
             deleted=bool(row["deleted"]),
             restored_from=row["restored_from"],
             author=row["author_name"],
@@ -654,21 +698,39 @@ class RowKind(msgspec.Struct, frozen=True):
 
 ROW_KINDS: dict[str, RowKind] = {
     "outcome": RowKind(
-        "outcome", "outcome", "outcomes", Outcome, ("title", "how"), _outcome_read,
+        "outcome",
+        "outcome",
+        "outcomes",
+        Outcome,
+        ("title", "how"),
+        _outcome_read,
         Permission.OUTCOME_PROPOSE,
     ),
     "support": RowKind(
-        "support", "support item", "money", SupportItem,
-        ("description", "provider", "cost_pence", "frequency", "outcome"), _support_read,
+        "support",
+        "support item",
+        "money",
+        SupportItem,
+        ("description", "provider", "cost_pence", "frequency", "outcome"),
+        _support_read,
         Permission.MONEY_EDIT,
     ),
     "action": RowKind(
-        "action", "action", "action_plan", PlanAction,
-        ("what", "who", "due_by", "outcome", "done"), _action_read, Permission.SECTION_EDIT,
+        "action",
+        "action",
+        "action_plan",
+        PlanAction,
+        ("what", "who", "due_by", "outcome", "done"),
+        _action_read,
+        Permission.SECTION_EDIT,
     ),
     "contact": RowKind(
-        "contact", "contact", "contacts", PlanContact,
-        ("name", "role", "when_to_contact", "phone", "email"), _contact_read,
+        "contact",
+        "contact",
+        "contacts",
+        PlanContact,
+        ("name", "role", "when_to_contact", "phone", "email"),
+        _contact_read,
         Permission.SECTION_EDIT,
     ),
 }
@@ -714,23 +776,33 @@ async def _check_row(kind: RowKind, plan_id: uuid.UUID, values: dict[str, Any]) 
                 422,
                 "Outcome not found",
                 "Link this to one of the outcomes in this plan, or to none.",
-                errors=[FieldError(field="outcome_id", message="Choose an outcome from this plan.")],
+                errors=[
+                    FieldError(field="outcome_id", message="Choose an outcome from this plan.")
+                ],
             )
 
 
 async def _load_row(kind: RowKind, plan_id: uuid.UUID, row_id: uuid.UUID) -> dict[str, Any]:
     table: Any = kind.table
-    row = await table.select().where(
-        (table.id == row_id) & (table.plan == plan_id) & (table.deleted == False)  # noqa: E712
-    ).first()
+    row = (
+        await table.select()
+        .where(
+            (table.id == row_id) & (table.plan == plan_id) & (table.deleted == False)  # noqa: E712
+        )
+        .first()
+    )
     if row is None:
         raise NotFound(kind.noun)
     return dict(row)
 
 
-async def _plan_for_rows(actor: Actor, plan_id: uuid.UUID, kind: RowKind, write: bool) -> PlanRecord:
+async def _plan_for_rows(
+    actor: Actor, plan_id: uuid.UUID, kind: RowKind, write: bool
+) -> PlanRecord:
     plan = await load_plan(actor, plan_id, Permission.PLAN_VIEW)
-    _require_section(actor, plan, kind.section, kind.permission if write else Permission.SECTION_VIEW)
+    _require_section(
+        actor, plan, kind.section, kind.permission if write else Permission.SECTION_VIEW
+    )
     return plan
 
 
@@ -807,7 +879,8 @@ async def update_row(
         theirs = _comparable({f: current[f] for f in kind.fields})
         if based_on > version:
             raise Problem(
-                412, "Version not known",
+                412,
+                "Version not known",
                 f"This {kind.noun} is at version {version}. Read it again and start from there.",
             )
         base = theirs if based_on == version else await _content_at(plan.id, subject, based_on)
@@ -828,10 +901,17 @@ async def update_row(
         await _check_row(kind, plan.id, values)
         now = _now()
         async with write_transaction():
-            updated = await table.update(
-                {**{getattr(table, k): v for k, v in values.items()}, table.version: version + 1,
-                 table.updated_at: now}
-            ).where((table.id == row_id) & (table.version == version)).returning(table.version)
+            updated = (
+                await table.update(
+                    {
+                        **{getattr(table, k): v for k, v in values.items()},
+                        table.version: version + 1,
+                        table.updated_at: now,
+                    }
+                )
+                .where((table.id == row_id) & (table.version == version))
+                .returning(table.version)
+            )
             if not updated:
                 continue
             await Revision.insert(
@@ -847,8 +927,36 @@ async def update_row(
             )
             await Plan.update({Plan.updated_at: now}).where(Plan.id == plan.id)
         return kind.read(await _load_row(kind, plan.id, row_id))
-    raise Problem(503, "Busy", "Many people are saving this at once. Try again in a moment.",
-                  headers={"Retry-After": "1"})
+    raise Problem(
+        503,
+        "Busy",
+        "Many people are saving this at once. Try again in a moment.",
+        headers={"Retry-After": "1"},
+    )
+
+
+async def _unlink_outcome(
+    kind: RowKind, plan_id: uuid.UUID, outcome_id: uuid.UUID, actor: Actor, now: dt.datetime
+) -> None:
+    table: Any = kind.table
+    rows = await table.select().where((table.plan == plan_id) & (table.outcome == outcome_id))
+    for row in rows:
+        await table.update(
+            {table.outcome: None, table.version: row["version"] + 1, table.updated_at: now}
+        ).where((table.id == row["id"]) & (table.version == row["version"]))
+        content = _comparable({f: (None if f == "outcome" else row[f]) for f in kind.fields})
+        await Revision.insert(
+            Revision(
+                plan=plan_id,
+                subject=f"{kind.name}:{row['id']}",
+                version=row["version"] + 1,
+                content=_json(content),
+                changed_fields=_json(["outcome"]),
+                deleted=bool(row["deleted"]),
+                author=actor.user_id,
+                created_at=now,
+            )
+        )
 
 
 async def delete_row(
@@ -860,20 +968,33 @@ async def delete_row(
     current = await _load_row(kind, plan.id, row_id)
     version = current["version"]
     theirs = _comparable({f: current[f] for f in kind.fields})
+    if based_on > version:
+        # Same answer as a change from the future: a version nobody has read cannot be stale.
+        raise Problem(
+            412,
+            "Version not known",
+            f"This {kind.noun} is at version {version}. Read it again and start from there.",
+        )
     if based_on != version:
         raise Conflict(f"this {kind.noun}", theirs, version, [], {})
     table: Any = kind.table
     now = _now()
     async with write_transaction():
-        updated = await table.update(
-            {table.deleted: True, table.version: version + 1, table.updated_at: now}
-        ).where((table.id == row_id) & (table.version == version)).returning(table.version)
+        updated = (
+            await table.update(
+                {table.deleted: True, table.version: version + 1, table.updated_at: now}
+            )
+            .where((table.id == row_id) & (table.version == version))
+            .returning(table.version)
+        )
         if not updated:
             raise Conflict(f"this {kind.noun}", theirs, version, [], {})
         if kind.name == "outcome":
             # Support and actions that served this outcome now serve none; criteria will say so.
-            await SupportItem.update({SupportItem.outcome: None}).where(SupportItem.outcome == row_id)
-            await PlanAction.update({PlanAction.outcome: None}).where(PlanAction.outcome == row_id)
+            # Each unlinked row gets a new version and revision, so its history stays true and
+            # anyone holding its old ETag is told it changed.
+            for linked in (ROW_KINDS["support"], ROW_KINDS["action"]):
+                await _unlink_outcome(linked, plan.id, row_id, actor, now)
         await Revision.insert(
             Revision(
                 plan=plan.id,
@@ -901,10 +1022,10 @@ async def row_history(
 
 
 def _create_type(kind: RowKind) -> type[msgspec.Struct]:
-    return {
+    types: dict[str, type[msgspec.Struct]] = {
         "outcome": s.OutcomeCreate,
         "support": s.SupportItemCreate,
         "action": s.ActionCreate,
         "contact": s.ContactCreate,
-    }[kind.name]
-
+    }
+    return types[kind.name]

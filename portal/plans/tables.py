@@ -2,6 +2,7 @@
 
 from piccolo.columns import (
     UUID,
+    BigInt,
     Boolean,
     Date,
     ForeignKey,
@@ -85,7 +86,8 @@ class SupportItem(Table, tablename="support_item"):
     plan = ForeignKey(Plan, null=False, on_delete=OnDelete.cascade, index=True)
     description = Varchar(length=200, null=False)
     provider = Varchar(length=200, null=False, default="")
-    cost_pence = Integer(null=False)
+    # 64-bit: a year of the largest allowed weekly cost does not fit in 32 bits.
+    cost_pence = BigInt(null=False)
     frequency = Varchar(length=20, null=False)
     outcome = ForeignKey(Outcome, null=True, default=None, on_delete=OnDelete.set_null)
     position = Integer(null=False, default=0)

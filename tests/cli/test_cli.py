@@ -25,7 +25,9 @@ def portal(*args: str, cwd: Path, env: dict[str, str] | None = None, stdin: str 
 
 async def test_users_create_makes_an_account_that_can_sign_in(app, client, tmp_path) -> None:
     email = f"cli-{uuid.uuid4().hex[:8]}@example.org"
-    done = portal("users", "create", "--email", email, "--password", PASSWORD, "--name", "Kim", cwd=tmp_path)
+    done = portal(
+        "users", "create", "--email", email, "--password", PASSWORD, "--name", "Kim", cwd=tmp_path
+    )
     assert done.returncode == 0, done.stderr
     assert email in done.stdout
     signed_in = await client.post("/api/v1/session", json={"email": email, "password": PASSWORD})
@@ -35,7 +37,9 @@ async def test_users_create_makes_an_account_that_can_sign_in(app, client, tmp_p
 
 async def test_users_create_prompts_for_the_password_when_not_given(app, client, tmp_path) -> None:
     email = f"prompt-{uuid.uuid4().hex[:8]}@example.org"
-    done = portal("users", "create", "--email", email, cwd=tmp_path, stdin=f"{PASSWORD}\n{PASSWORD}\n")
+    done = portal(
+        "users", "create", "--email", email, cwd=tmp_path, stdin=f"{PASSWORD}\n{PASSWORD}\n"
+    )
     assert done.returncode == 0, done.stderr
     signed_in = await client.post("/api/v1/session", json={"email": email, "password": PASSWORD})
     assert signed_in.status_code == 201
@@ -43,8 +47,13 @@ async def test_users_create_prompts_for_the_password_when_not_given(app, client,
 
 async def test_users_create_refuses_a_duplicate_or_a_short_password(app, tmp_path) -> None:
     email = f"dup-{uuid.uuid4().hex[:8]}@example.org"
-    assert portal("users", "create", "--email", email, "--password", PASSWORD, cwd=tmp_path).returncode == 0
-    again = portal("users", "create", "--email", email.upper(), "--password", PASSWORD, cwd=tmp_path)
+    assert (
+        portal("users", "create", "--email", email, "--password", PASSWORD, cwd=tmp_path).returncode
+        == 0
+    )
+    again = portal(
+        "users", "create", "--email", email.upper(), "--password", PASSWORD, cwd=tmp_path
+    )
     assert again.returncode == 2
     assert "already exists" in again.stderr
     short = portal("users", "create", "--email", f"x{email}", "--password", "short", cwd=tmp_path)

@@ -21,7 +21,7 @@ async def test_serve_stops_cleanly_while_writes_are_in_flight(app, tmp_path) -> 
     email = f"serve-{uuid.uuid4().hex[:8]}@example.org"
     await create_user(email, PASSWORD, "Serve")
     port = free_port()
-    process = subprocess.Popen(
+    process = subprocess.Popen(  # noqa: ASYNC220 - starting a server, not waiting on it
         [sys.executable, "-m", "portal.cli", "serve", "--port", str(port)],
         cwd=tmp_path,
         env=dict(os.environ),
@@ -55,23 +55,21 @@ async def test_serve_stops_cleanly_while_writes_are_in_flight(app, tmp_path) -> 
                         )
                     except httpx.TransportError:
                         return
-                    if response.status_code == 200:
-                        version = response.json()["version"]
-                    elif response.status_code == 409:
+                    if response.status_code == 200 or response.status_code == 409:
                         version = response.json()["version"]
 
             writers = [asyncio.create_task(writer(n)) for n in range(8)]
             await asyncio.sleep(1.0)
             stopped_at = time.monotonic()
             process.send_signal(signal.SIGTERM)
-            exit_code = await asyncio.to_thread(process.wait, 20)
+            exit_code = await asyncio.to_thread(process.wait, 40)
             took = time.monotonic() - stopped_at
             await asyncio.gather(*writers)
         output = process.stdout.read().decode() if process.stdout else ""
         # uvicorn shuts down gracefully, then re-raises the signal it caught: -15 is a clean stop.
         assert exit_code in (0, -signal.SIGTERM), output
         assert "Application shutdown complete" in output, output
-        assert took < 15, f"shutdown took {took:.1f}s"
+        assert took < 30, f"shutdown took {took:.1f}s"
     finally:
         if process.poll() is None:
             process.kill()
@@ -80,9 +78,11 @@ async def test_serve_stops_cleanly_while_writes_are_in_flight(app, tmp_path) -> 
     # Whatever was accepted before the stop is intact and readable afterwards.
     from portal.plans.tables import PlanSection, Revision
 
-    section = await PlanSection.select().where(
-        (PlanSection.plan == uuid.UUID(plan["id"])) & (PlanSection.key == "starting_point")
-    ).first()
+    section = (
+        await PlanSection.select()
+        .where((PlanSection.plan == uuid.UUID(plan["id"])) & (PlanSection.key == "starting_point"))
+        .first()
+    )
     revisions = await Revision.count().where(
         (Revision.plan == uuid.UUID(plan["id"])) & (Revision.subject == "section:starting_point")
     )

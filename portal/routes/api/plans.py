@@ -9,7 +9,7 @@ from litestar import Controller, Request, Response, delete, get, patch, post, pu
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, HeaderParameter, JSONBody
 
-from portal.consent.policy import Actor
+from portal.consent.policy import Actor, Permission
 from portal.plans import schemas as s
 from portal.plans import service
 from portal.plans.criteria import CriterionResult
@@ -35,21 +35,29 @@ class PlanController(Controller):
         return await service.list_plans(actor)
 
     @post("/", status_code=201)
-    async def create_plan(self, actor: NamedDependency[Actor], data: JSONBody[s.PlanCreate]) -> Response[s.PlanRead]:
+    async def create_plan(
+        self, actor: NamedDependency[Actor], data: JSONBody[s.PlanCreate]
+    ) -> Response[s.PlanRead]:
         plan = await service.create_plan(actor, data)
         body = await service.read_plan(actor, plan.id)
         return Response(body, status_code=201, headers={"Location": f"/api/v1/plans/{plan.id}"})
 
     @get("/{plan_id:uuid}")
-    async def read_plan(self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]) -> s.PlanRead:
+    async def read_plan(
+        self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]
+    ) -> s.PlanRead:
         return await service.read_plan(actor, plan_id)
 
     @get("/{plan_id:uuid}/criteria")
-    async def read_criteria(self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]) -> list[CriterionResult]:
+    async def read_criteria(
+        self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]
+    ) -> list[CriterionResult]:
         return await service.read_criteria(actor, plan_id)
 
     @get("/{plan_id:uuid}/sections/{key:str}")
-    async def read_section(self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID], key: FromPath[str]) -> Response[s.SectionRead]:
+    async def read_section(
+        self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID], key: FromPath[str]
+    ) -> Response[s.SectionRead]:
         section = await service.read_section(actor, plan_id, key)
         return _with_etag(section, section.version)
 
@@ -63,14 +71,16 @@ class PlanController(Controller):
         if_match: IfMatch = None,
     ) -> Response[s.SectionRead]:
         # Access first, so nobody learns about a plan by how its body is judged.
-        await service.load_plan(actor, plan_id, service.Permission.PLAN_VIEW)
+        await service.load_plan(actor, plan_id, Permission.PLAN_VIEW)
         based_on = service.parse_if_match(if_match)
         content = service.decode_section_body(key, await request.body())
         section = await service.write_section(actor, plan_id, key, content, based_on)
         return _with_etag(section, section.version)
 
     @get("/{plan_id:uuid}/sections/{key:str}/revisions")
-    async def section_history(self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID], key: FromPath[str]) -> list[s.RevisionRead]:
+    async def section_history(
+        self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID], key: FromPath[str]
+    ) -> list[s.RevisionRead]:
         return await service.section_history(actor, plan_id, key)
 
     @post("/{plan_id:uuid}/sections/{key:str}/revisions/{version:int}/restore", status_code=200)
@@ -82,7 +92,7 @@ class PlanController(Controller):
         version: FromPath[int],
         if_match: IfMatch = None,
     ) -> Response[s.SectionRead]:
-        await service.load_plan(actor, plan_id, service.Permission.PLAN_VIEW)
+        await service.load_plan(actor, plan_id, Permission.PLAN_VIEW)
         based_on = service.parse_if_match(if_match)
         section = await service.restore_section(actor, plan_id, key, version, based_on)
         return _with_etag(section, section.version)
@@ -99,16 +109,31 @@ def _row_controller(
         dependencies = {"actor": Provide(require_actor)}
 
         @get("/", name=f"{kind}-list")
-        async def list_rows(self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]) -> list[read_type]:  # type: ignore[valid-type]
+        async def list_rows(
+            self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]
+        ) -> list[read_type]:
             return await service.list_rows(actor, plan_id, kind)
 
         @post("/", status_code=201, name=f"{kind}-create")
-        async def create_row(self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID], data: JSONBody[create_type]) -> Response[read_type]:  # type: ignore[valid-type]
+        async def create_row(
+            self,
+            actor: NamedDependency[Actor],
+            request: Request[Any, Any, Any],
+            plan_id: FromPath[uuid.UUID],
+            data: JSONBody[create_type],
+        ) -> Response[read_type]:
+            # `data` documents the body; Litestar parses it leniently ("1250" would pass as pence).
+            data = service.decode_row_body(create_type, await request.body())
             row = await service.create_row(actor, plan_id, kind, data)
             return _with_etag(row, row.version, status_code=201)
 
         @get("/{row_id:uuid}", name=f"{kind}-read")
-        async def read_row(self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID], row_id: FromPath[uuid.UUID]) -> Response[read_type]:  # type: ignore[valid-type]
+        async def read_row(
+            self,
+            actor: NamedDependency[Actor],
+            plan_id: FromPath[uuid.UUID],
+            row_id: FromPath[uuid.UUID],
+        ) -> Response[read_type]:
             row = await service.read_row(actor, plan_id, kind, row_id)
             return _with_etag(row, row.version)
 
@@ -116,25 +141,34 @@ def _row_controller(
         async def update_row(
             self,
             actor: NamedDependency[Actor],
+            request: Request[Any, Any, Any],
             plan_id: FromPath[uuid.UUID],
             row_id: FromPath[uuid.UUID],
-            data: JSONBody[update_type],  # type: ignore[valid-type]
+            data: JSONBody[update_type],
             if_match: IfMatch = None,
-        ) -> Response[read_type]:  # type: ignore[valid-type]
+        ) -> Response[read_type]:
             based_on = service.parse_if_match(if_match)
+            data = service.decode_row_body(update_type, await request.body())
             row = await service.update_row(actor, plan_id, kind, row_id, data, based_on)
             return _with_etag(row, row.version)
 
         @delete("/{row_id:uuid}", status_code=204, name=f"{kind}-delete")
         async def delete_row(
-            self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID], row_id: FromPath[uuid.UUID], if_match: IfMatch = None
+            self,
+            actor: NamedDependency[Actor],
+            plan_id: FromPath[uuid.UUID],
+            row_id: FromPath[uuid.UUID],
+            if_match: IfMatch = None,
         ) -> None:
             based_on = service.parse_if_match(if_match)
             await service.delete_row(actor, plan_id, kind, row_id, based_on)
 
         @get("/{row_id:uuid}/revisions", name=f"{kind}-history")
         async def row_history(
-            self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID], row_id: FromPath[uuid.UUID]
+            self,
+            actor: NamedDependency[Actor],
+            plan_id: FromPath[uuid.UUID],
+            row_id: FromPath[uuid.UUID],
         ) -> list[s.RevisionRead]:
             return await service.row_history(actor, plan_id, kind, row_id)
 
@@ -142,12 +176,18 @@ def _row_controller(
     return RowController
 
 
-OutcomeController = _row_controller("outcome", "outcomes", s.OutcomeCreate, s.OutcomeUpdate, s.OutcomeRead)
+OutcomeController = _row_controller(
+    "outcome", "outcomes", s.OutcomeCreate, s.OutcomeUpdate, s.OutcomeRead
+)
 SupportItemController = _row_controller(
     "support", "support-items", s.SupportItemCreate, s.SupportItemUpdate, s.SupportItemRead
 )
-ActionController = _row_controller("action", "actions", s.ActionCreate, s.ActionUpdate, s.ActionRead)
-ContactController = _row_controller("contact", "contacts", s.ContactCreate, s.ContactUpdate, s.ContactRead)
+ActionController = _row_controller(
+    "action", "actions", s.ActionCreate, s.ActionUpdate, s.ActionRead
+)
+ContactController = _row_controller(
+    "contact", "contacts", s.ContactCreate, s.ContactUpdate, s.ContactRead
+)
 
 API_CONTROLLERS = [
     PlanController,

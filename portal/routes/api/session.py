@@ -20,7 +20,9 @@ class SessionController(Controller):
     tags = ["session"]
 
     @post("/", status_code=201)
-    async def sign_in(self, request: Request[Any, Any, Any], data: JSONBody[SessionCreate]) -> Response[SessionRead]:
+    async def sign_in(
+        self, request: Request[Any, Any, Any], data: JSONBody[SessionCreate]
+    ) -> Response[SessionRead]:
         user = await authenticate(data.email, data.password)
         if user is None:
             raise Problem(

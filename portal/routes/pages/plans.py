@@ -1,0 +1,151 @@
+"""My plans, starting a plan, and a plan's overview: the nine criteria and the money."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+
+from portal.consent.policy import Actor
+from portal.plans import schemas as s
+from portal.plans import service
+from portal.plans.money import MoneySummary, weekly_pence
+from portal.routes.pages.common import (
+    PLANS_NAV,
+    banner_for,
+    plan_nav,
+    plan_url,
+    render,
+    see_other,
+)
+from portal.routes.pages.forms import FieldProblem, check_length, text
+
+STATUS_TAGS: dict[str, dict[str, str]] = {
+    "met": {"text": "Met", "colour": "green"},
+    "partial": {"text": "Partly done", "colour": "yellow"},
+    "missing": {"text": "Not started", "colour": "grey"},
+}
+KIND_ITEMS = [{"value": kind, "text": label} for kind, label in s.PLAN_KIND_LABELS.items()]
+
+
+def criterion_href(plan_id: uuid.UUID, key: str) -> str:
+    """Outcomes, money and actions are lists of their own; the rest are one form each."""
+    pages = {"outcomes": "outcomes", "money": "money", "action_plan": "actions"}
+    return plan_url(plan_id, pages[key]) if key in pages else plan_url(plan_id, "sections", key)
+
+
+def money_view(money: MoneySummary) -> dict[str, Any]:
+    """The plan's money in words: totals a week and a year, and over or under the allocation."""
+    view: dict[str, Any] = {
+        "has_allocation": money.allocation_pence is not None,
+        "allocation_weekly": money.allocation_weekly_pence,
+        "allocation_annual": money.allocation_annual_pence,
+        "total_weekly": money.total_weekly_pence,
+        "total_annual": money.total_annual_pence,
+        "item_count": money.item_count,
+        "difference": None,
+    }
+    difference = money.difference_annual_pence
+    if difference is not None:
+        amount = abs(difference)
+        if difference > 0:
+            words = "Under by"
+        elif difference < 0:
+            words = "Over by"
+        else:
+            words = ""
+        view["difference"] = {
+            "words": words,
+            "annual": amount,
+            "weekly": weekly_pence(amount, "annual"),
+            "over": difference < 0,
+        }
+    return view
+
+
+def _plans_page(
+    actor: Actor,
+    plans: list[s.PlanSummary],
+    *,
+    status: int = 200,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+) -> Response[Any]:
+    return render(
+        "plans/list.html",
+        actor,
+        status=status,
+        plans=plans,
+        kind_labels=s.PLAN_KIND_LABELS,
+        kind_items=KIND_ITEMS,
+        errors=errors or {},
+        values=values or {"kind": "", "title": ""},
+        navigation_items=PLANS_NAV,
+    )
+
+
+@get("/plans", name="plans")
+async def my_plans(actor: NamedDependency[Actor]) -> Response[Any]:
+    return _plans_page(actor, await service.list_plans(actor))
+
+
+@post("/plans", name="plans-create")
+async def start_plan(
+    request: Request[Any, Any, Any], actor: NamedDependency[Actor]
+) -> Response[Any]:
+    form = await request.form()
+    kind = text(form, "kind").strip()
+    title = text(form, "title").strip()
+    errors: dict[str, str] = {}
+    if kind not in s.PLAN_KIND_LABELS:
+        errors["kind"] = "Choose what kind of plan to start"
+    try:
+        check_length("The plan's name", title, 200)
+    except FieldProblem as exc:
+        errors["title"] = str(exc)
+    if errors:
+        return _plans_page(
+            actor,
+            await service.list_plans(actor),
+            status=400,
+            errors=errors,
+            values={"kind": kind, "title": title},
+        )
+    plan = await service.create_plan(actor, s.PlanCreate(kind=s.PlanKind(kind), title=title))
+    return see_other(plan_url(plan.id) + "?started=1")
+
+
+@get("/plans/{plan_id:uuid}", name="plan-overview")
+async def overview(
+    request: Request[Any, Any, Any], actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]
+) -> Response[Any]:
+    plan = await service.read_plan(actor, plan_id)
+    criteria = [
+        {
+            "number": c.number,
+            "key": c.key,
+            "title": c.title,
+            "href": criterion_href(plan.id, c.key),
+            "tag": STATUS_TAGS[c.status],
+            "missing": c.missing,
+        }
+        for c in plan.criteria
+    ]
+    return render(
+        "plans/overview.html",
+        actor,
+        plan=plan,
+        kind_label=s.PLAN_KIND_LABELS.get(plan.kind, plan.kind),
+        criteria=criteria,
+        money=money_view(plan.money),
+        banner=banner_for(request.query_params),
+        navigation_items=plan_nav(plan.id, ""),
+        back_href="/plans",
+        back_text="My plans",
+    )
+
+
+PLAN_ROUTES = [my_plans, start_plan, overview]

@@ -1,0 +1,673 @@
+"""The lists a plan holds: outcomes, support items (money), actions and contacts.
+
+Each list has one page (the items and a form to add one), a page to change an item, and
+a page to remove it. Changing and removing carry the item's version, like If-Match in the
+API: if someone else changed the item meanwhile, nothing is overwritten or removed.
+"""
+
+# No `from __future__ import annotations`: the handlers are built by a factory and Litestar
+# reads their annotations as real types.
+import datetime as dt
+import uuid
+from typing import Any
+
+import msgspec
+from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+
+from portal.consent.policy import Actor, Permission
+from portal.plans import schemas as s
+from portal.plans import service
+from portal.plans.content import OutcomeStatus
+from portal.plans.money import FREQUENCY_LABELS, Frequency
+from portal.problems import Problem, explain_validation
+from portal.routes.pages.common import banner_for, plan_nav, plan_url, render, see_other
+from portal.routes.pages.forms import (
+    FieldProblem,
+    check_email,
+    check_length,
+    check_phone,
+    date_parts,
+    date_values,
+    parse_cost,
+    parse_date,
+    pounds_value,
+    text,
+)
+from portal.routes.pages.plans import STATUS_TAGS, money_view
+from portal.routes.pages.section_forms import FREQUENCY_ITEMS, readable_content
+from portal.templating import pounds, uk_date
+
+OUTCOME_TAGS: dict[str, dict[str, str]] = {
+    OutcomeStatus.proposed: {"text": "Proposed", "colour": "blue"},
+    OutcomeStatus.agreed: {"text": "Agreed", "colour": "green"},
+    OutcomeStatus.declined: {"text": "Declined", "colour": "red"},
+}
+
+
+class RowField(msgspec.Struct, frozen=True, kw_only=True):
+    name: str  # the form's field name, and the Struct attribute unless `attr` says otherwise
+    kind: str  # text, long, pounds, frequency, outcome, date, done, email, tel
+    label: str
+    hint: str = ""
+    limit: int = 0
+    required: str = ""  # the error when it is left empty
+    attr: str = ""
+
+    @property
+    def struct_attr(self) -> str:
+        return self.attr or self.name
+
+    @property
+    def column(self) -> str:
+        """The name in a revision or conflict, which use the API's names (`outcome_id`)."""
+        return self.struct_attr
+
+    @property
+    def anchor(self) -> str:
+        return f"{self.name}-day" if self.kind == "date" else self.name
+
+
+class RowPage(msgspec.Struct, frozen=True, kw_only=True):
+    kind: str  # as portal.plans.service.ROW_KINDS
+    list_part: str  # the list page under /plans/{id}/
+    item_part: str  # an item's page under /plans/{id}/
+    nav: str
+    section: str  # the section holding this list's notes
+    title: str
+    noun: str
+    template: str
+    fields: tuple[RowField, ...]
+    create_type: type[msgspec.Struct]
+    update_type: type[msgspec.Struct]
+    label_field: str  # names an item in headings
+
+    def anchors(self) -> dict[str, str]:
+        return {f.name: f.anchor for f in self.fields if f.anchor != f.name}
+
+
+_OUTCOME_FIELD = RowField(
+    name="outcome",
+    attr="outcome_id",
+    kind="outcome",
+    label="Which outcome this helps you achieve",
+)
+
+OUTCOMES = RowPage(
+    kind="outcome",
+    list_part="outcomes",
+    item_part="outcomes",
+    nav="outcomes",
+    section="outcomes",
+    title="My outcomes",
+    noun="outcome",
+    template="plans/outcomes.html",
+    label_field="title",
+    fields=(
+        RowField(
+            name="title",
+            kind="text",
+            label="The outcome I want",
+            hint="For example, to go swimming every week with a friend.",
+            limit=200,
+            required="Enter the outcome you want",
+        ),
+        RowField(
+            name="how",
+            kind="long",
+            label="How I will achieve it",
+            hint="What you will do, and who will help.",
+            limit=5000,
+        ),
+    ),
+    create_type=s.OutcomeCreate,
+    update_type=s.OutcomeUpdate,
+)
+
+SUPPORT = RowPage(
+    kind="support",
+    list_part="money",
+    item_part="money/items",
+    nav="money",
+    section="money",
+    title="Money",
+    noun="support item",
+    template="plans/money.html",
+    label_field="description",
+    fields=(
+        RowField(
+            name="description",
+            kind="text",
+            label="What the support is",
+            hint="For example, a personal assistant 10 hours a week.",
+            limit=200,
+            required="Enter what the support is",
+        ),
+        RowField(
+            name="provider",
+            kind="text",
+            label="Who provides it (optional)",
+            limit=200,
+        ),
+        RowField(
+            name="cost",
+            attr="cost_pence",
+            kind="pounds",
+            label="How much it costs",
+            hint="In pounds, for example 125.50",
+            required="Enter how much it costs",
+        ),
+        RowField(
+            name="frequency",
+            kind="frequency",
+            label="How often it is paid",
+            required="Choose how often it is paid",
+        ),
+        _OUTCOME_FIELD,
+    ),
+    create_type=s.SupportItemCreate,
+    update_type=s.SupportItemUpdate,
+)
+
+ACTIONS = RowPage(
+    kind="action",
+    list_part="actions",
+    item_part="actions",
+    nav="actions",
+    section="action_plan",
+    title="Action plan",
+    noun="action",
+    template="plans/actions.html",
+    label_field="what",
+    fields=(
+        RowField(
+            name="what",
+            kind="long",
+            label="What will be done",
+            limit=5000,
+            required="Enter what will be done",
+        ),
+        RowField(
+            name="who",
+            kind="text",
+            label="Who will do it",
+            hint="For example, me, my sister Amy, or my care coordinator.",
+            limit=200,
+        ),
+        RowField(
+            name="due_by",
+            kind="date",
+            label="When it will be done by",
+            hint="For example, 15 3 2027",
+        ),
+        _OUTCOME_FIELD,
+        RowField(name="done", kind="done", label="This has been done"),
+    ),
+    create_type=s.ActionCreate,
+    update_type=s.ActionUpdate,
+)
+
+CONTACTS = RowPage(
+    kind="contact",
+    list_part="contacts",
+    item_part="contacts",
+    nav="contacts",
+    section="contacts",
+    title="Who to contact",
+    noun="contact",
+    template="plans/contacts.html",
+    label_field="name",
+    fields=(
+        RowField(
+            name="name",
+            kind="text",
+            label="Name",
+            limit=200,
+            required="Enter the contact's name",
+        ),
+        RowField(
+            name="role",
+            kind="text",
+            label="Who they are to me",
+            hint="For example, GP, care coordinator, neighbour or sister.",
+            limit=200,
+        ),
+        RowField(
+            name="when_to_contact",
+            kind="long",
+            label="When to contact them",
+            hint="For example, if my personal assistant does not arrive.",
+            limit=5000,
+        ),
+        RowField(name="phone", kind="tel", label="Phone number (optional)", limit=40),
+        RowField(name="email", kind="email", label="Email address (optional)", limit=320),
+    ),
+    create_type=s.ContactCreate,
+    update_type=s.ContactUpdate,
+)
+
+ROW_PAGES = (OUTCOMES, SUPPORT, ACTIONS, CONTACTS)
+FREQUENCIES = frozenset(f.value for f in Frequency)
+
+
+# --- forms ------------------------------------------------------------------------------
+
+
+class ParsedRow(msgspec.Struct):
+    data: dict[str, Any] | None
+    values: dict[str, Any]
+    errors: dict[str, str]
+
+
+def parse_row_form(page: RowPage, form: Any, outcome_ids: set[str]) -> ParsedRow:
+    values: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    data: dict[str, Any] = {}
+    frequency = text(form, "frequency").strip()
+    for field in page.fields:
+        name = field.name
+        try:
+            if field.kind in ("text", "long", "email", "tel"):
+                raw = text(form, name)
+                values[name] = raw
+                value = raw.strip()
+                data[field.struct_attr] = value
+                if field.required and not value:
+                    raise FieldProblem(field.required)
+                check_length(field.label.removesuffix(" (optional)"), value, field.limit)
+                if field.kind == "email":
+                    check_email(value)
+                if field.kind == "tel":
+                    check_phone(value)
+            elif field.kind == "pounds":
+                raw = text(form, name)
+                values[name] = raw
+                if not raw.strip():
+                    raise FieldProblem(field.required)
+                data[field.struct_attr] = parse_cost(
+                    raw, field.label, frequency if frequency in FREQUENCIES else Frequency.weekly
+                )
+            elif field.kind == "frequency":
+                values[name] = frequency
+                if frequency not in FREQUENCIES:
+                    raise FieldProblem(field.required)
+                data[field.struct_attr] = frequency
+            elif field.kind == "outcome":
+                raw = text(form, name).strip()
+                values[name] = raw
+                if raw and raw not in outcome_ids:
+                    raise FieldProblem("Choose an outcome from the list, or none")
+                data[field.struct_attr] = uuid.UUID(raw) if raw else None
+            elif field.kind == "date":
+                parts = date_parts(form, name)
+                values[name] = parts
+                data[field.struct_attr] = parse_date(parts, field.label)
+            elif field.kind == "done":
+                checked = text(form, name) == "yes"
+                values[name] = checked
+                data[field.struct_attr] = checked
+        except FieldProblem as exc:
+            errors[name] = str(exc)
+    return ParsedRow(None if errors else data, values, errors)
+
+
+def row_values(page: RowPage, row: Any) -> dict[str, Any]:
+    """An item's stored fields as the form shows them."""
+    values: dict[str, Any] = {}
+    for field in page.fields:
+        value = getattr(row, field.struct_attr)
+        if field.kind == "pounds":
+            values[field.name] = pounds_value(value)
+        elif field.kind == "frequency":
+            values[field.name] = str(value)
+        elif field.kind == "outcome":
+            values[field.name] = str(value) if value else ""
+        elif field.kind == "date":
+            values[field.name] = date_values(value)
+        elif field.kind == "done":
+            values[field.name] = bool(value)
+        else:
+            values[field.name] = value or ""
+    return values
+
+
+def empty_values(page: RowPage) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for field in page.fields:
+        if field.kind == "date":
+            values[field.name] = date_values(None)
+        elif field.kind == "done":
+            values[field.name] = False
+        else:
+            values[field.name] = ""
+    return values
+
+
+def row_display(
+    page: RowPage, stored: dict[str, Any], outcomes: dict[str, str]
+) -> list[dict[str, Any]]:
+    """An item's fields as people read them: [{"label", "text"}], from a read or a conflict."""
+    shown = []
+    for field in page.fields:
+        value = stored.get(field.column, stored.get(field.struct_attr))
+        if field.kind == "pounds":
+            words = pounds(value) if isinstance(value, int) else ""
+        elif field.kind == "frequency":
+            try:
+                words = FREQUENCY_LABELS[Frequency(str(value))].capitalize()
+            except ValueError:
+                words = ""
+        elif field.kind == "outcome":
+            words = outcomes.get(str(value), "") if value else "Not linked to an outcome"
+        elif field.kind == "date":
+            words = (
+                uk_date(dt.date.fromisoformat(value))
+                if isinstance(value, str) and value
+                else (uk_date(value) if isinstance(value, dt.date) else "")
+            )
+        elif field.kind == "done":
+            words = "Yes" if value else "No"
+        else:
+            words = str(value or "")
+        shown.append({"label": field.label.removesuffix(" (optional)"), "text": words})
+    return shown
+
+
+def _outcome_items(plan: s.PlanRead, selected: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = [{"value": "", "text": "Not linked to an outcome"}]
+    for outcome in plan.outcomes:
+        label = outcome.title
+        if outcome.status is OutcomeStatus.declined:
+            label += " (declined)"
+        items.append(
+            {"value": str(outcome.id), "text": label, "selected": str(outcome.id) == selected}
+        )
+    return items
+
+
+def _version(form: Any) -> int:
+    raw = text(form, "version").strip()
+    if not raw.isdigit() or len(raw) > 12:
+        raise Problem(400, "Version missing", "Open the page again and make your change there.")
+    return int(raw)
+
+
+def _service_errors(page: RowPage, problem: Problem) -> dict[str, str]:
+    by_attr = {f.struct_attr: f.name for f in page.fields}
+    return {by_attr.get(e.field, page.fields[0].name): e.message for e in problem.errors}
+
+
+def _convert(page: RowPage, data: dict[str, Any], update: bool) -> Any:
+    try:
+        return msgspec.convert(data, page.update_type if update else page.create_type)
+    except msgspec.ValidationError as exc:
+        error = explain_validation(exc)
+        name = next(
+            (f.name for f in page.fields if f.struct_attr == error.field), page.fields[0].name
+        )
+        raise _FormRejected({name: error.message}) from None
+
+
+class _FormRejected(Exception):
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("form rejected")
+        self.errors = errors
+
+
+# --- pages ------------------------------------------------------------------------------
+
+
+def _rows_of(page: RowPage, plan: s.PlanRead) -> list[Any]:
+    rows: dict[str, list[Any]] = {
+        "outcome": plan.outcomes,
+        "support": plan.support_items,
+        "action": plan.actions,
+        "contact": plan.contacts,
+    }
+    return rows[page.kind]
+
+
+async def _list_page(
+    page: RowPage,
+    actor: Actor,
+    plan_id: uuid.UUID,
+    *,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+    banner: str | None = None,
+) -> Response[Any]:
+    plan = await service.read_plan(actor, plan_id)
+    values = values if values is not None else empty_values(page)
+    outcome_titles = {str(o.id): o.title for o in plan.outcomes}
+    criterion = next((c for c in plan.criteria if c.key == page.section), None)
+    section = next((x for x in plan.sections if x.key == page.section), None)
+    return render(
+        page.template,
+        actor,
+        status=status,
+        plan=plan,
+        page=page,
+        rows=_rows_of(page, plan),
+        fields=page.fields,
+        values=values,
+        errors=errors or {},
+        anchors=page.anchors(),
+        outcome_items=_outcome_items(plan, values.get("outcome", "")),
+        outcome_titles=outcome_titles,
+        outcome_tags=OUTCOME_TAGS,
+        frequency_items=FREQUENCY_ITEMS,
+        frequency_labels=FREQUENCY_LABELS,
+        criterion=criterion,
+        tag=STATUS_TAGS[criterion.status] if criterion else None,
+        section=section,
+        section_content=readable_content(page.section, section.content) if section else [],
+        money=money_view(plan.money),
+        banner=banner,
+        item_url=lambda row_id: plan_url(plan.id, page.item_part, str(row_id)),
+        navigation_items=plan_nav(plan.id, page.nav),
+        back_href=plan_url(plan.id),
+        back_text="Plan overview",
+    )
+
+
+async def _edit_page(
+    page: RowPage,
+    actor: Actor,
+    plan_id: uuid.UUID,
+    row: Any,
+    *,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    version: int | None = None,
+    theirs: list[dict[str, Any]] | None = None,
+    status: int = 200,
+) -> Response[Any]:
+    plan = await service.read_plan(actor, plan_id)
+    values = values if values is not None else row_values(page, row)
+    return render(
+        "plans/row_edit.html",
+        actor,
+        status=status,
+        plan=plan,
+        page=page,
+        row=row,
+        name=getattr(row, page.label_field),
+        fields=page.fields,
+        values=values,
+        errors=errors or {},
+        anchors=page.anchors(),
+        version=row.version if version is None else version,
+        theirs=theirs,
+        outcome_items=_outcome_items(plan, values.get("outcome", "")),
+        frequency_items=FREQUENCY_ITEMS,
+        action_url=plan_url(plan.id, page.item_part, str(row.id)),
+        remove_url=plan_url(plan.id, page.item_part, str(row.id), "remove"),
+        navigation_items=plan_nav(plan.id, page.nav),
+        back_href=plan_url(plan.id, page.list_part),
+        back_text=f"Back to {page.title.lower()}",
+    )
+
+
+async def _remove_page(
+    page: RowPage,
+    actor: Actor,
+    plan_id: uuid.UUID,
+    row: Any,
+    *,
+    status: int = 200,
+    changed: bool = False,
+) -> Response[Any]:
+    plan = await service.read_plan(actor, plan_id)
+    outcomes = {str(o.id): o.title for o in plan.outcomes}
+    stored = msgspec.to_builtins(row)
+    return render(
+        "plans/row_remove.html",
+        actor,
+        status=status,
+        plan=plan,
+        page=page,
+        row=row,
+        name=getattr(row, page.label_field),
+        display=row_display(page, stored, outcomes),
+        version=row.version,
+        changed=changed,
+        action_url=plan_url(plan.id, page.item_part, str(row.id), "remove"),
+        navigation_items=plan_nav(plan.id, page.nav),
+        back_href=plan_url(plan.id, page.item_part, str(row.id)),
+        back_text=f"Back to the {page.noun}",
+    )
+
+
+def _routes_for(page: RowPage) -> list[Any]:
+    list_path = f"/plans/{{plan_id:uuid}}/{page.list_part}"
+    item_path = f"/plans/{{plan_id:uuid}}/{page.item_part}/{{row_id:uuid}}"
+
+    @get(list_path, name=f"page-{page.kind}-list")
+    async def list_rows(
+        request: Request[Any, Any, Any], actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]
+    ) -> Response[Any]:
+        return await _list_page(page, actor, plan_id, banner=banner_for(request.query_params))
+
+    @post(list_path, name=f"page-{page.kind}-add")
+    async def add_row(
+        request: Request[Any, Any, Any], actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]
+    ) -> Response[Any]:
+        plan = await service.read_plan(actor, plan_id)
+        form = await request.form()
+        parsed = parse_row_form(page, form, {str(o.id) for o in plan.outcomes})
+        try:
+            if parsed.data is None:
+                raise _FormRejected(parsed.errors)
+            await service.create_row(actor, plan_id, page.kind, _convert(page, parsed.data, False))
+        except _FormRejected as rejected:
+            return await _list_page(
+                page, actor, plan_id, values=parsed.values, errors=rejected.errors, status=400
+            )
+        except Problem as problem:
+            if problem.status != 422 or not problem.errors:
+                raise
+            return await _list_page(
+                page,
+                actor,
+                plan_id,
+                values=parsed.values,
+                status=400,
+                errors=_service_errors(page, problem),
+            )
+        return see_other(plan_url(plan_id, page.list_part) + f"?added={page.kind}")
+
+    @get(item_path, name=f"page-{page.kind}-edit")
+    async def edit_row(
+        actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID], row_id: FromPath[uuid.UUID]
+    ) -> Response[Any]:
+        row = await service.read_row(actor, plan_id, page.kind, row_id)
+        return await _edit_page(page, actor, plan_id, row)
+
+    @post(item_path, name=f"page-{page.kind}-save")
+    async def save_row(
+        request: Request[Any, Any, Any],
+        actor: NamedDependency[Actor],
+        plan_id: FromPath[uuid.UUID],
+        row_id: FromPath[uuid.UUID],
+    ) -> Response[Any]:
+        row = await service.read_row(actor, plan_id, page.kind, row_id)
+        plan = await service.read_plan(actor, plan_id)
+        form = await request.form()
+        version = _version(form)
+        parsed = parse_row_form(page, form, {str(o.id) for o in plan.outcomes})
+        try:
+            if parsed.data is None:
+                raise _FormRejected(parsed.errors)
+            update = _convert(page, parsed.data, True)
+            await service.update_row(actor, plan_id, page.kind, row_id, update, based_on=version)
+        except _FormRejected as rejected:
+            return await _edit_page(
+                page,
+                actor,
+                plan_id,
+                row,
+                values=parsed.values,
+                errors=rejected.errors,
+                version=version,
+                status=400,
+            )
+        except service.Conflict as conflict:
+            # Their version is shown; mine stays in the form, now based on theirs, so saving
+            # again keeps exactly what the form holds and nothing typed is lost.
+            current = conflict.extra.get("current") or {}
+            outcomes = {str(o.id): o.title for o in plan.outcomes}
+            return await _edit_page(
+                page,
+                actor,
+                plan_id,
+                row,
+                values=parsed.values,
+                status=409,
+                version=int(conflict.extra.get("version") or row.version),
+                theirs=row_display(page, current, outcomes),
+            )
+        except Problem as problem:
+            if problem.status != 422 or not problem.errors:
+                raise
+            return await _edit_page(
+                page,
+                actor,
+                plan_id,
+                row,
+                values=parsed.values,
+                version=version,
+                status=400,
+                errors=_service_errors(page, problem),
+            )
+        return see_other(plan_url(plan_id, page.list_part) + f"?changed={page.kind}")
+
+    @get(f"{item_path}/remove", name=f"page-{page.kind}-remove-confirm")
+    async def confirm_remove(
+        actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID], row_id: FromPath[uuid.UUID]
+    ) -> Response[Any]:
+        row = await service.read_row(actor, plan_id, page.kind, row_id)
+        return await _remove_page(page, actor, plan_id, row)
+
+    @post(f"{item_path}/remove", name=f"page-{page.kind}-remove")
+    async def remove_row(
+        request: Request[Any, Any, Any],
+        actor: NamedDependency[Actor],
+        plan_id: FromPath[uuid.UUID],
+        row_id: FromPath[uuid.UUID],
+    ) -> Response[Any]:
+        await service.load_plan(actor, plan_id, Permission.PLAN_VIEW)
+        form = await request.form()
+        version = _version(form)
+        try:
+            await service.delete_row(actor, plan_id, page.kind, row_id, based_on=version)
+        except service.Conflict:
+            fresh = await service.read_row(actor, plan_id, page.kind, row_id)
+            return await _remove_page(page, actor, plan_id, fresh, status=409, changed=True)
+        return see_other(plan_url(plan_id, page.list_part) + f"?removed={page.kind}")
+
+    return [list_rows, add_row, edit_row, save_row, confirm_remove, remove_row]
+
+
+ROW_ROUTES = [handler for page in ROW_PAGES for handler in _routes_for(page)]

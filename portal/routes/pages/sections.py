@@ -1,0 +1,412 @@
+"""One form per section, saved on the version it was read at; conflicts, history, restore.
+
+A section form carries the version it was opened at. Saving names that version, so a
+change made meanwhile by someone else is merged, or, when both changed the same field,
+the person sees both versions and chooses; nothing typed is lost on the way.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import msgspec
+from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+
+from portal.consent.policy import Actor, Permission
+from portal.plans import service
+from portal.plans.content import (
+    CRITERIA_KEYS,
+    RISK_LABELS,
+    SECTION_KEYS,
+    SECTION_TITLES,
+    decode_section,
+)
+from portal.problems import NotFound, Problem
+from portal.routes.pages.common import banner_for, plan_nav, plan_url, render, see_other
+from portal.routes.pages.forms import text
+from portal.routes.pages.plans import STATUS_TAGS, criterion_href
+from portal.routes.pages.section_forms import (
+    FREQUENCY_ITEMS,
+    HOLDING_ITEMS,
+    YES_NO_ITEMS,
+    anchors,
+    empty_content,
+    field_errors_from_problem,
+    field_label,
+    form_values,
+    parse_section_form,
+    readable,
+    readable_content,
+    section_fields,
+)
+
+# Sections whose criterion lives on a list page: their form is reached from that page.
+_HOME_PAGE = {
+    "outcomes": "outcomes",
+    "money": "money",
+    "action_plan": "actions",
+    "contacts": "contacts",
+}
+
+
+def _check_key(key: str) -> None:
+    if key not in SECTION_KEYS:
+        raise NotFound("section")
+
+
+def _version(form: Any, name: str = "version") -> int:
+    raw = text(form, name).strip()
+    if not raw.isdigit() or len(raw) > 12:
+        raise Problem(400, "Version missing", "Open the page again and make your change there.")
+    return int(raw)
+
+
+def _nav_part(key: str) -> str | None:
+    return _HOME_PAGE.get(key, "")
+
+
+async def _section_page(
+    actor: Actor,
+    plan_id: uuid.UUID,
+    key: str,
+    *,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    version: int | None = None,
+    status: int = 200,
+    banner: str | None = None,
+) -> Response[Any]:
+    plan = await service.read_plan(actor, plan_id)
+    section = next((x for x in plan.sections if x.key == key), None)
+    if section is None:
+        raise NotFound("section")
+    criterion = next((c for c in plan.criteria if c.key == key), None)
+    back = _HOME_PAGE.get(key)
+    return render(
+        "plans/section.html",
+        actor,
+        status=status,
+        plan=plan,
+        key=key,
+        title=SECTION_TITLES[key],
+        number=CRITERIA_KEYS.index(key) + 1 if key in CRITERIA_KEYS else None,
+        section=section,
+        fields=section_fields(key),
+        values=values if values is not None else form_values(key, section.content),
+        errors=errors or {},
+        anchors=anchors(key),
+        version=section.version if version is None else version,
+        criterion=criterion,
+        tag=STATUS_TAGS[criterion.status] if criterion else None,
+        yes_no_items=YES_NO_ITEMS,
+        frequency_items=FREQUENCY_ITEMS,
+        holding_items=HOLDING_ITEMS,
+        risk_labels=RISK_LABELS,
+        banner=banner,
+        navigation_items=plan_nav(plan.id, _nav_part(key)),
+        back_href=plan_url(plan.id, back) if back else plan_url(plan.id),
+        back_text={
+            "outcomes": "Outcomes",
+            "money": "Money",
+            "actions": "Action plan",
+            "contacts": "Contacts",
+        }.get(back or "", "Plan overview"),
+    )
+
+
+@get("/plans/{plan_id:uuid}/sections/{key:str}", name="section")
+async def section_form(
+    request: Request[Any, Any, Any],
+    actor: NamedDependency[Actor],
+    plan_id: FromPath[uuid.UUID],
+    key: FromPath[str],
+) -> Response[Any]:
+    _check_key(key)
+    return await _section_page(actor, plan_id, key, banner=banner_for(request.query_params))
+
+
+@post("/plans/{plan_id:uuid}/sections/{key:str}", name="section-save")
+async def save_section(
+    request: Request[Any, Any, Any],
+    actor: NamedDependency[Actor],
+    plan_id: FromPath[uuid.UUID],
+    key: FromPath[str],
+) -> Response[Any]:
+    _check_key(key)
+    # Access first, so nobody learns anything about a plan from how their form is judged.
+    await service.load_plan(actor, plan_id, Permission.PLAN_VIEW)
+    form = await request.form()
+    version = _version(form)
+    parsed = parse_section_form(key, form)
+    if parsed.errors or parsed.content is None:
+        return await _section_page(
+            actor,
+            plan_id,
+            key,
+            values=parsed.values,
+            errors=parsed.errors,
+            version=version,
+            status=400,
+        )
+    try:
+        await service.write_section(actor, plan_id, key, parsed.content, based_on=version)
+    except service.Conflict as conflict:
+        return await _conflict_page(actor, plan_id, key, conflict, based_on=version)
+    except Problem as problem:
+        if problem.status == 422 and problem.errors:
+            return await _section_page(
+                actor,
+                plan_id,
+                key,
+                values=parsed.values,
+                version=version,
+                status=400,
+                errors=field_errors_from_problem(key, problem.errors),
+            )
+        raise
+    if text(form, "then") == "add-risk":
+        return see_other(plan_url(plan_id, "sections", key) + f"?saved={key}#add-risk")
+    if key in _HOME_PAGE:
+        return see_other(plan_url(plan_id, _HOME_PAGE[key]) + f"?saved={key}")
+    return see_other(plan_url(plan_id) + f"?saved={key}")
+
+
+# --- conflicts --------------------------------------------------------------------------
+
+
+async def _content_at(
+    actor: Actor, plan_id: uuid.UUID, key: str, version: int
+) -> dict[str, Any] | None:
+    if version == 0:
+        return empty_content(key)
+    for revision in await service.section_history(actor, plan_id, key):
+        if revision.version == version:
+            return revision.content
+    return None
+
+
+async def _conflict_page(
+    actor: Actor,
+    plan_id: uuid.UUID,
+    key: str,
+    conflict: Problem,
+    *,
+    based_on: int,
+) -> Response[Any]:
+    """Both versions of each field both people changed; the rest of my changes ride along."""
+    theirs: dict[str, Any] = conflict.extra.get("current") or {}
+    yours: dict[str, Any] = conflict.extra.get("yours") or {}
+    version = int(conflict.extra.get("version") or 0)
+    conflicting = [
+        name for name in conflict.extra.get("conflicting_fields") or [] if name in theirs
+    ]
+    base = await _content_at(actor, plan_id, key, based_on)
+    if base is None:
+        # Without the starting point, everything that differs counts as mine: nothing is lost.
+        base = theirs
+    draft: dict[str, Any] = {}
+    for field in section_fields(key):
+        name = field.name
+        if name in conflicting or yours.get(name) != base.get(name):
+            draft[name] = yours.get(name)
+        else:
+            draft[name] = theirs.get(name)
+    if not conflicting:
+        # A restore or whole-item conflict names no fields: offer every field that differs.
+        conflicting = [
+            f.name for f in section_fields(key) if draft.get(f.name) != theirs.get(f.name)
+        ]
+    return await _render_conflict(
+        actor,
+        plan_id,
+        key,
+        draft,
+        {n: theirs.get(n) for n in conflicting},
+        version,
+        status=409,
+    )
+
+
+async def _render_conflict(
+    actor: Actor,
+    plan_id: uuid.UUID,
+    key: str,
+    draft: dict[str, Any],
+    theirs: dict[str, Any],
+    version: int,
+    *,
+    status: int,
+    choices: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+) -> Response[Any]:
+    plan = await service.load_plan(actor, plan_id, Permission.PLAN_VIEW)
+    by_name = {f.name: f for f in section_fields(key)}
+    fields = [
+        {
+            "name": name,
+            "label": by_name[name].label,
+            "mine": readable(by_name[name], draft.get(name)),
+            "theirs": readable(by_name[name], value),
+            "choice": (choices or {}).get(name, ""),
+        }
+        for name, value in theirs.items()
+        if name in by_name
+    ]
+    return render(
+        "plans/conflict.html",
+        actor,
+        status=status,
+        plan=plan,
+        key=key,
+        title=SECTION_TITLES[key],
+        fields=fields,
+        version=version,
+        draft_json=msgspec.json.encode(draft).decode(),
+        theirs_json=msgspec.json.encode(theirs).decode(),
+        errors=errors or {},
+        navigation_items=plan_nav(plan.id, _nav_part(key)),
+        back_href=plan_url(plan.id, "sections", key),
+        back_text=f"Back to {SECTION_TITLES[key].lower()}",
+    )
+
+
+def _json_object(form: Any, name: str) -> dict[str, Any]:
+    try:
+        value = msgspec.json.decode(text(form, name) or "{}")
+    except msgspec.DecodeError:
+        value = None
+    if not isinstance(value, dict):
+        raise Problem(
+            400, "Form not complete", "Open the section again and make your change there."
+        )
+    return value
+
+
+@post("/plans/{plan_id:uuid}/sections/{key:str}/resolve", name="section-resolve")
+async def resolve_conflict(
+    request: Request[Any, Any, Any],
+    actor: NamedDependency[Actor],
+    plan_id: FromPath[uuid.UUID],
+    key: FromPath[str],
+) -> Response[Any]:
+    _check_key(key)
+    await service.load_plan(actor, plan_id, Permission.PLAN_VIEW)
+    form = await request.form()
+    version = _version(form)
+    names = {f.name for f in section_fields(key)}
+    draft = {k: v for k, v in _json_object(form, "draft").items() if k in names}
+    theirs = {k: v for k, v in _json_object(form, "theirs").items() if k in names}
+    choices = {name: text(form, f"keep-{name}") for name in theirs}
+    errors = {
+        f"keep-{name}": f"Choose which version of “{field_label(key, name)}” to keep"
+        for name, choice in choices.items()
+        if choice not in ("mine", "theirs")
+    }
+    if errors:
+        return await _render_conflict(
+            actor, plan_id, key, draft, theirs, version, status=400, choices=choices, errors=errors
+        )
+    content = dict(draft)
+    for name, choice in choices.items():
+        if choice == "theirs":
+            content[name] = theirs[name]
+    try:
+        section = decode_section(key, content)
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        raise Problem(
+            400, "Form not complete", "Open the section again and make your change there."
+        ) from None
+    try:
+        await service.write_section(actor, plan_id, key, section, based_on=version)
+    except service.Conflict as conflict:
+        return await _conflict_page(actor, plan_id, key, conflict, based_on=version)
+    if key in _HOME_PAGE:
+        return see_other(plan_url(plan_id, _HOME_PAGE[key]) + f"?saved={key}")
+    return see_other(plan_url(plan_id) + f"?saved={key}")
+
+
+# --- history ----------------------------------------------------------------------------
+
+
+async def _history_page(
+    actor: Actor,
+    plan_id: uuid.UUID,
+    key: str,
+    *,
+    status: int = 200,
+    error: str | None = None,
+) -> Response[Any]:
+    plan = await service.load_plan(actor, plan_id, Permission.PLAN_VIEW)
+    section = await service.read_section(actor, plan_id, key)
+    revisions = await service.section_history(actor, plan_id, key)
+    return render(
+        "plans/history.html",
+        actor,
+        status=status,
+        plan=plan,
+        key=key,
+        title=SECTION_TITLES[key],
+        current_version=section.version,
+        revisions=[
+            {
+                "version": r.version,
+                "author": r.author or "Someone",
+                "created_at": r.created_at,
+                "changed": [field_label(key, name) for name in r.changed_fields],
+                "restored_from": r.restored_from,
+                "content": readable_content(key, r.content),
+                "is_current": r.version == section.version,
+            }
+            for r in revisions
+        ],
+        error=error,
+        errors={"history": error} if error else {},
+        navigation_items=plan_nav(plan.id, _nav_part(key)),
+        back_href=plan_url(plan.id, "sections", key),
+        back_text=f"Back to {SECTION_TITLES[key].lower()}",
+    )
+
+
+@get("/plans/{plan_id:uuid}/sections/{key:str}/history", name="section-history")
+async def section_history(
+    actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID], key: FromPath[str]
+) -> Response[Any]:
+    _check_key(key)
+    return await _history_page(actor, plan_id, key)
+
+
+@post(
+    "/plans/{plan_id:uuid}/sections/{key:str}/history/{version:int}/restore",
+    name="section-restore",
+)
+async def restore_section(
+    request: Request[Any, Any, Any],
+    actor: NamedDependency[Actor],
+    plan_id: FromPath[uuid.UUID],
+    key: FromPath[str],
+    version: FromPath[int],
+) -> Response[Any]:
+    _check_key(key)
+    await service.load_plan(actor, plan_id, Permission.PLAN_VIEW)
+    form = await request.form()
+    based_on = _version(form, "based_on")
+    try:
+        await service.restore_section(actor, plan_id, key, version, based_on)
+    except service.Conflict:
+        return await _history_page(
+            actor,
+            plan_id,
+            key,
+            status=409,
+            error="Someone changed this section while you were looking at its history. "
+            "Look at the versions again, then choose one to restore.",
+        )
+    return see_other(plan_url(plan_id, "sections", key) + f"?restored={key}")
+
+
+SECTION_ROUTES = [section_form, save_section, resolve_conflict, section_history, restore_section]
+
+__all__ = ["SECTION_ROUTES", "criterion_href"]
