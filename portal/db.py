@@ -11,7 +11,7 @@ from urllib.parse import unquote, urlparse
 import aiosqlite
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine, TransactionType, dict_factory
+from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
 
 from portal.settings import Settings
 
@@ -35,6 +35,41 @@ class _PooledConnection:
         await self._engine.release(self._connection)
 
 
+class _QueuedTransaction(SQLiteTransaction):
+    """A write transaction that waits its turn in Python before taking a connection.
+
+    SQLite has one writer at a time. Without the queue, a waiting writer holds a pooled
+    connection while it sleeps in SQLite's busy handler (up to 100 ms a nap), and readers
+    queue behind it for connections: that was the long tail of section writes.
+    """
+
+    _holds_turn = False
+
+    async def __aenter__(self) -> SQLiteTransaction:
+        engine = self.engine
+        if self._parent is None and isinstance(engine, PooledSQLiteEngine):
+            await engine.writer_turn().acquire()
+            self._holds_turn = True
+        try:
+            return await super().__aenter__()
+        except BaseException:
+            self._release_turn()
+            raise
+
+    async def __aexit__(self, exception_type: Any, exception: Any, traceback: Any) -> bool:
+        try:
+            return await super().__aexit__(exception_type, exception, traceback)
+        finally:
+            self._release_turn()
+
+    def _release_turn(self) -> None:
+        if self._holds_turn:
+            self._holds_turn = False
+            engine = self.engine
+            assert isinstance(engine, PooledSQLiteEngine)
+            engine.writer_turn().release()
+
+
 class PooledSQLiteEngine(SQLiteEngine):
     """Piccolo's SQLite engine opens a connection (and a thread) per query; this keeps a few open.
 
@@ -48,6 +83,23 @@ class PooledSQLiteEngine(SQLiteEngine):
         self._idle: list[aiosqlite.Connection] = []
         self._open = 0
         self._available: asyncio.Semaphore | None = None
+        self._writer_turn: asyncio.Lock | None = None
+
+    def writer_turn(self) -> asyncio.Lock:
+        if self._writer_turn is None:
+            self._writer_turn = asyncio.Lock()
+        return self._writer_turn
+
+    def transaction(
+        self,
+        transaction_type: TransactionType = TransactionType.deferred,
+        allow_nested: bool = True,
+    ) -> SQLiteTransaction:
+        if transaction_type is TransactionType.immediate:
+            return _QueuedTransaction(
+                engine=self, transaction_type=transaction_type, allow_nested=allow_nested
+            )
+        return super().transaction(transaction_type=transaction_type, allow_nested=allow_nested)
 
     def _semaphore(self) -> asyncio.Semaphore:
         if self._available is None:
@@ -102,6 +154,7 @@ class PooledSQLiteEngine(SQLiteEngine):
             await self._idle.pop().close()
         self._open = 0
         self._available = None
+        self._writer_turn = None
 
 
 def make_engine(settings: Settings) -> Engine[Any]:
@@ -132,6 +185,7 @@ async def open_database(engine: Engine[Any], settings: Settings) -> None:
 
 async def close_database(engine: Engine[Any]) -> None:
     if isinstance(engine, PostgresEngine):
-        await engine.close_connection_pool()
+        if engine.pool is not None:
+            await engine.close_connection_pool()
     elif isinstance(engine, PooledSQLiteEngine):
         await engine.close_pool()
