@@ -369,64 +369,63 @@ def _section_read(row: dict[str, Any], decoded: SectionContent | None = None) ->
     )
 
 
+def _row_meta(row: dict[str, Any]) -> dict[str, Any]:
+    """What every row shows besides its own fields: id, version (as ETag too) and times."""
+    return {
+        "id": _uuid(row["id"]),
+        "version": row["version"],
+        "etag": etag_for(row["version"]),
+        "created_at": _aware(row["created_at"]),
+        "updated_at": _aware(row["updated_at"]),
+    }
+
+
+def _outcome_link(row: dict[str, Any]) -> uuid.UUID | None:
+    return _uuid(row["outcome"]) if row["outcome"] else None
+
+
 def _outcome_read(row: dict[str, Any]) -> s.OutcomeRead:
     return s.OutcomeRead(
-        id=_uuid(row["id"]),
+        **_row_meta(row),
         title=row["title"],
         how=row["how"],
         status=OutcomeStatus(row["status"]),
         status_reason=row["status_reason"],
-        version=row["version"],
-        etag=etag_for(row["version"]),
-        created_at=_aware(row["created_at"]),
-        updated_at=_aware(row["updated_at"]),
     )
 
 
 def _support_read(row: dict[str, Any]) -> s.SupportItemRead:
     return s.SupportItemRead(
-        id=_uuid(row["id"]),
+        **_row_meta(row),
         description=row["description"],
         provider=row["provider"],
         cost_pence=row["cost_pence"],
         frequency=row["frequency"],
         weekly_pence=weekly_pence(row["cost_pence"], row["frequency"]),
         annual_pence=annual_pence(row["cost_pence"], row["frequency"]),
-        outcome_id=_uuid(row["outcome"]) if row["outcome"] else None,
-        version=row["version"],
-        etag=etag_for(row["version"]),
-        created_at=_aware(row["created_at"]),
-        updated_at=_aware(row["updated_at"]),
+        outcome_id=_outcome_link(row),
     )
 
 
 def _action_read(row: dict[str, Any]) -> s.ActionRead:
     return s.ActionRead(
-        id=_uuid(row["id"]),
+        **_row_meta(row),
         what=row["what"],
         who=row["who"],
         due_by=row["due_by"],
-        outcome_id=_uuid(row["outcome"]) if row["outcome"] else None,
+        outcome_id=_outcome_link(row),
         done=bool(row["done"]),
-        version=row["version"],
-        etag=etag_for(row["version"]),
-        created_at=_aware(row["created_at"]),
-        updated_at=_aware(row["updated_at"]),
     )
 
 
 def _contact_read(row: dict[str, Any]) -> s.ContactRead:
     return s.ContactRead(
-        id=_uuid(row["id"]),
+        **_row_meta(row),
         name=row["name"],
         role=row["role"],
         when_to_contact=row["when_to_contact"],
         phone=row["phone"],
         email=row["email"],
-        version=row["version"],
-        etag=etag_for(row["version"]),
-        created_at=_aware(row["created_at"]),
-        updated_at=_aware(row["updated_at"]),
     )
 
 
