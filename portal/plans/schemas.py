@@ -90,6 +90,7 @@ class OutcomeRead(msgspec.Struct, kw_only=True):
     how: str
     status: OutcomeStatus
     status_reason: str
+    proposed_by: str | None
     version: int
     etag: str
     created_at: dt.datetime

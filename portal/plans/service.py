@@ -299,11 +299,21 @@ async def _section_rows(plan_id: uuid.UUID) -> list[dict[str, Any]]:
     return rows
 
 
+def _rows_sql(table: type[Table], where: str) -> str:
+    """A row table's rows with the name of whoever added each (the table name is our own)."""
+    return (
+        f'SELECT t.*, p."display_name" AS created_by_name FROM "{table._meta.tablename}" t'  # noqa: S608
+        ' LEFT JOIN "user_account" u ON u."id" = t."created_by"'
+        ' LEFT JOIN "person" p ON p."id" = u."person"'
+        f" WHERE {where}"
+    )
+
+
 async def _live_rows(table: type[Table], plan_id: uuid.UUID) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = await table.raw(
-        # The table name comes from our own table classes, never from a request.
-        f'SELECT * FROM "{table._meta.tablename}" WHERE "plan" = {{}} AND "deleted" = {{}}'  # noqa: S608
-        ' ORDER BY "position", "created_at"',
+        _rows_sql(
+            table, 't."plan" = {} AND t."deleted" = {} ORDER BY t."position", t."created_at"'
+        ),
         plan_id,
         False,
     )
@@ -391,6 +401,7 @@ def _outcome_read(row: dict[str, Any]) -> s.OutcomeRead:
         how=row["how"],
         status=OutcomeStatus(row["status"]),
         status_reason=row["status_reason"],
+        proposed_by=row.get("created_by_name"),
     )
 
 
@@ -817,17 +828,15 @@ async def _check_row(kind: RowKind, plan_id: uuid.UUID, values: dict[str, Any]) 
 
 
 async def _load_row(kind: RowKind, plan_id: uuid.UUID, row_id: uuid.UUID) -> dict[str, Any]:
-    table: Any = kind.table
-    row = (
-        await table.select()
-        .where(
-            (table.id == row_id) & (table.plan == plan_id) & (table.deleted == False)  # noqa: E712
-        )
-        .first()
+    rows = await kind.table.raw(
+        _rows_sql(kind.table, 't."id" = {} AND t."plan" = {} AND t."deleted" = {}'),
+        row_id,
+        plan_id,
+        False,
     )
-    if row is None:
+    if not rows:
         raise NotFound(kind.noun)
-    return dict(row)
+    return dict(rows[0])
 
 
 async def _plan_for_rows(

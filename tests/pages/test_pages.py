@@ -865,3 +865,14 @@ async def test_overview_shows_money_over_the_allocation(owner) -> None:
     assert "£100.00 a week" in overview and "£5,200.00 a year" in overview
     assert "£150.00 a week" in overview and "£7,800.00 a year" in overview
     assert "Over by £2,600.00 a year" in overview
+
+
+async def test_the_outcomes_page_says_who_proposed_each_outcome(owner) -> None:
+    c = owner.client
+    plan = (await c.post("/api/v1/plans", json={"kind": "care_and_support"})).json()
+    await c.post(f"/api/v1/plans/{plan['id']}/outcomes", json={"title": "Swim <weekly>"})
+    page = await c.get(f"/plans/{plan['id']}/outcomes")
+    assert page.status_code == 200
+    assert "Proposed by" in page.text
+    assert "Owner" in page.text
+    assert "Swim &lt;weekly&gt;" in page.text
