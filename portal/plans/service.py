@@ -256,13 +256,12 @@ async def list_plans(actor: Actor) -> list[s.PlanSummary]:
         .where(Plan.person == actor.person_id)
         .order_by(Plan.updated_at, ascending=False)
     )
+    plans = [_record(row) for row in rows]
+    plans = [plan for plan in plans if decide(actor, Permission.PLAN_VIEW, plan.access)]
+    data = await _plans_data([plan.id for plan in plans])
     summaries = []
-    for row in rows:
-        plan = _record(row)
-        if not decide(actor, Permission.PLAN_VIEW, plan.access):
-            continue
-        facts = await _plan_facts(plan.id)
-        results = evaluate_criteria(facts)
+    for plan in plans:
+        results = evaluate_criteria(_facts(data[plan.id]))
         summaries.append(
             s.PlanSummary(
                 id=plan.id,
@@ -337,6 +336,35 @@ async def _plan_data(plan_id: uuid.UUID) -> _PlanData:
         _live_rows(PlanContact, plan_id),
     )
     return _PlanData(sections, outcomes, support, actions, contacts)
+
+
+async def _plans_data(plan_ids: list[uuid.UUID]) -> dict[uuid.UUID, _PlanData]:
+    """What the criteria need for several plans, in four queries however many plans there are."""
+    found: dict[uuid.UUID, _PlanData] = {
+        plan_id: _PlanData([], [], [], [], []) for plan_id in plan_ids
+    }
+    if not plan_ids:
+        return found
+    marks = ", ".join("{}" for _ in plan_ids)
+    live = f't."plan" IN ({marks}) AND t."deleted" = {{}} ORDER BY t."position", t."created_at"'
+    sections, outcomes, support, actions = await asyncio.gather(
+        PlanSection.raw(
+            f'SELECT "plan", "key", "content" FROM "plan_section" WHERE "plan" IN ({marks})',  # noqa: S608
+            *plan_ids,
+        ),
+        Outcome.raw(_rows_sql(Outcome, live), *plan_ids, False),
+        SupportItem.raw(_rows_sql(SupportItem, live), *plan_ids, False),
+        PlanAction.raw(_rows_sql(PlanAction, live), *plan_ids, False),
+    )
+    for rows, part in (
+        (sections, "sections"),
+        (outcomes, "outcomes"),
+        (support, "support"),
+        (actions, "actions"),
+    ):
+        for row in rows:
+            getattr(found[_uuid(row["plan"])], part).append(row)
+    return found
 
 
 def _facts(data: _PlanData) -> PlanFacts:
@@ -679,7 +707,13 @@ async def _write_section(
     )
 
 
-async def _revisions(plan_id: uuid.UUID, subject: str) -> list[s.RevisionRead]:
+async def _revision_rows(
+    plan_id: uuid.UUID, subject: str, version: int | None = None
+) -> list[s.RevisionRead]:
+    """Revisions of one subject, newest first; all of them, or just the one at `version`."""
+    condition = (Revision.plan == plan_id) & (Revision.subject == subject)
+    if version is not None:
+        condition = condition & (Revision.version == version)
     rows = await (
         Revision.select(
             Revision.version,
@@ -690,7 +724,7 @@ async def _revisions(plan_id: uuid.UUID, subject: str) -> list[s.RevisionRead]:
             Revision.created_at,
             Revision.author.person.display_name.as_alias("author_name"),  # type: ignore[union-attr]
         )
-        .where((Revision.plan == plan_id) & (Revision.subject == subject))
+        .where(condition)
         .order_by(Revision.version, ascending=False)
     )
     return [
@@ -707,11 +741,27 @@ async def _revisions(plan_id: uuid.UUID, subject: str) -> list[s.RevisionRead]:
     ]
 
 
+async def _revisions(plan_id: uuid.UUID, subject: str) -> list[s.RevisionRead]:
+    return await _revision_rows(plan_id, subject)
+
+
 async def section_history(actor: Actor, plan_id: uuid.UUID, key: str) -> list[s.RevisionRead]:
     """Every accepted write to a section, newest first."""
     plan = await load_plan(actor, plan_id, Permission.PLAN_VIEW)
     _require_section(actor, plan, key, Permission.SECTION_VIEW)
     return await _revisions(plan.id, f"section:{key}")
+
+
+async def section_revision(
+    actor: Actor, plan_id: uuid.UUID, key: str, version: int
+) -> s.RevisionRead:
+    """One revision of a section: what it said at that version, who wrote it and when."""
+    plan = await load_plan(actor, plan_id, Permission.PLAN_VIEW)
+    _require_section(actor, plan, key, Permission.SECTION_VIEW)
+    rows = await _revision_rows(plan.id, f"section:{key}", version)
+    if not rows:
+        raise Problem(404, "No such revision", f"This section has no version {version}.")
+    return rows[0]
 
 
 async def restore_section(

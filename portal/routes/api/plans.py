@@ -79,6 +79,16 @@ class PlanController(Controller):
     ) -> list[s.RevisionRead]:
         return await service.section_history(actor, plan_id, key)
 
+    @get("/{plan_id:uuid}/sections/{key:str}/revisions/{version:int}")
+    async def section_revision(
+        self,
+        actor: NamedDependency[Actor],
+        plan_id: FromPath[uuid.UUID],
+        key: FromPath[str],
+        version: FromPath[int],
+    ) -> s.RevisionRead:
+        return await service.section_revision(actor, plan_id, key, version)
+
     @post("/{plan_id:uuid}/sections/{key:str}/revisions/{version:int}/restore", status_code=200)
     async def restore_section(
         self,

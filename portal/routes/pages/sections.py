@@ -182,10 +182,12 @@ async def _content_at(
 ) -> dict[str, Any] | None:
     if version == 0:
         return empty_content(key)
-    for revision in await service.section_history(actor, plan_id, key):
-        if revision.version == version:
-            return revision.content
-    return None
+    try:
+        return (await service.section_revision(actor, plan_id, key, version)).content
+    except Problem as problem:
+        if problem.status == 404:
+            return None
+        raise
 
 
 async def _conflict_page(
