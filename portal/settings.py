@@ -26,6 +26,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     session_hours: int = 12
     secure_cookies: bool = False
     max_body_bytes: int = 256 * 1024
+    # Sign-in limits: failures allowed in the window before sign-in is refused for a while.
+    sign_in_window_minutes: int = 15
+    sign_in_failures_per_account: int = 5
+    sign_in_failures_per_address: int = 100
     debug: bool = False
 
     @property

@@ -10,9 +10,10 @@ import uuid
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from portal.accounts.tables import Person, SignInSession, UserAccount
+from portal.accounts.tables import Person, SignInFailure, SignInSession, UserAccount
 from portal.consent.policy import Actor
 from portal.problems import Problem
+from portal.settings import Settings
 
 _hasher = PasswordHasher()
 # Verifying against a real hash when the email is unknown keeps timing from revealing accounts.
@@ -126,3 +127,75 @@ async def actor_for_token(token: str | None) -> Actor | None:
 
 def _uuid(value: object) -> uuid.UUID:
     return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+class TooManySignIns(Problem):
+    def __init__(self, retry_after: int) -> None:
+        minutes = max(1, -(-retry_after // 60))
+        super().__init__(
+            429,
+            "Too many attempts to sign in",
+            "There have been too many attempts to sign in. For your safety, wait "
+            f"{minutes} minute{'s' if minutes != 1 else ''} and try again, or reset your password.",
+            headers={"Retry-After": str(retry_after)},
+        )
+        self.retry_after = retry_after
+
+
+def _failure_subjects(email: str, address: str | None) -> dict[str, str]:
+    # The email is hashed: failures are kept for addresses that may have no account at all.
+    subjects = {"account": f"account:{_token_hash(normalise_email(email))}"}
+    if address:
+        subjects["address"] = f"address:{address[:80]}"
+    return subjects
+
+
+async def _retry_after(subject: str, limit: int, window: dt.timedelta) -> int | None:
+    """Seconds until this subject may try again, or None when it is under its limit."""
+    since = dt.datetime.now(dt.UTC) - window
+    rows = await SignInFailure.raw(
+        'SELECT "at" FROM "sign_in_failure" WHERE "subject" = {} AND "at" > {}'
+        ' ORDER BY "at" DESC LIMIT {}',
+        subject,
+        since,
+        limit,
+    )
+    if len(rows) < limit:
+        return None
+    oldest = rows[-1]["at"]
+    if oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=dt.UTC)
+    return max(1, int((oldest + window - dt.datetime.now(dt.UTC)).total_seconds()) + 1)
+
+
+async def sign_in(
+    email: str, password: str, address: str | None, settings: Settings
+) -> UserAccount | None:
+    """Check the password unless this account or address has failed too often lately.
+
+    While a limit is reached even the right password is refused, or guessing would still pay.
+    """
+    window = dt.timedelta(minutes=settings.sign_in_window_minutes)
+    subjects = _failure_subjects(email, address)
+    limits = {
+        "account": settings.sign_in_failures_per_account,
+        "address": settings.sign_in_failures_per_address,
+    }
+    waits = [
+        wait
+        for kind, subject in subjects.items()
+        if (wait := await _retry_after(subject, limits[kind], window)) is not None
+    ]
+    if waits:
+        raise TooManySignIns(max(waits))
+    user = await authenticate(email, password)
+    now = dt.datetime.now(dt.UTC)
+    if user is None:
+        await SignInFailure.insert(
+            *[SignInFailure(subject=sub, at=now) for sub in subjects.values()]
+        )
+        # Old failures tell nothing any more; forget them as new ones come in.
+        await SignInFailure.delete().where(SignInFailure.at < now - window)
+        return None
+    await SignInFailure.delete().where(SignInFailure.subject == subjects["account"])
+    return user

@@ -39,3 +39,11 @@ class SignInSession(Table, tablename="sign_in_session"):
     user = ForeignKey(UserAccount, null=False, on_delete=OnDelete.cascade)
     created_at = Timestamptz(default=TimestamptzNow(), null=False)
     expires_at = Timestamptz(null=False)
+
+
+class SignInFailure(Table, tablename="sign_in_failure"):
+    """A failed sign-in, counted per account (a hash of the email) and per client address."""
+
+    id = UUID(primary_key=True)
+    subject = Varchar(length=100, null=False, index=True)
+    at = Timestamptz(default=TimestamptzNow(), null=False)

@@ -8,7 +8,7 @@ from litestar import Controller, Request, Response, delete, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody
 
-from portal.accounts.service import authenticate, end_session, start_session
+from portal.accounts.service import end_session, sign_in, start_session
 from portal.consent.policy import Actor
 from portal.plans.schemas import SessionCreate, SessionRead
 from portal.problems import Problem
@@ -23,7 +23,9 @@ class SessionController(Controller):
     async def sign_in(
         self, request: Request[Any, Any, Any], data: JSONBody[SessionCreate]
     ) -> Response[SessionRead]:
-        user = await authenticate(data.email, data.password)
+        settings = request.app.state.settings
+        address = request.client.host if request.client else None
+        user = await sign_in(data.email, data.password, address, settings)
         if user is None:
             raise Problem(
                 401,

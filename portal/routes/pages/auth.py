@@ -7,7 +7,7 @@ from typing import Any
 from litestar import Request, Response, get, post
 from litestar.response import Redirect
 
-from portal.accounts.service import authenticate, end_session, start_session
+from portal.accounts import service as accounts
 from portal.routes.auth import cleared_cookie, optional_actor, session_cookie
 from portal.routes.pages.common import render, safe_next, see_other
 from portal.routes.pages.forms import text
@@ -42,14 +42,26 @@ async def sign_in(request: Request[Any, Any, Any]) -> Response[Any]:
         errors["password"] = "Enter your password"  # noqa: S105 - words on the page
     if not errors:
         user = None
+        settings = request.app.state.settings
+        address = request.client.host if request.client else None
         if len(email) <= 320 and len(password) <= 1024:
-            user = await authenticate(email, password)
+            try:
+                user = await accounts.sign_in(email, password, address, settings)
+            except accounts.TooManySignIns as refused:
+                return render(
+                    "accounts/sign_in.html",
+                    None,
+                    status=429,
+                    errors={"email": refused.detail},
+                    values={"email": email},
+                    next_path=next_path,
+                    headers=refused.headers,
+                )
         if user is not None:
-            settings = request.app.state.settings
             old = request.cookies.get(settings.session_cookie_name)
             if old:
-                await end_session(old)
-            token = await start_session(user, settings.session_hours)
+                await accounts.end_session(old)
+            token = await accounts.start_session(user, settings.session_hours)
             return Redirect(
                 path=next_path, status_code=303, cookies=[session_cookie(settings, token)]
             )
@@ -70,7 +82,7 @@ async def sign_out(request: Request[Any, Any, Any]) -> Response[Any]:
     settings = request.app.state.settings
     token = request.cookies.get(settings.session_cookie_name)
     if token:
-        await end_session(token)
+        await accounts.end_session(token)
     return Redirect(path="/sign-in", status_code=303, cookies=[cleared_cookie(settings)])
 
 

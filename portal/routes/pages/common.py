@@ -59,12 +59,14 @@ def render(
     actor: Actor | None,
     *,
     status: int = 200,
+    headers: dict[str, str] | None = None,
     **context: Any,
 ) -> Template:
     return Template(
         template_name=template,
         context={"current_user": actor, **context},
         status_code=status,
+        headers=headers,
     )
 
 
