@@ -51,7 +51,8 @@ async def browser() -> AsyncIterator[Any]:
 
     executable = chromium_path()
     if executable is None:
-        pytest.skip("Chromium is not installed")
+        # A missing browser is a broken set-up, not a reason to pass quietly.
+        pytest.fail("Chromium is not installed: run scripts/ensure-chromium (make test does).")
     async with async_playwright() as playwright:
         launched = await playwright.chromium.launch(
             executable_path=executable, headless=True, args=LAUNCH_ARGS
