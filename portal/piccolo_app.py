@@ -11,6 +11,7 @@ APP_CONFIG = AppConfig(
         modules=[
             "portal.accounts.tables",
             "portal.plans.tables",
+            "portal.consent.tables",
         ],
         exclude_imported=True,
     ),

@@ -2,6 +2,7 @@
 
 from piccolo.columns import (
     UUID,
+    BigInt,
     Boolean,
     ForeignKey,
     OnDelete,
@@ -47,3 +48,52 @@ class SignInFailure(Table, tablename="sign_in_failure"):
     id = UUID(primary_key=True)
     subject = Varchar(length=100, null=False, index=True)
     at = Timestamptz(default=TimestamptzNow(), null=False)
+
+
+class Organisation(Table, tablename="organisation"):
+    """A council, an NHS body (ICB), a provider or a brokerage; staff belong to one or more."""
+
+    id = UUID(primary_key=True)
+    name = Varchar(length=200, null=False)
+    kind = Varchar(length=40, null=False)
+    created_at = Timestamptz(default=TimestamptzNow(), null=False)
+
+
+class StaffRole(Table, tablename="staff_role"):
+    """One role a user holds in an organisation; ending a role keeps the record of it."""
+
+    id = UUID(primary_key=True)
+    organisation = ForeignKey(Organisation, null=False, on_delete=OnDelete.restrict, index=True)
+    user = ForeignKey(UserAccount, null=False, on_delete=OnDelete.restrict, index=True)
+    role = Varchar(length=40, null=False)
+    # Only for budget authorisers: the largest annual cost they may approve, in pence.
+    spending_limit_pence = BigInt(null=True, default=None)
+    granted_by = ForeignKey(UserAccount, null=True, default=None, on_delete=OnDelete.restrict)
+    granted_at = Timestamptz(default=TimestamptzNow(), null=False)
+    ended_by = ForeignKey(UserAccount, null=True, default=None, on_delete=OnDelete.restrict)
+    ended_at = Timestamptz(null=True, default=None)
+
+
+class ExternalIdentity(Table, tablename="external_identity"):
+    """A sign-in through an OpenID provider: (provider, subject) names one of our users."""
+
+    id = UUID(primary_key=True)
+    provider = Varchar(length=40, null=False)
+    subject = Varchar(length=255, null=False)
+    user = ForeignKey(UserAccount, null=False, on_delete=OnDelete.cascade, index=True)
+    created_at = Timestamptz(default=TimestamptzNow(), null=False)
+    last_sign_in_at = Timestamptz(null=True, default=None)
+    # Unique (provider, subject): a unique index made by its migration.
+
+
+class OidcLogin(Table, tablename="oidc_login"):
+    """A sign-in started with a provider: its state, nonce and PKCE verifier, used once."""
+
+    id = UUID(primary_key=True)
+    state_hash = Varchar(length=64, unique=True, null=False, index=True)
+    provider = Varchar(length=40, null=False)
+    nonce = Varchar(length=128, null=False)
+    code_verifier = Varchar(length=128, null=False)
+    next_path = Varchar(length=500, null=False, default="/plans")
+    created_at = Timestamptz(default=TimestamptzNow(), null=False)
+    used_at = Timestamptz(null=True, default=None)

@@ -15,7 +15,7 @@ from piccolo.columns import (
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
-from portal.accounts.tables import Person, UserAccount
+from portal.accounts.tables import Organisation, Person, UserAccount
 
 
 class Plan(Table, tablename="plan"):
@@ -27,6 +27,11 @@ class Plan(Table, tablename="plan"):
     created_by = ForeignKey(UserAccount, null=False, on_delete=OnDelete.restrict)
     created_at = Timestamptz(default=TimestamptzNow(), null=False)
     updated_at = Timestamptz(default=TimestamptzNow(), null=False)
+    # Set when the plan is submitted for sign-off: the organisation whose staff then see the
+    # sections sign-off needs (the person's consent is the submission itself).
+    signing_off_organisation = ForeignKey(
+        Organisation, null=True, default=None, on_delete=OnDelete.restrict
+    )
 
 
 class PlanSection(Table, tablename="plan_section"):
