@@ -1,18 +1,18 @@
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.columns.base import OnDelete
-from piccolo.columns.base import OnUpdate
-from piccolo.columns.column_types import BigInt
-from piccolo.columns.column_types import Boolean
-from piccolo.columns.column_types import ForeignKey
-from piccolo.columns.column_types import Text
-from piccolo.columns.column_types import Timestamptz
-from piccolo.columns.column_types import UUID
-from piccolo.columns.column_types import Varchar
+from piccolo.columns.base import OnDelete, OnUpdate
+from piccolo.columns.column_types import (
+    UUID,
+    BigInt,
+    Boolean,
+    ForeignKey,
+    Text,
+    Timestamptz,
+    Varchar,
+)
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.defaults.uuid import UUID4
 from piccolo.columns.indexes import IndexMethod
 from piccolo.table import Table
-
 
 
 class Organisation(Table, tablename="organisation", schema=None):
@@ -77,17 +77,11 @@ DESCRIPTION = "True"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="portal", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="portal", description=DESCRIPTION)
 
-    manager.add_table(
-        class_name="OidcLogin", tablename="oidc_login", schema=None, columns=None
-    )
+    manager.add_table(class_name="OidcLogin", tablename="oidc_login", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="StaffRole", tablename="staff_role", schema=None, columns=None
-    )
+    manager.add_table(class_name="StaffRole", tablename="staff_role", schema=None, columns=None)
 
     manager.add_table(
         class_name="AccessEvent",
@@ -110,13 +104,9 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(
-        class_name="Invitation", tablename="invitation", schema=None, columns=None
-    )
+    manager.add_table(class_name="Invitation", tablename="invitation", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="PlanGrant", tablename="plan_grant", schema=None, columns=None
-    )
+    manager.add_table(class_name="PlanGrant", tablename="plan_grant", schema=None, columns=None)
 
     manager.add_table(
         class_name="Representative",
