@@ -189,3 +189,10 @@ async def close_database(engine: Engine[Any]) -> None:
             await engine.close_connection_pool()
     elif isinstance(engine, PooledSQLiteEngine):
         await engine.close_pool()
+
+
+def write_transaction(engine: Engine[Any]) -> Any:
+    """A write transaction; on SQLite IMMEDIATE, so writers queue instead of failing mid-way."""
+    if isinstance(engine, SQLiteEngine):
+        return engine.transaction(transaction_type=TransactionType.immediate)
+    return engine.transaction()

@@ -6,12 +6,19 @@ import datetime as dt
 import hashlib
 import secrets
 import uuid
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from portal.accounts.tables import Person, SignInFailure, SignInSession, UserAccount
-from portal.consent.policy import Actor
+from portal.accounts.tables import (
+    Person,
+    SignInFailure,
+    SignInSession,
+    StaffRole,
+    UserAccount,
+)
+from portal.consent.policy import Actor, Role, StaffRoleFact
 from portal.problems import Problem
 from portal.settings import Settings
 
@@ -99,13 +106,16 @@ async def actor_for_token(token: str | None) -> Actor | None:
     """The actor a session cookie stands for; a token the server never issued stands for no one."""
     if not token or len(token) > 128:
         return None
-    # Every request asks this, so it is one hand-written query ("user" is quoted for PostgreSQL).
+    # Every request asks this, so it is one hand-written query ("user" is quoted for PostgreSQL):
+    # one row per current staff role, or one row with no role.
     found = await SignInSession.raw(
         'SELECT s."expires_at", u."id" AS user_id, u."email", u."is_active",'
-        ' p."id" AS person_id, p."display_name"'
+        ' p."id" AS person_id, p."display_name",'
+        ' r."organisation", r."role", r."spending_limit_pence"'
         ' FROM "sign_in_session" s'
         ' JOIN "user_account" u ON u."id" = s."user"'
         ' JOIN "person" p ON p."id" = u."person"'
+        ' LEFT JOIN "staff_role" r ON r."user" = u."id" AND r."ended_at" IS NULL'
         ' WHERE s."token_hash" = {}',
         _token_hash(token),
     )
@@ -122,7 +132,26 @@ async def actor_for_token(token: str | None) -> Actor | None:
         person_id=_uuid(rows["person_id"]),
         display_name=rows["display_name"],
         email=rows["email"],
+        roles=tuple(_role_fact(row) for row in found if row["role"] is not None),
     )
+
+
+def _role_fact(row: dict[str, Any]) -> StaffRoleFact:
+    return StaffRoleFact(
+        organisation_id=_uuid(row["organisation"]),
+        role=Role(row["role"]),
+        spending_limit_pence=row["spending_limit_pence"],
+    )
+
+
+async def staff_roles(user_id: uuid.UUID) -> tuple[StaffRoleFact, ...]:
+    """The roles a user holds now; an ended role gives nothing."""
+    rows = await StaffRole.raw(
+        'SELECT "organisation", "role", "spending_limit_pence" FROM "staff_role"'
+        ' WHERE "user" = {} AND "ended_at" IS NULL',
+        user_id,
+    )
+    return tuple(_role_fact(row) for row in rows)
 
 
 def _uuid(value: object) -> uuid.UUID:

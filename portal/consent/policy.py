@@ -1,42 +1,222 @@
 """The one access decision: may this actor do this to this plan (and section)?
 
 Every route, page, export and list asks `decide`; nothing else in the portal decides access.
-Until sharing exists (grants, representatives, staff roles), only a plan's own person may see
-or change it; everyone else is told the plan does not exist.
+It is a pure function of what it is given, so it is tested as a table; `portal.consent.service`
+loads the facts (the actor's grants, representations and staff roles) for each request.
+
+- The plan's own person controls all of their plan.
+- A representative acts within the sections and powers recorded for them, which can never be
+  wider than the authority they hold (`AUTHORITY_LIMITS`).
+- Everyone else sees a section only through a grant that is current, not revoked and not
+  expired: to them, a user or their organisation, with `view`, `comment` or `edit`.
+- Staff of the organisation a plan was submitted to see the sections sign-off needs; a role
+  gives no content of a plan that was not submitted to its organisation, and `admin` none at all.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from enum import StrEnum
 
 import msgspec
 
+from portal.plans.content import CRITERIA_KEYS, SECTION_KEYS
+
+# What sign-off needs: the nine criteria. Submitting is the person's consent to share these.
+SIGN_OFF_SECTIONS: frozenset[str] = frozenset(CRITERIA_KEYS)
+SUBMITTED_STATES: frozenset[str] = frozenset({"submitted", "plan_authorised", "agreed"})
+
 
 class Permission(StrEnum):
     PLAN_VIEW = "plan:view"
     PLAN_EDIT = "plan:edit"
+    PLAN_SHARE = "plan:share"
+    PLAN_ACCESS_LOG = "plan:access_log"
+    PLAN_EXPORT = "plan:export"
     SECTION_VIEW = "section:view"
+    SECTION_COMMENT = "section:comment"
     SECTION_EDIT = "section:edit"
     SECTION_RESTORE = "section:restore"
     OUTCOME_PROPOSE = "outcome:propose"
     MONEY_EDIT = "money:edit"
 
 
+class OrgPermission(StrEnum):
+    VIEW_STAFF = "organisation:view_staff"
+    MANAGE_STAFF = "organisation:manage_staff"
+    WORK_TRAY = "organisation:work_tray"
+
+
+class Access(StrEnum):
+    """What a grant allows on its sections; each level includes the ones before it."""
+
+    VIEW = "view"
+    COMMENT = "comment"
+    EDIT = "edit"
+
+
+ACCESS_RANK: dict[Access, int] = {Access.VIEW: 1, Access.COMMENT: 2, Access.EDIT: 3}
+
+
+class Power(StrEnum):
+    """What a representative may do within their sections."""
+
+    VIEW = "view"
+    EDIT = "edit"
+    SHARE = "share"
+
+
+class Authority(StrEnum):
+    LPA_HEALTH_WELFARE = "lpa_health_welfare"
+    LPA_PROPERTY_FINANCIAL = "lpa_property_financial"
+    DEPUTY_PERSONAL_WELFARE = "deputy_personal_welfare"
+    DEPUTY_PROPERTY_AFFAIRS = "deputy_property_affairs"
+    CONSENT = "consent"
+
+
+AUTHORITY_LABELS: dict[Authority, str] = {
+    Authority.LPA_HEALTH_WELFARE: "Lasting power of attorney for health and welfare",
+    Authority.LPA_PROPERTY_FINANCIAL: (
+        "Lasting power of attorney for property and financial affairs"
+    ),
+    Authority.DEPUTY_PERSONAL_WELFARE: "Court-appointed deputy for personal welfare",
+    Authority.DEPUTY_PROPERTY_AFFAIRS: "Court-appointed deputy for property and affairs",
+    Authority.CONSENT: "The person's own consent",
+}
+
+_WELFARE = frozenset(SECTION_KEYS) - {"money"}
+_ALL_POWERS = frozenset(Power)
+
+# The widest scope each authority can carry. Welfare powers do not reach money, and property
+# and financial powers reach only money (Mental Capacity Act 2005: the two LPAs and the two
+# kinds of deputyship are separate). With the person's own consent, they decide the scope.
+AUTHORITY_LIMITS: dict[Authority, tuple[frozenset[str], frozenset[Power]]] = {
+    Authority.LPA_HEALTH_WELFARE: (_WELFARE, _ALL_POWERS),
+    Authority.DEPUTY_PERSONAL_WELFARE: (_WELFARE, _ALL_POWERS),
+    Authority.LPA_PROPERTY_FINANCIAL: (frozenset({"money"}), frozenset({Power.VIEW, Power.EDIT})),
+    Authority.DEPUTY_PROPERTY_AFFAIRS: (frozenset({"money"}), frozenset({Power.VIEW, Power.EDIT})),
+    Authority.CONSENT: (frozenset(SECTION_KEYS), _ALL_POWERS),
+}
+
+
+class Role(StrEnum):
+    COORDINATOR = "coordinator"
+    PLAN_AUTHORISER = "plan_authoriser"
+    BUDGET_AUTHORISER = "budget_authoriser"
+    TEAM_MANAGER = "team_manager"
+    ADMIN = "admin"
+
+
+ROLE_LABELS: dict[Role, str] = {
+    Role.COORDINATOR: "Care coordinator",
+    Role.PLAN_AUTHORISER: "Plan authoriser",
+    Role.BUDGET_AUTHORISER: "Budget authoriser",
+    Role.TEAM_MANAGER: "Team manager",
+    Role.ADMIN: "Organisation admin",
+}
+# Roles that work on submitted plans; an admin manages staff and sees no plan content.
+SIGN_OFF_ROLES: frozenset[Role] = frozenset(Role) - {Role.ADMIN}
+
+
+class StaffRoleFact(msgspec.Struct, frozen=True):
+    organisation_id: uuid.UUID
+    role: Role
+    spending_limit_pence: int | None = None
+
+
 class Actor(msgspec.Struct, frozen=True):
-    """Who is asking: a signed-in user and the person they are."""
+    """Who is asking: a signed-in user, the person they are, and the staff roles they hold."""
 
     user_id: uuid.UUID
     person_id: uuid.UUID
     display_name: str
     email: str
+    roles: tuple[StaffRoleFact, ...] = ()
+
+    @property
+    def organisation_ids(self) -> frozenset[uuid.UUID]:
+        return frozenset(role.organisation_id for role in self.roles)
 
 
-class PlanAccessFacts(msgspec.Struct, frozen=True):
-    """What the decision needs to know about a plan."""
+class GrantFact(msgspec.Struct, frozen=True):
+    """A current, active grant to this actor (or their organisation) on this plan."""
+
+    grant_id: uuid.UUID
+    sections: frozenset[str]
+    access: Access
+    expires_at: dt.datetime | None = None
+
+
+class RepresentationFact(msgspec.Struct, frozen=True):
+    """This actor's current, active record as a representative of the plan's person."""
+
+    record_id: uuid.UUID
+    authority: Authority
+    sections: frozenset[str]
+    powers: frozenset[Power]
+
+
+class PlanAccessFacts(msgspec.Struct, frozen=True, kw_only=True):
+    """What the decision needs to know about a plan and this actor's standing on it."""
 
     plan_id: uuid.UUID
     person_id: uuid.UUID
+    state: str = "draft"
+    signing_off_organisation_id: uuid.UUID | None = None
+    grants: tuple[GrantFact, ...] = ()
+    representations: tuple[RepresentationFact, ...] = ()
+    # The moment the facts were read; grants that expire before it count for nothing.
+    at: dt.datetime | None = None
+
+
+_NEEDS: dict[Permission, int] = {
+    Permission.SECTION_VIEW: ACCESS_RANK[Access.VIEW],
+    Permission.SECTION_COMMENT: ACCESS_RANK[Access.COMMENT],
+    Permission.SECTION_EDIT: ACCESS_RANK[Access.EDIT],
+    Permission.SECTION_RESTORE: ACCESS_RANK[Access.EDIT],
+    Permission.OUTCOME_PROPOSE: ACCESS_RANK[Access.EDIT],
+    Permission.MONEY_EDIT: ACCESS_RANK[Access.EDIT],
+}
+
+
+def is_owner(actor: Actor | None, plan: PlanAccessFacts) -> bool:
+    return actor is not None and actor.person_id == plan.person_id
+
+
+def section_ranks(actor: Actor, plan: PlanAccessFacts) -> dict[str, int]:
+    """The highest access the actor holds on each section, by any route but ownership."""
+    ranks: dict[str, int] = {}
+
+    def lift(sections: frozenset[str], rank: int) -> None:
+        for key in sections:
+            if rank > ranks.get(key, 0):
+                ranks[key] = rank
+
+    at = plan.at or dt.datetime.now(dt.UTC)
+    for grant in plan.grants:
+        if grant.expires_at is not None and grant.expires_at <= at:
+            continue
+        lift(grant.sections, ACCESS_RANK[grant.access])
+    for rep in plan.representations:
+        if Power.EDIT in rep.powers:
+            lift(rep.sections, ACCESS_RANK[Access.EDIT])
+        elif Power.VIEW in rep.powers:
+            lift(rep.sections, ACCESS_RANK[Access.VIEW])
+    if (
+        plan.signing_off_organisation_id is not None
+        and plan.state in SUBMITTED_STATES
+        and any(
+            role.organisation_id == plan.signing_off_organisation_id and role.role in SIGN_OFF_ROLES
+            for role in actor.roles
+        )
+    ):
+        lift(SIGN_OFF_SECTIONS, ACCESS_RANK[Access.COMMENT])
+    return ranks
+
+
+def _represents_with(actor: Actor, plan: PlanAccessFacts, power: Power) -> bool:
+    return any(power in rep.powers for rep in plan.representations)
 
 
 def decide(
@@ -48,7 +228,18 @@ def decide(
     """True when the actor may do this; an owner with capacity controls all of their plan."""
     if actor is None:
         return False
-    return actor.person_id == plan.person_id
+    if is_owner(actor, plan):
+        return True
+    if permission in (Permission.PLAN_SHARE, Permission.PLAN_ACCESS_LOG):
+        return _represents_with(actor, plan, Power.SHARE)
+    if permission == Permission.PLAN_EDIT:
+        return _represents_with(actor, plan, Power.EDIT)
+    ranks = section_ranks(actor, plan)
+    if permission in (Permission.PLAN_VIEW, Permission.PLAN_EXPORT):
+        return any(rank > 0 for rank in ranks.values())
+    if section_key is None:
+        return False
+    return ranks.get(section_key, 0) >= _NEEDS[permission]
 
 
 def visible_sections(
@@ -56,3 +247,27 @@ def visible_sections(
 ) -> list[str]:
     """The sections of a plan the actor may read, in order; lists are filtered by the same rule."""
     return [key for key in keys if decide(actor, Permission.SECTION_VIEW, plan, key)]
+
+
+def decide_organisation(
+    actor: Actor | None, permission: OrgPermission, organisation_id: uuid.UUID
+) -> bool:
+    """Staff questions about an organisation: its admins manage its staff; roles see trays."""
+    if actor is None:
+        return False
+    held = {role.role for role in actor.roles if role.organisation_id == organisation_id}
+    if permission == OrgPermission.MANAGE_STAFF:
+        return Role.ADMIN in held
+    if permission == OrgPermission.VIEW_STAFF:
+        return bool(held)
+    return bool(held & SIGN_OFF_ROLES)
+
+
+def scope_beyond_authority(
+    authority: Authority, sections: frozenset[str], powers: frozenset[Power]
+) -> tuple[list[str], list[str]]:
+    """The sections and powers asked for that the authority does not carry (empty when fine)."""
+    allowed_sections, allowed_powers = AUTHORITY_LIMITS[authority]
+    extra_sections = [key for key in SECTION_KEYS if key in sections - allowed_sections]
+    extra_powers = [power.value for power in Power if power in powers - allowed_powers]
+    return extra_sections, extra_powers

@@ -62,6 +62,9 @@ class PlanSummary(msgspec.Struct, kw_only=True):
     updated_at: dt.datetime
     criteria_met: int
     criteria_total: int
+    # Whose plan it is, and whether it is the actor's own or shared with them.
+    owner_name: str = ""
+    mine: bool = True
 
 
 class SectionRead(msgspec.Struct, kw_only=True):
@@ -213,7 +216,8 @@ class PlanRead(msgspec.Struct, kw_only=True):
     sections: list[SectionRead]
     criteria: list[CriterionResult]
     criteria_summary: CriteriaCounts
-    money: MoneySummary
+    # None when the money section is not shared with the reader.
+    money: MoneySummary | None
     outcomes: list[OutcomeRead]
     support_items: list[SupportItemRead]
     actions: list[ActionRead]

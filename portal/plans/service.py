@@ -13,10 +13,18 @@ from typing import Any, TypeVar
 
 import msgspec
 from msgspec import UNSET
-from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from piccolo.table import Table
 
-from portal.consent.policy import Actor, Permission, PlanAccessFacts, decide, visible_sections
+from portal.consent import service as consent
+from portal.consent.policy import (
+    Actor,
+    Permission,
+    PlanAccessFacts,
+    decide,
+    is_owner,
+    visible_sections,
+)
+from portal.db import write_transaction as db_write_transaction
 from portal.plans import schemas as s
 from portal.plans.content import (
     CRITERIA_KEYS,
@@ -120,11 +128,7 @@ class Conflict(Problem):
 
 
 def write_transaction() -> Any:
-    """A write transaction; on SQLite IMMEDIATE, so writers queue instead of failing mid-way."""
-    db = Plan._meta.db
-    if isinstance(db, SQLiteEngine):
-        return db.transaction(transaction_type=TransactionType.immediate)
-    return db.transaction()
+    return db_write_transaction(Plan._meta.db)
 
 
 def _now() -> dt.datetime:
@@ -156,13 +160,11 @@ class PlanRecord(msgspec.Struct, frozen=True):
     state: str
     created_at: dt.datetime
     updated_at: dt.datetime
-
-    @property
-    def access(self) -> PlanAccessFacts:
-        return PlanAccessFacts(plan_id=self.id, person_id=self.person_id)
+    # What the access decision knows of this plan and the actor who loaded it.
+    access: PlanAccessFacts
 
 
-def _record(row: dict[str, Any]) -> PlanRecord:
+def _record(row: dict[str, Any], access: PlanAccessFacts) -> PlanRecord:
     return PlanRecord(
         id=_uuid(row["id"]),
         person_id=_uuid(row["person"]),
@@ -171,21 +173,14 @@ def _record(row: dict[str, Any]) -> PlanRecord:
         state=row["state"],
         created_at=_aware(row["created_at"]),
         updated_at=_aware(row["updated_at"]),
+        access=access,
     )
 
 
 async def load_plan(actor: Actor | None, plan_id: uuid.UUID, permission: Permission) -> PlanRecord:
     """The plan, if the actor may do this to it; otherwise 404, so its existence does not leak."""
-    rows = await Plan.raw('SELECT * FROM "plan" WHERE "id" = {}', plan_id)
-    row = rows[0] if rows else None
-    if row is None:
-        raise NotFound("plan")
-    plan = _record(row)
-    if not decide(actor, Permission.PLAN_VIEW, plan.access):
-        raise NotFound("plan")
-    if not decide(actor, permission, plan.access):
-        raise Problem(403, "Not allowed", "You can read this plan but not change it.")
-    return plan
+    row, facts = await consent.plan_access(actor, plan_id, permission)
+    return _record(row, facts)
 
 
 def _no_such_section(key: str) -> Problem:
@@ -196,10 +191,14 @@ def _no_such_section(key: str) -> Problem:
     )
 
 
-def _require_section(actor: Actor, plan: PlanRecord, key: str, permission: Permission) -> None:
+async def _require_section(
+    actor: Actor, plan: PlanRecord, key: str, permission: Permission
+) -> None:
     if key not in SECTION_KEYS:
         raise _no_such_section(key)
     if not decide(actor, Permission.SECTION_VIEW, plan.access, key):
+        # Someone who may open the plan tried a section not shared with them: the person sees it.
+        await consent.record(actor, plan.access, "refused", [key])
         raise NotFound("section")
     if not decide(actor, permission, plan.access, key):
         raise Problem(403, "Not allowed", "You can read this section but not change it.")
@@ -246,22 +245,33 @@ async def create_plan(actor: Actor, data: s.PlanCreate) -> PlanRecord:
         state="draft",
         created_at=now,
         updated_at=now,
+        access=PlanAccessFacts(plan_id=plan_id, person_id=actor.person_id),
     )
 
 
 async def list_plans(actor: Actor) -> list[s.PlanSummary]:
-    """The plans the actor may see, newest change first, each with how many criteria are met."""
-    rows = (
-        await Plan.select()
-        .where(Plan.person == actor.person_id)
-        .order_by(Plan.updated_at, ascending=False)
+    """The plans the actor may see, their own and those shared with them, newest change first,
+    each with how many of the criteria they may see are met."""
+    shared = await consent.plans_shared_with(actor)
+    where = 'p."person" = {}'
+    if shared:
+        where += f' OR p."id" IN ({", ".join("{}" for _ in shared)})'
+    rows = await Plan.raw(
+        'SELECT p.*, o."display_name" AS owner_name FROM "plan" p'  # noqa: S608
+        ' JOIN "person" o ON o."id" = p."person"'
+        f' WHERE {where} ORDER BY p."updated_at" DESC',
+        actor.person_id,
+        *shared,
     )
-    plans = [_record(row) for row in rows]
+    facts = await consent.facts_for_plans(actor, [consent.plan_ref(row) for row in rows])
+    owners = {_uuid(row["id"]): row["owner_name"] for row in rows}
+    plans = [_record(row, facts[_uuid(row["id"])]) for row in rows]
     plans = [plan for plan in plans if decide(actor, Permission.PLAN_VIEW, plan.access)]
     data = await _plans_data([plan.id for plan in plans])
     summaries = []
     for plan in plans:
-        results = evaluate_criteria(_facts(data[plan.id]))
+        visible = set(visible_sections(actor, plan.access, CRITERIA_KEYS))
+        results = [r for r in evaluate_criteria(_facts(data[plan.id])) if r.key in visible]
         summaries.append(
             s.PlanSummary(
                 id=plan.id,
@@ -272,6 +282,8 @@ async def list_plans(actor: Actor) -> list[s.PlanSummary]:
                 updated_at=plan.updated_at,
                 criteria_met=sum(1 for r in results if r.status == "met"),
                 criteria_total=len(results),
+                owner_name=owners[plan.id],
+                mine=is_owner(actor, plan.access),
             )
         )
     return summaries
@@ -471,9 +483,25 @@ def _contact_read(row: dict[str, Any]) -> s.ContactRead:
 async def read_plan(actor: Actor, plan_id: uuid.UUID) -> s.PlanRead:
     """The whole plan as the actor may see it: sections, criteria, money and every list."""
     plan = await load_plan(actor, plan_id, Permission.PLAN_VIEW)
+    body = await _plan_read(plan, visible_sections(actor, plan.access, SECTION_KEYS))
+    await consent.record(actor, plan.access, "read", [section.key for section in body.sections])
+    return body
+
+
+async def preview_plan(
+    actor: Actor, plan_id: uuid.UUID, grant_id: uuid.UUID
+) -> tuple[Any, s.PlanRead]:
+    """ "See my plan as …": the plan exactly as one grantee would be shown it."""
+    grantee, facts = await consent.preview_as(actor, plan_id, grant_id)
+    plan = await load_plan(actor, plan_id, Permission.PLAN_SHARE)
+    visible = visible_sections(consent.grantee_actor(grantee), facts, SECTION_KEYS)
+    return grantee, await _plan_read(plan, visible)
+
+
+async def _plan_read(plan: PlanRecord, visible_keys: list[str]) -> s.PlanRead:
     data = await _plan_data(plan.id)
     facts = _facts(data)
-    visible = set(visible_sections(actor, plan.access, SECTION_KEYS))
+    visible = set(visible_keys)
     order = {key: i for i, key in enumerate(SECTION_KEYS)}
     sections = sorted(
         (
@@ -507,7 +535,7 @@ async def read_plan(actor: Actor, plan_id: uuid.UUID) -> s.PlanRead:
             missing=counts["missing"],
             ready=counts["ready"],
         ),
-        money=money,
+        money=money if "money" in visible else None,
         outcomes=[_outcome_read(o) for o in data.outcomes] if "outcomes" in visible else [],
         support_items=[_support_read(i) for i in data.support] if "money" in visible else [],
         actions=[_action_read(a) for a in data.actions] if "action_plan" in visible else [],
@@ -518,7 +546,9 @@ async def read_plan(actor: Actor, plan_id: uuid.UUID) -> s.PlanRead:
 async def read_criteria(actor: Actor, plan_id: uuid.UUID) -> list[Any]:
     plan = await load_plan(actor, plan_id, Permission.PLAN_VIEW)
     visible = set(visible_sections(actor, plan.access, CRITERIA_KEYS))
-    return [r for r in evaluate_criteria(await _plan_facts(plan.id)) if r.key in visible]
+    results = [r for r in evaluate_criteria(await _plan_facts(plan.id)) if r.key in visible]
+    await consent.record(actor, plan.access, "read", [r.key for r in results])
+    return results
 
 
 # --- sections ---------------------------------------------------------------------------
@@ -540,8 +570,10 @@ async def _section_rows_for(plan_id: uuid.UUID, key: str) -> list[dict[str, Any]
 
 async def read_section(actor: Actor, plan_id: uuid.UUID, key: str) -> s.SectionRead:
     plan = await load_plan(actor, plan_id, Permission.PLAN_VIEW)
-    _require_section(actor, plan, key, Permission.SECTION_VIEW)
-    return _section_read(await _current_section(plan.id, key))
+    await _require_section(actor, plan, key, Permission.SECTION_VIEW)
+    section = _section_read(await _current_section(plan.id, key))
+    await consent.record(actor, plan.access, "read", [key])
+    return section
 
 
 def decode_section_body(key: str, body: bytes) -> SectionContent:
@@ -627,7 +659,7 @@ async def _write_section(
     *,
     restored_from: int | None = None,
 ) -> s.SectionRead:
-    _require_section(
+    await _require_section(
         actor,
         plan,
         key,
@@ -690,6 +722,7 @@ async def _write_section(
                 )
             )
             await Plan.update({Plan.updated_at: now}).where(Plan.id == plan.id)
+            await consent.record(actor, plan.access, "edit", [key])
         return s.SectionRead(
             key=key,
             title=SECTION_TITLES[key],
@@ -748,7 +781,8 @@ async def _revisions(plan_id: uuid.UUID, subject: str) -> list[s.RevisionRead]:
 async def section_history(actor: Actor, plan_id: uuid.UUID, key: str) -> list[s.RevisionRead]:
     """Every accepted write to a section, newest first."""
     plan = await load_plan(actor, plan_id, Permission.PLAN_VIEW)
-    _require_section(actor, plan, key, Permission.SECTION_VIEW)
+    await _require_section(actor, plan, key, Permission.SECTION_VIEW)
+    await consent.record(actor, plan.access, "read", [key])
     return await _revisions(plan.id, f"section:{key}")
 
 
@@ -757,10 +791,11 @@ async def section_revision(
 ) -> s.RevisionRead:
     """One revision of a section: what it said at that version, who wrote it and when."""
     plan = await load_plan(actor, plan_id, Permission.PLAN_VIEW)
-    _require_section(actor, plan, key, Permission.SECTION_VIEW)
+    await _require_section(actor, plan, key, Permission.SECTION_VIEW)
     rows = await _revision_rows(plan.id, f"section:{key}", version)
     if not rows:
         raise Problem(404, "No such revision", f"This section has no version {version}.")
+    await consent.record(actor, plan.access, "read", [key])
     return rows[0]
 
 
@@ -769,7 +804,7 @@ async def restore_section(
 ) -> s.SectionRead:
     """Bring back an earlier revision as a new one; history is never rewritten."""
     plan = await load_plan(actor, plan_id, Permission.PLAN_VIEW)
-    _require_section(actor, plan, key, Permission.SECTION_RESTORE)
+    await _require_section(actor, plan, key, Permission.SECTION_RESTORE)
     content = await _content_at(plan.id, f"section:{key}", version)
     if content is None:
         raise Problem(404, "No such revision", f"This section has no version {version}.")
@@ -893,9 +928,11 @@ async def _plan_for_rows(
     actor: Actor, plan_id: uuid.UUID, kind: RowKind, write: bool
 ) -> PlanRecord:
     plan = await load_plan(actor, plan_id, Permission.PLAN_VIEW)
-    _require_section(
+    await _require_section(
         actor, plan, kind.section, kind.permission if write else Permission.SECTION_VIEW
     )
+    if not write:
+        await consent.record(actor, plan.access, "read", [kind.section])
     return plan
 
 
@@ -949,6 +986,7 @@ async def create_row(actor: Actor, plan_id: uuid.UUID, kind_name: str, data: msg
             )
         )
         await Plan.update({Plan.updated_at: now}).where(Plan.id == plan.id)
+        await consent.record(actor, plan.access, "edit", [kind.section])
     return kind.read(await _load_row(kind, plan.id, row_id))
 
 
@@ -1019,6 +1057,7 @@ async def update_row(
                 )
             )
             await Plan.update({Plan.updated_at: now}).where(Plan.id == plan.id)
+            await consent.record(actor, plan.access, "edit", [kind.section])
         return kind.read(await _load_row(kind, plan.id, row_id))
     raise Problem(
         503,
@@ -1101,6 +1140,7 @@ async def delete_row(
             )
         )
         await Plan.update({Plan.updated_at: now}).where(Plan.id == plan.id)
+        await consent.record(actor, plan.access, "edit", [kind.section])
 
 
 async def row_history(

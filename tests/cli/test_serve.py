@@ -21,11 +21,15 @@ async def test_serve_stops_cleanly_while_writes_are_in_flight(app, tmp_path) -> 
     email = f"serve-{uuid.uuid4().hex[:8]}@example.org"
     await create_user(email, PASSWORD, "Serve")
     port = free_port()
+    # A file, not a pipe: nobody reads a pipe while the writers run, and a full one would
+    # stall the server's access log and so its shutdown.
+    log_path = tmp_path / "serve.log"
+    log = log_path.open("wb")
     process = subprocess.Popen(  # noqa: ASYNC220 - starting a server, not waiting on it
         [sys.executable, "-m", "portal.cli", "serve", "--port", str(port)],
         cwd=tmp_path,
         env=dict(os.environ),
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
@@ -65,7 +69,8 @@ async def test_serve_stops_cleanly_while_writes_are_in_flight(app, tmp_path) -> 
             exit_code = await asyncio.to_thread(process.wait, 40)
             took = time.monotonic() - stopped_at
             await asyncio.gather(*writers)
-        output = process.stdout.read().decode() if process.stdout else ""
+        log.close()
+        output = log_path.read_text()
         # uvicorn shuts down gracefully, then re-raises the signal it caught: -15 is a clean stop.
         assert exit_code in (0, -signal.SIGTERM), output
         assert "Application shutdown complete" in output, output
@@ -74,6 +79,7 @@ async def test_serve_stops_cleanly_while_writes_are_in_flight(app, tmp_path) -> 
         if process.poll() is None:
             process.kill()
             process.wait()
+        log.close()
 
     # Whatever was accepted before the stop is intact and readable afterwards.
     from portal.plans.tables import PlanSection, Revision

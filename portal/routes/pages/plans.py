@@ -37,8 +37,10 @@ def criterion_href(plan_id: uuid.UUID, key: str) -> str:
     return plan_url(plan_id, pages[key]) if key in pages else plan_url(plan_id, "sections", key)
 
 
-def money_view(money: MoneySummary) -> dict[str, Any]:
+def money_view(money: MoneySummary | None) -> dict[str, Any] | None:
     """The plan's money in words: totals a week and a year, and over or under the allocation."""
+    if money is None:
+        return None
     view: dict[str, Any] = {
         "has_allocation": money.allocation_pence is not None,
         "allocation_weekly": money.allocation_weekly_pence,
