@@ -204,6 +204,24 @@ async def _require_section(
         raise Problem(403, "Not allowed", "You can read this section but not change it.")
 
 
+async def open_section(
+    actor: Actor, plan_id: uuid.UUID, key: str, permission: Permission
+) -> PlanRecord:
+    """The plan, once the actor may do this to this section; pages ask before reading a form,
+    so nobody learns anything about a plan from how their form is judged."""
+    plan = await load_plan(actor, plan_id, Permission.PLAN_VIEW)
+    await _require_section(actor, plan, key, permission)
+    return plan
+
+
+async def open_rows(actor: Actor, plan_id: uuid.UUID, kind_name: str, write: bool) -> PlanRecord:
+    """The same for a list of rows (outcomes, support items, actions, contacts)."""
+    kind = ROW_KINDS[kind_name]
+    return await open_section(
+        actor, plan_id, kind.section, kind.permission if write else Permission.SECTION_VIEW
+    )
+
+
 # --- plans ------------------------------------------------------------------------------
 
 

@@ -16,7 +16,7 @@ from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
-from portal.consent.policy import Actor, Permission
+from portal.consent.policy import Actor
 from portal.plans import schemas as s
 from portal.plans import service
 from portal.plans.content import OutcomeStatus
@@ -438,6 +438,7 @@ async def _list_page(
     status: int = 200,
     banner: str | None = None,
 ) -> Response[Any]:
+    await service.open_rows(actor, plan_id, page.kind, write=False)
     plan = await service.read_plan(actor, plan_id)
     values = values if values is not None else empty_values(page)
     outcome_titles = {str(o.id): o.title for o in plan.outcomes}
@@ -554,6 +555,7 @@ def _routes_for(page: RowPage) -> list[Any]:
     async def add_row(
         request: Request[Any, Any, Any], actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]
     ) -> Response[Any]:
+        await service.open_rows(actor, plan_id, page.kind, write=True)
         plan = await service.read_plan(actor, plan_id)
         form = await request.form()
         parsed = parse_row_form(page, form, {str(o.id) for o in plan.outcomes})
@@ -592,6 +594,7 @@ def _routes_for(page: RowPage) -> list[Any]:
         plan_id: FromPath[uuid.UUID],
         row_id: FromPath[uuid.UUID],
     ) -> Response[Any]:
+        await service.open_rows(actor, plan_id, page.kind, write=True)
         row = await service.read_row(actor, plan_id, page.kind, row_id)
         plan = await service.read_plan(actor, plan_id)
         form = await request.form()
@@ -657,7 +660,7 @@ def _routes_for(page: RowPage) -> list[Any]:
         plan_id: FromPath[uuid.UUID],
         row_id: FromPath[uuid.UUID],
     ) -> Response[Any]:
-        await service.load_plan(actor, plan_id, Permission.PLAN_VIEW)
+        await service.open_rows(actor, plan_id, page.kind, write=True)
         form = await request.form()
         version = _version(form)
         try:

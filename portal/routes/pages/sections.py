@@ -137,7 +137,7 @@ async def save_section(
 ) -> Response[Any]:
     _check_key(key)
     # Access first, so nobody learns anything about a plan from how their form is judged.
-    await service.load_plan(actor, plan_id, Permission.PLAN_VIEW)
+    await service.open_section(actor, plan_id, key, Permission.SECTION_EDIT)
     form = await request.form()
     version = _version(form)
     parsed = parse_section_form(key, form)
@@ -295,7 +295,7 @@ async def resolve_conflict(
     key: FromPath[str],
 ) -> Response[Any]:
     _check_key(key)
-    await service.load_plan(actor, plan_id, Permission.PLAN_VIEW)
+    await service.open_section(actor, plan_id, key, Permission.SECTION_EDIT)
     form = await request.form()
     version = _version(form)
     names = {f.name for f in section_fields(key)}
@@ -392,7 +392,7 @@ async def restore_section(
     version: FromPath[int],
 ) -> Response[Any]:
     _check_key(key)
-    await service.load_plan(actor, plan_id, Permission.PLAN_VIEW)
+    await service.open_section(actor, plan_id, key, Permission.SECTION_RESTORE)
     form = await request.form()
     based_on = _version(form, "based_on")
     try:

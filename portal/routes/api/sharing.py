@@ -1,0 +1,169 @@
+"""The sharing API: grants, invitations, representatives, "see my plan as …" and the access log."""
+
+from __future__ import annotations
+
+import uuid
+
+import msgspec
+from litestar import Controller, get, patch, post
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery, JSONBody
+
+from portal.consent import schemas as cs
+from portal.consent import service as consent
+from portal.consent.policy import Actor
+from portal.plans import schemas as s
+from portal.plans import service as plans
+from portal.routes.auth import require_actor
+
+
+class GrantPreview(msgspec.Struct, kw_only=True):
+    grantee: cs.Grantee
+    plan: s.PlanRead
+
+
+class SharingController(Controller):
+    path = "/api/v1/plans/{plan_id:uuid}"
+    tags = ["sharing"]
+    dependencies = {"actor": Provide(require_actor)}
+
+    @get("/grants")
+    async def list_grants(
+        self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]
+    ) -> list[cs.GrantRead]:
+        return await consent.list_grants(actor, plan_id)
+
+    @post("/grants", status_code=201)
+    async def give_grant(
+        self,
+        actor: NamedDependency[Actor],
+        plan_id: FromPath[uuid.UUID],
+        data: JSONBody[cs.GrantCreate],
+    ) -> cs.GrantRead:
+        return await consent.give_grant(actor, plan_id, data)
+
+    @get("/grants/{grant_id:uuid}")
+    async def read_grant(
+        self,
+        actor: NamedDependency[Actor],
+        plan_id: FromPath[uuid.UUID],
+        grant_id: FromPath[uuid.UUID],
+    ) -> cs.GrantRead:
+        return await consent.read_grant(actor, plan_id, grant_id)
+
+    @patch("/grants/{grant_id:uuid}")
+    async def change_grant(
+        self,
+        actor: NamedDependency[Actor],
+        plan_id: FromPath[uuid.UUID],
+        grant_id: FromPath[uuid.UUID],
+        data: JSONBody[cs.GrantUpdate],
+    ) -> cs.GrantRead:
+        return await consent.change_grant(actor, plan_id, grant_id, data)
+
+    @post("/grants/{grant_id:uuid}/revoke", status_code=200)
+    async def revoke_grant(
+        self,
+        actor: NamedDependency[Actor],
+        plan_id: FromPath[uuid.UUID],
+        grant_id: FromPath[uuid.UUID],
+        data: JSONBody[cs.GrantRevoke],
+    ) -> cs.GrantRead:
+        return await consent.revoke_grant(actor, plan_id, grant_id, data.reason)
+
+    @get("/grants/{grant_id:uuid}/history")
+    async def grant_history(
+        self,
+        actor: NamedDependency[Actor],
+        plan_id: FromPath[uuid.UUID],
+        grant_id: FromPath[uuid.UUID],
+    ) -> list[cs.GrantRead]:
+        return await consent.grant_history(actor, plan_id, grant_id)
+
+    @get("/grants/{grant_id:uuid}/preview")
+    async def preview(
+        self,
+        actor: NamedDependency[Actor],
+        plan_id: FromPath[uuid.UUID],
+        grant_id: FromPath[uuid.UUID],
+    ) -> GrantPreview:
+        grantee, plan = await plans.preview_plan(actor, plan_id, grant_id)
+        return GrantPreview(grantee=grantee, plan=plan)
+
+    @get("/invitations")
+    async def list_invitations(
+        self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]
+    ) -> list[cs.InvitationRead]:
+        return await consent.list_invitations(actor, plan_id)
+
+    @post("/invitations", status_code=201)
+    async def invite(
+        self,
+        actor: NamedDependency[Actor],
+        plan_id: FromPath[uuid.UUID],
+        data: JSONBody[cs.InvitationCreate],
+    ) -> cs.InvitationCreated:
+        return await consent.invite(actor, plan_id, data)
+
+    @post("/invitations/{invitation_id:uuid}/withdraw", status_code=200)
+    async def withdraw_invitation(
+        self,
+        actor: NamedDependency[Actor],
+        plan_id: FromPath[uuid.UUID],
+        invitation_id: FromPath[uuid.UUID],
+    ) -> cs.InvitationRead:
+        return await consent.withdraw_invitation(actor, plan_id, invitation_id)
+
+    @get("/representatives")
+    async def list_representatives(
+        self,
+        actor: NamedDependency[Actor],
+        plan_id: FromPath[uuid.UUID],
+        history: FromQuery[bool] = False,
+    ) -> list[cs.RepresentativeRead]:
+        return await consent.list_representatives(actor, plan_id, history)
+
+    @post("/representatives", status_code=201)
+    async def record_representative(
+        self,
+        actor: NamedDependency[Actor],
+        plan_id: FromPath[uuid.UUID],
+        data: JSONBody[cs.RepresentativeCreate],
+    ) -> cs.RepresentativeRead:
+        return await consent.record_representative(actor, plan_id, data)
+
+    @post("/representatives/{record_id:uuid}/end", status_code=200)
+    async def end_representative(
+        self,
+        actor: NamedDependency[Actor],
+        plan_id: FromPath[uuid.UUID],
+        record_id: FromPath[uuid.UUID],
+        data: JSONBody[cs.RepresentativeEnd],
+    ) -> cs.RepresentativeRead:
+        return await consent.end_representative(actor, plan_id, record_id, data.reason)
+
+    @get("/access-log")
+    async def access_log(
+        self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]
+    ) -> list[cs.AccessEventRead]:
+        return await consent.access_log(actor, plan_id)
+
+
+class InvitationController(Controller):
+    """What the holder of an invitation link sees, and accepting it."""
+
+    path = "/api/v1/invitations"
+    tags = ["sharing"]
+
+    @get("/{token:str}")
+    async def read_offer(self, token: FromPath[str]) -> cs.InvitationOffer:
+        return await consent.read_offer(token)
+
+    @post("/{token:str}/accept", status_code=200, dependencies={"actor": Provide(require_actor)})
+    async def accept(
+        self, actor: NamedDependency[Actor], token: FromPath[str]
+    ) -> cs.InvitationAccepted:
+        return await consent.accept_invitation(actor, token)
+
+
+SHARING_CONTROLLERS = [SharingController, InvitationController]
