@@ -1,0 +1,186 @@
+"""The access decision as a table: pure facts in, yes or no out."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import pytest
+
+from portal.consent.policy import (
+    AUTHORITY_LIMITS,
+    Access,
+    Actor,
+    Authority,
+    GrantFact,
+    OrgPermission,
+    Permission,
+    PlanAccessFacts,
+    Power,
+    RepresentationFact,
+    Role,
+    StaffRoleFact,
+    decide,
+    decide_organisation,
+    scope_beyond_authority,
+    visible_sections,
+)
+from portal.plans.content import SECTION_KEYS
+
+NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
+PERSON = uuid.uuid4()
+COUNCIL = uuid.uuid4()
+OTHER = uuid.uuid4()
+
+
+def actor(*roles: tuple[uuid.UUID, Role], person: uuid.UUID | None = None) -> Actor:
+    return Actor(
+        user_id=uuid.uuid4(),
+        person_id=person or uuid.uuid4(),
+        display_name="Someone",
+        email="someone@example.org",
+        roles=tuple(StaffRoleFact(organisation_id=o, role=r) for o, r in roles),
+    )
+
+
+def plan(
+    *grants: GrantFact,
+    reps: tuple[RepresentationFact, ...] = (),
+    state: str = "draft",
+    org: uuid.UUID | None = None,
+) -> PlanAccessFacts:
+    return PlanAccessFacts(
+        plan_id=uuid.uuid4(),
+        person_id=PERSON,
+        state=state,
+        signing_off_organisation_id=org,
+        grants=grants,
+        representations=reps,
+        at=NOW,
+    )
+
+
+def grant(sections: set[str], access: Access, expires: dt.datetime | None = None) -> GrantFact:
+    return GrantFact(
+        grant_id=uuid.uuid4(), sections=frozenset(sections), access=access, expires_at=expires
+    )
+
+
+def rep(authority: Authority, sections: set[str], powers: set[Power]) -> RepresentationFact:
+    return RepresentationFact(
+        record_id=uuid.uuid4(),
+        authority=authority,
+        sections=frozenset(sections),
+        powers=frozenset(powers),
+    )
+
+
+EDIT_ABOUT = grant({"about_me"}, Access.EDIT)
+VIEW_ALL = grant(set(SECTION_KEYS), Access.VIEW)
+COMMENT_ABOUT = grant({"about_me"}, Access.COMMENT)
+EXPIRED = grant({"about_me"}, Access.EDIT, NOW - dt.timedelta(seconds=1))
+NOT_YET_EXPIRED = grant({"about_me"}, Access.EDIT, NOW + dt.timedelta(seconds=1))
+WELFARE_REP = rep(Authority.LPA_HEALTH_WELFARE, {"about_me"}, {Power.VIEW, Power.EDIT, Power.SHARE})
+VIEWING_REP = rep(Authority.CONSENT, {"about_me"}, {Power.VIEW})
+
+CASES = [
+    # (who, facts, permission, section, allowed)
+    ("owner", None, Permission.PLAN_SHARE, None, True),
+    ("owner", None, Permission.SECTION_EDIT, "money", True),
+    ("anonymous", None, Permission.PLAN_VIEW, None, False),
+    ("stranger", plan(), Permission.PLAN_VIEW, None, False),
+    ("co-author", plan(EDIT_ABOUT), Permission.PLAN_VIEW, None, True),
+    ("co-author", plan(EDIT_ABOUT), Permission.SECTION_EDIT, "about_me", True),
+    ("co-author", plan(EDIT_ABOUT), Permission.SECTION_VIEW, "money", False),
+    ("co-author", plan(EDIT_ABOUT), Permission.PLAN_SHARE, None, False),
+    ("co-author", plan(EDIT_ABOUT), Permission.PLAN_ACCESS_LOG, None, False),
+    ("co-author", plan(EDIT_ABOUT), Permission.PLAN_EDIT, None, False),
+    ("viewer", plan(VIEW_ALL), Permission.SECTION_VIEW, "contacts", True),
+    ("viewer", plan(VIEW_ALL), Permission.SECTION_COMMENT, "contacts", False),
+    ("viewer", plan(VIEW_ALL), Permission.SECTION_EDIT, "contacts", False),
+    ("commenter", plan(COMMENT_ABOUT), Permission.SECTION_COMMENT, "about_me", True),
+    ("commenter", plan(COMMENT_ABOUT), Permission.SECTION_EDIT, "about_me", False),
+    ("expired", plan(EXPIRED), Permission.PLAN_VIEW, None, False),
+    ("expiring", plan(NOT_YET_EXPIRED), Permission.SECTION_EDIT, "about_me", True),
+    ("two grants", plan(VIEW_ALL, EDIT_ABOUT), Permission.SECTION_EDIT, "about_me", True),
+    ("two grants", plan(VIEW_ALL, EDIT_ABOUT), Permission.SECTION_EDIT, "money", False),
+    ("rep", plan(reps=(WELFARE_REP,)), Permission.SECTION_EDIT, "about_me", True),
+    ("rep", plan(reps=(WELFARE_REP,)), Permission.SECTION_VIEW, "money", False),
+    ("rep", plan(reps=(WELFARE_REP,)), Permission.PLAN_SHARE, None, True),
+    ("rep", plan(reps=(WELFARE_REP,)), Permission.PLAN_EDIT, None, True),
+    ("viewing rep", plan(reps=(VIEWING_REP,)), Permission.SECTION_EDIT, "about_me", False),
+    ("viewing rep", plan(reps=(VIEWING_REP,)), Permission.PLAN_SHARE, None, False),
+]
+
+
+@pytest.mark.parametrize(("who", "facts", "permission", "section", "allowed"), CASES)
+def test_decision_table(
+    who: str,
+    facts: PlanAccessFacts | None,
+    permission: Permission,
+    section: str | None,
+    allowed: bool,
+) -> None:
+    asking = None if who == "anonymous" else actor(person=PERSON if who == "owner" else None)
+    assert decide(asking, permission, facts or plan(), section) is allowed
+
+
+@pytest.mark.parametrize(
+    ("roles", "state", "section", "allowed"),
+    [
+        (((COUNCIL, Role.COORDINATOR),), "draft", "about_me", False),
+        (((COUNCIL, Role.COORDINATOR),), "submitted", "about_me", True),
+        (((COUNCIL, Role.PLAN_AUTHORISER),), "agreed", "money", True),
+        (((COUNCIL, Role.COORDINATOR),), "submitted", "contacts", False),
+        (((COUNCIL, Role.ADMIN),), "submitted", "about_me", False),
+        (((OTHER, Role.COORDINATOR),), "submitted", "about_me", False),
+    ],
+)
+def test_staff_see_what_sign_off_needs_once_submitted_to_them(
+    roles: tuple[tuple[uuid.UUID, Role], ...], state: str, section: str, allowed: bool
+) -> None:
+    facts = plan(state=state, org=COUNCIL)
+    staff = actor(*roles)
+    assert decide(staff, Permission.SECTION_VIEW, facts, section) is allowed
+    # Staff may read and (later) comment; they never edit the person's words.
+    assert decide(staff, Permission.SECTION_EDIT, facts, section) is False
+
+
+def test_visible_sections_keep_the_plan_order() -> None:
+    facts = plan(grant({"contacts", "about_me"}, Access.VIEW))
+    assert visible_sections(actor(), facts, SECTION_KEYS) == ["about_me", "contacts"]
+
+
+def test_organisation_admins_manage_staff_and_nobody_else() -> None:
+    admin = actor((COUNCIL, Role.ADMIN))
+    coordinator = actor((COUNCIL, Role.COORDINATOR))
+    assert decide_organisation(admin, OrgPermission.MANAGE_STAFF, COUNCIL)
+    assert not decide_organisation(admin, OrgPermission.MANAGE_STAFF, OTHER)
+    assert not decide_organisation(coordinator, OrgPermission.MANAGE_STAFF, COUNCIL)
+    assert decide_organisation(coordinator, OrgPermission.VIEW_STAFF, COUNCIL)
+    assert decide_organisation(coordinator, OrgPermission.WORK_TRAY, COUNCIL)
+    assert not decide_organisation(admin, OrgPermission.WORK_TRAY, COUNCIL)
+    assert not decide_organisation(None, OrgPermission.VIEW_STAFF, COUNCIL)
+
+
+@pytest.mark.parametrize(
+    ("authority", "sections", "powers", "beyond"),
+    [
+        (Authority.LPA_HEALTH_WELFARE, {"about_me"}, {Power.SHARE}, ([], [])),
+        (Authority.LPA_HEALTH_WELFARE, {"about_me", "money"}, {Power.VIEW}, (["money"], [])),
+        (Authority.LPA_PROPERTY_FINANCIAL, {"money"}, {Power.SHARE}, ([], ["share"])),
+        (Authority.DEPUTY_PROPERTY_AFFAIRS, {"about_me"}, {Power.VIEW}, (["about_me"], [])),
+        (Authority.CONSENT, set(SECTION_KEYS), set(Power), ([], [])),
+    ],
+)
+def test_a_scope_never_goes_beyond_its_authority(
+    authority: Authority,
+    sections: set[str],
+    powers: set[Power],
+    beyond: tuple[list[str], list[str]],
+) -> None:
+    assert scope_beyond_authority(authority, frozenset(sections), frozenset(powers)) == beyond
+
+
+def test_every_authority_has_limits() -> None:
+    assert set(AUTHORITY_LIMITS) == set(Authority)
