@@ -12,6 +12,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.static_files import create_static_files_router
 
+from portal.logs import redact_access_log
 from portal.problems import (
     Problem,
     handle_http,
@@ -41,6 +42,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        redact_access_log()
         await open_database(DB, settings)
         try:
             yield
