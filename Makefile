@@ -3,9 +3,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: install frontend run test test-sqlite test-postgres lint bench clean
+.PHONY: install frontend oidc-provider run test test-sqlite test-postgres lint bench clean
 
-install: $(VENV)/.installed frontend
+install: $(VENV)/.installed frontend oidc-provider
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,12 @@ frontend: portal/static/init.js
 
 portal/static/init.js: frontend/package.json frontend/package-lock.json frontend/build.mjs $(wildcard frontend/src/*)
 	cd frontend && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build
+
+# The real OpenID provider (npm oidc-provider) that the sign-in tests run.
+oidc-provider: tests/oidc_provider/node_modules/.package-lock.json
+
+tests/oidc_provider/node_modules/.package-lock.json: tests/oidc_provider/package.json tests/oidc_provider/package-lock.json
+	cd tests/oidc_provider && npm ci --no-audit --no-fund --loglevel=error
 
 run: install
 	$(BIN)/portal migrate
@@ -45,4 +51,4 @@ bench: install
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) frontend/node_modules var
+	rm -rf $(VENV) frontend/node_modules tests/oidc_provider/node_modules var

@@ -20,6 +20,7 @@ import datetime as dt
 import json
 import os
 import platform
+import secrets
 import shutil
 import signal
 import socket
@@ -58,6 +59,9 @@ PASSWORD = "bench-password-1"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 DATABASE_VARIABLES = {"PORTAL_DATABASE_URL", "PORTAL_SQLITE_PATH"}
 DB_LABELS = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
+# The portal refuses a change without its CSRF token: the cookie's value, sent back in a header.
+CSRF_COOKIE = "portal_csrf"
+CSRF_HEADER = "X-CSRF-Token"
 ENDPOINTS = {
     "health": "GET /health",
     "plan_read": "GET /api/v1/plans/{id}",
@@ -312,9 +316,10 @@ class PlanRead(Workload):
 class SectionWrite(Workload):
     """Each connection writes its own plan from the ETag of its last write, so none conflict."""
 
-    def __init__(self, plan_id: str, etag: str) -> None:
+    def __init__(self, plan_id: str, etag: str, csrf_token: str) -> None:
         self.plan_id = plan_id
         self.path = f"/api/v1/plans/{plan_id}/sections/{WRITE_SECTION}"
+        self.csrf = f"{CSRF_HEADER}: {csrf_token}\r\n".encode()
         original = SECTIONS[WRITE_SECTION]
         changed = {**original, WRITE_FIELD: WRITE_ALTERNATIVE}
         self.bodies = [json.dumps(changed).encode(), json.dumps(original).encode()]
@@ -324,7 +329,8 @@ class SectionWrite(Workload):
 
     async def send(self, conn: Connection) -> Reply:
         body = self.bodies[self.turn]
-        return await conn.request("PUT", self.path, f"If-Match: {self.etag}\r\n".encode(), body)
+        headers = f"If-Match: {self.etag}\r\n".encode() + self.csrf
+        return await conn.request("PUT", self.path, headers, body)
 
     async def after(self, conn: Connection, reply: Reply) -> None:
         if 200 <= reply.status < 300 and reply.etag:
@@ -610,6 +616,7 @@ class PostgresDatabase(Database):
         auth = url.netloc
         self.url = f"postgresql://{auth}/{self.name}"
         self.description = f"temporary database {self.name} on {url.hostname}:{url.port or 5432}"
+        self.secret_key = secrets.token_urlsafe(48)
         self.created = False
         run_async(self._admin(f'CREATE DATABASE "{self.name}"'))
         self.created = True
@@ -633,7 +640,8 @@ class PostgresDatabase(Database):
             await conn.close()
 
     def env(self) -> dict[str, str]:
-        return {"PORTAL_DATABASE_URL": self.url}
+        # With PostgreSQL the portal needs its secret given; SQLite makes one beside the file.
+        return {"PORTAL_DATABASE_URL": self.url, "PORTAL_SECRET_KEY": self.secret_key}
 
     def acknowledged_versions(self) -> dict[str, int]:
         rows = run_async(
@@ -798,14 +806,19 @@ def _check(response: httpx.Response, expected: int) -> httpx.Response:
     return response
 
 
-def sign_in(port: int) -> tuple[httpx.Client, str]:
+def sign_in(port: int) -> tuple[httpx.Client, str, str]:
+    """A signed-in client, its Cookie header and its CSRF token (a GET first gives the cookie)."""
     client = httpx.Client(base_url=f"http://{HOST}:{port}", timeout=30)
+    token = _check(client.get("/health"), 200).cookies.get(CSRF_COOKIE)
+    if not token:
+        raise BenchError(f"GET /health set no {CSRF_COOKIE} cookie")
+    client.headers[CSRF_HEADER] = token
     credentials = {"email": EMAIL, "password": PASSWORD}
     response = _check(client.post("/api/v1/session", json=credentials), 201)
     if not response.cookies:
         raise BenchError("signing in set no session cookie")
-    cookie = "; ".join(f"{name}={value}" for name, value in response.cookies.items())
-    return client, cookie
+    cookie = "; ".join(f"{name}={value}" for name, value in client.cookies.items())
+    return client, cookie, token
 
 
 def create_full_plan(client: httpx.Client, number: int) -> tuple[str, str]:
@@ -875,7 +888,7 @@ def bench_database(database: Database, args: argparse.Namespace) -> dict[str, An
         print(f"\n== {DB_LABELS[database.kind]}: {database.description}", flush=True)
         create_user(env)
         with running_server(env, port, log_path) as server:
-            client, cookie = sign_in(port)
+            client, cookie, csrf_token = sign_in(port)
             with contextlib.closing(client):
                 started = time.perf_counter()
                 plans = [create_full_plan(client, n + 1) for n in range(args.concurrency)]
@@ -895,7 +908,7 @@ def bench_database(database: Database, args: argparse.Namespace) -> dict[str, An
                 "warmup": args.warmup,
                 "seconds": args.seconds,
             }
-            writes = [SectionWrite(plan_id, etag) for plan_id, etag in plans]
+            writes = [SectionWrite(plan_id, etag, csrf_token) for plan_id, etag in plans]
             phases: list[tuple[str, list[Workload]]] = [
                 ("health", [Health() for _ in plans]),
                 ("plan_read", [PlanRead(plan_id) for plan_id, _ in plans]),

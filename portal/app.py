@@ -7,7 +7,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from litestar import Litestar, MediaType, get
-from litestar.exceptions import HTTPException, ValidationException
+from litestar.config.csrf import CSRFConfig
+from litestar.exceptions import HTTPException, PermissionDeniedException, ValidationException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.static_files import create_static_files_router
@@ -20,8 +21,13 @@ from portal.problems import (
     handle_server_error,
     handle_validation,
 )
-from portal.security import security_headers_middleware
-from portal.settings import Settings, load_settings
+from portal.security import (
+    CSRF_COOKIE_NAME,
+    CSRF_HEADER_NAME,
+    renew_unsigned_csrf_cookie,
+    security_headers_middleware,
+)
+from portal.settings import Settings, load_settings, secret_key_for
 from portal.templating import ASSETS_DIR, STATIC_DIR, template_config
 
 
@@ -35,6 +41,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or load_settings()
     from portal.db import close_database, open_database
     from portal.piccolo_conf import DB
+    from portal.routes.api.organisations import OrganisationController
     from portal.routes.api.plans import API_CONTROLLERS
     from portal.routes.api.session import SessionController
     from portal.routes.api.sharing import SHARING_CONTROLLERS
@@ -56,6 +63,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         Problem: pages_or(handle_problem),
         ValidationException: pages_or(handle_validation),
         HTTPException: pages_or(handle_http),
+        # A refused CSRF token (403) is explained like any other; see renew_unsigned_csrf_cookie.
+        PermissionDeniedException: renew_unsigned_csrf_cookie(pages_or(handle_http)),
     }
     if not settings.debug:
         exception_handlers[Exception] = pages_or(handle_server_error)
@@ -63,6 +72,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     route_handlers: list[Any] = [
         health,
         SessionController,
+        OrganisationController,
         *API_CONTROLLERS,
         *SHARING_CONTROLLERS,
         *PAGE_ROUTES,
@@ -74,6 +84,19 @@ def create_app(settings: Settings | None = None) -> Litestar:
         lifespan=[lifespan],
         exception_handlers=exception_handlers,
         middleware=[security_headers_middleware],
+        # Every POST, PUT, PATCH and DELETE needs the token, the API sign-in included (no login
+        # CSRF): a client GETs anything first (GET /api/v1/session, /health) to get the cookie.
+        csrf_config=CSRFConfig(
+            secret=secret_key_for(settings),
+            cookie_name=CSRF_COOKIE_NAME,
+            header_name=CSRF_HEADER_NAME,
+            cookie_secure=settings.secure_cookies,
+            cookie_samesite="lax",
+            # Not HttpOnly: scripts on our pages (the API's Scalar viewer) send it back.
+            cookie_httponly=False,
+            # Files there may be kept by caches, so never carry anyone's cookie; GET-only anyway.
+            exclude=["^/static/", "^/assets/"],
+        ),
         template_config=template_config(),
         openapi_config=OpenAPIConfig(
             title="Plan portal API",

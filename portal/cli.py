@@ -1,4 +1,4 @@
-"""The `portal` command: serve, migrate, demo and user accounts, from any directory."""
+"""The `portal` command: serve, migrate, demo, user accounts, organisations and staff roles."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import getpass
 import sys
+import uuid
 from collections.abc import Coroutine, Sequence
 from typing import Any
 
@@ -71,11 +72,73 @@ def _users_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def _organisation_id(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"'{value}' is not an organisation id; use the id printed by "
+            "'portal organisations create'"
+        ) from None
+
+
+def _organisations_create(args: argparse.Namespace) -> int:
+    from portal.accounts.organisations import create_organisation
+    from portal.migrations import migrate
+    from portal.problems import Problem
+
+    async def run() -> None:
+        await migrate(quiet=True)
+        organisation_id = await create_organisation(args.name, args.kind, args.admin_email)
+        # Only the id on standard output, so a script can keep it: ORG=$(portal organisations …)
+        print(organisation_id)
+        admin = f", with {args.admin_email} as its admin" if args.admin_email else ""
+        print(f"Created organisation {args.name.strip()} ({args.kind}){admin}.", file=sys.stderr)
+
+    try:
+        _run(run())
+    except Problem as problem:
+        print(f"{problem.title}: {problem.detail}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _staff_add(args: argparse.Namespace) -> int:
+    from portal.accounts.organisations import add_role_as_operator
+    from portal.migrations import migrate
+    from portal.plans.money import format_pounds
+    from portal.problems import Problem
+
+    async def run() -> None:
+        await migrate(quiet=True)
+        role = await add_role_as_operator(
+            args.organisation, args.email, args.role, args.spending_limit_pence
+        )
+        limit = ""
+        if role.spending_limit_pence is not None:
+            limit = f", spending limit {format_pounds(role.spending_limit_pence)} a year"
+        print(f"{role.name} ({role.email}) is now {role.role_label.lower()}{limit} ({role.id}).")
+
+    try:
+        _run(run())
+    except Problem as problem:
+        print(f"{problem.title}: {problem.detail}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from portal.migrations import migrate
+    from portal.settings import SettingsError, load_settings, secret_key_for
 
+    try:
+        # Now, once: with SQLite this makes var/secret_key before any worker needs it.
+        secret_key_for(load_settings())
+    except SettingsError as exc:
+        print(f"The portal cannot start: {exc}", file=sys.stderr)
+        return 2
     _run(migrate(quiet=True))
     print(f"Plan portal: open http://{args.host}:{args.port}/ (Ctrl+C stops it)", flush=True)
     uvicorn.run(
@@ -118,6 +181,34 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--password", help="prompted for when not given")
     create.add_argument("--name", help="the name shown in the portal")
     create.set_defaults(func=_users_create)
+
+    from portal.accounts.schemas import OrganisationKind
+    from portal.consent.policy import Role
+
+    organisations = commands.add_parser("organisations", help="manage organisations")
+    organisation_commands = organisations.add_subparsers(
+        dest="organisations_command", required=True
+    )
+    org_create = organisation_commands.add_parser(
+        "create", help="create an organisation and print its id"
+    )
+    org_create.add_argument("--name", required=True)
+    org_create.add_argument("--kind", required=True, choices=[k.value for k in OrganisationKind])
+    org_create.add_argument("--admin-email", help="an existing account to make its first admin")
+    org_create.set_defaults(func=_organisations_create)
+
+    staff = commands.add_parser("staff", help="manage the roles staff hold in organisations")
+    staff_commands = staff.add_subparsers(dest="staff_command", required=True)
+    staff_add = staff_commands.add_parser("add", help="give a role to an existing account")
+    staff_add.add_argument("--organisation", required=True, type=_organisation_id)
+    staff_add.add_argument("--email", required=True)
+    staff_add.add_argument("--role", required=True, choices=[r.value for r in Role])
+    staff_add.add_argument(
+        "--spending-limit-pence",
+        type=int,
+        help="for a budget authoriser: the largest annual cost they may approve, in pence",
+    )
+    staff_add.set_defaults(func=_staff_add)
     return parser
 
 

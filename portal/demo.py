@@ -5,9 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
+from portal.accounts import organisations
 from portal.accounts.service import actor_for_token, create_user, end_session, start_session
 from portal.accounts.tables import UserAccount
-from portal.consent.policy import Actor
+from portal.consent import schemas as cs
+from portal.consent import service as consent
+from portal.consent.policy import Access, Actor, Role
 from portal.plans import content as c
 from portal.plans import schemas as s
 from portal.plans import service
@@ -16,6 +19,10 @@ from portal.plans.money import Frequency
 DEMO_PASSWORD = "demo-password-1"  # noqa: S105 - printed on screen for the demo, on purpose
 DEMO_OWNER = "alex@example.org"
 DEMO_OTHER = "sam@example.org"
+DEMO_ORGANISATION = "Northshire County Council"
+DEMO_STAFF = "casey@example.org"
+DEMO_ORG_ADMIN = "morgan@example.org"
+DEMO_PLANNER = "jordan@example.org"
 
 
 async def _actor(email: str, name: str) -> Actor:
@@ -29,10 +36,31 @@ async def _actor(email: str, name: str) -> Actor:
     return actor
 
 
+async def _load_organisation(progress: Callable[[str], None]) -> None:
+    """A council with a member of staff and an admin; each part is added only if missing."""
+    await _actor(DEMO_STAFF, "Casey Jones")
+    await _actor(DEMO_ORG_ADMIN, "Morgan Lee")
+    council = await organisations.find_organisation(DEMO_ORGANISATION, "council")
+    if council is None:
+        progress(f"Creating {DEMO_ORGANISATION}…")
+        council = await organisations.create_organisation(DEMO_ORGANISATION, "council")
+    for email, role in (
+        (DEMO_STAFF, Role.COORDINATOR),
+        (DEMO_STAFF, Role.PLAN_AUTHORISER),
+        (DEMO_ORG_ADMIN, Role.ADMIN),
+    ):
+        try:
+            await organisations.add_role_as_operator(council, email, role)
+        except organisations.RoleAlreadyHeld:
+            continue
+
+
 async def load_demo(progress: Callable[[str], None] = lambda _: None) -> None:
     """Add the demo people and plan unless they are there already."""
     alex = await _actor(DEMO_OWNER, "Alex Morgan")
     await _actor(DEMO_OTHER, "Sam Patel")
+    await _actor(DEMO_PLANNER, "Jordan Reid")
+    await _load_organisation(progress)
     if await service.list_plans(alex):
         progress("Demo data is already there.")
         return
@@ -145,4 +173,18 @@ async def load_demo(progress: Callable[[str], None] = lambda _: None) -> None:
             phone="0113 496 0000",
         ),
     )
+    # Alex asked an independent planner to help with two sections, and has a link ready for
+    # someone else.
+    await consent.give_grant(
+        alex,
+        plan.id,
+        cs.GrantCreate(
+            grantee_email=DEMO_PLANNER,
+            sections=["about_me", "outcomes"],
+            access=Access.EDIT,
+            purpose="Independent planner helping me write my plan",
+        ),
+    )
     progress(f"Demo ready: sign in as {DEMO_OWNER} (or {DEMO_OTHER}) with password {DEMO_PASSWORD}")
+    progress(f"{DEMO_PLANNER} can edit two sections of Alex's plan, shared with them")
+    progress(f"Staff of {DEMO_ORGANISATION}: {DEMO_STAFF} and {DEMO_ORG_ADMIN} (its admin)")

@@ -9,6 +9,8 @@ import msgspec
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
+from portal.security import CSRF_COOKIE_NAME, CSRF_HEADER_NAME, is_csrf_refusal
+
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
 
@@ -163,9 +165,19 @@ _STATUS_TITLES = {
 }
 
 
+# A change without the CSRF token: nothing was done. Said for a page's script and an API client.
+CSRF_DETAIL = (
+    "The request's security token is missing or wrong, so nothing was changed. Reload the page "
+    "and try again. An API client GETs any address first (GET /api/v1/session) to get the "
+    f"{CSRF_COOKIE_NAME} cookie, then sends its value in the {CSRF_HEADER_NAME} header."
+)
+
+
 def handle_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     status = exc.status_code
     title, detail = _STATUS_TITLES.get(status, ("Something went wrong", exc.detail))
+    if is_csrf_refusal(exc):
+        title, detail = "Security token missing or wrong", CSRF_DETAIL
     if status == 400:
         title = "The request could not be read"
         detail = "The request body is not valid JSON. Check its syntax and send it again."

@@ -51,6 +51,8 @@ def _pg_admin(sql: str) -> None:
 if _DATABASE == "postgres":
     _pg_admin(f'CREATE DATABASE "{_PG_DB}"')
     os.environ["PORTAL_DATABASE_URL"] = _postgres_url(_PG_DB)
+    # PostgreSQL has no embedded secret file: the app, and the live server after it, need this.
+    os.environ["PORTAL_SECRET_KEY"] = f"test-secret-{uuid.uuid4().hex}{uuid.uuid4().hex}"
 elif _DATABASE == "sqlite":
     os.environ.pop("PORTAL_DATABASE_URL", None)
     os.environ["PORTAL_SQLITE_PATH"] = str(_TMP / "portal.sqlite3")
@@ -62,9 +64,48 @@ from portal.app import create_app  # noqa: E402
 from portal.db import close_database, open_database  # noqa: E402
 from portal.migrations import migrate  # noqa: E402
 from portal.piccolo_conf import DB  # noqa: E402
+from portal.security import CSRF_COOKIE_NAME, CSRF_HEADER_NAME  # noqa: E402
 from portal.settings import load_settings  # noqa: E402
 
 PASSWORD = "correct-horse-battery"
+_SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def _form_carries_token(request: httpx.Request) -> bool:
+    form = request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded")
+    return form and b"_csrf_token=" in request.content
+
+
+def sends_csrf_header(http: httpx.AsyncClient) -> httpx.AsyncClient:
+    """Every change this client makes carries its CSRF cookie's value in the header.
+
+    Not when the request sets the header itself (tests of forged tokens), nor when it posts a
+    form with its own `_csrf_token` field (read from the page, sent as a browser sends it).
+    """
+
+    async def add_token(request: httpx.Request) -> None:
+        if (
+            request.method in _SAFE_METHODS
+            or CSRF_HEADER_NAME in request.headers
+            or _form_carries_token(request)
+        ):
+            return
+        token = http.cookies.get(CSRF_COOKIE_NAME)
+        if token:
+            request.headers[CSRF_HEADER_NAME] = token
+
+    hooks = http.event_hooks
+    http.event_hooks = {**hooks, "request": [*hooks.get("request", []), add_token]}
+    return http
+
+
+async def csrf_ready(http: httpx.AsyncClient) -> httpx.AsyncClient:
+    """The client after one GET has given it the CSRF cookie, as any first page would; from
+    then on it sends the token with every change, as an API client must."""
+    if CSRF_COOKIE_NAME not in http.cookies:
+        response = await http.get("/health")
+        assert CSRF_COOKIE_NAME in http.cookies, response.headers
+    return sends_csrf_header(http)
 
 
 def pytest_report_header() -> str:
@@ -98,11 +139,11 @@ async def app():  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 async def client(app) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-untyped-def]
-    """An anonymous client speaking HTTP to the app in this process."""
+    """An anonymous client speaking HTTP to the app in this process (with the CSRF cookie)."""
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://testserver"
     ) as anonymous:
-        yield anonymous
+        yield await csrf_ready(anonymous)
 
 
 class Persona:
@@ -119,7 +160,9 @@ async def make_persona(app, name: str) -> Persona:  # type: ignore[no-untyped-de
 
     email = f"{name.lower()}-{uuid.uuid4().hex[:10]}@example.org"
     await create_user(email, PASSWORD, name.title())
-    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+    http = await csrf_ready(
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+    )
     response = await http.post("/api/v1/session", json={"email": email, "password": PASSWORD})
     assert response.status_code == 201, response.text
     return Persona(name, email, http)

@@ -20,7 +20,6 @@ from msgspec import UNSET
 from portal.accounts.tables import Organisation, UserAccount
 from portal.consent import schemas as cs
 from portal.consent.policy import (
-    ACCESS_RANK,
     AUTHORITY_LABELS,
     Access,
     Actor,
@@ -871,50 +870,26 @@ async def accept_invitation(actor: Actor, token: str) -> cs.InvitationAccepted:
         )
         if not claimed:
             raise Problem(410, "Invitation cannot be used", _CLOSED_INVITATION["accepted"])
-        await _merge_into_grant(actor, facts, row, grant_id, now)
+        await _grant_from_invitation(actor, facts, row, grant_id, now)
         await record(actor, facts, "invitation_accepted", _keys(row["sections"]), str(row["id"]))
-    grants = await _grant_rows(facts.plan_id)
-    mine = [
-        _grant_read(r, v)
-        for r, v in _versions(grants)
-        if r["current"] and str(r["grantee_user"]) == str(actor.user_id)
-    ]
-    return cs.InvitationAccepted(plan_id=facts.plan_id, grant=mine[0])
+    grants = _versions(await _grant_rows(facts.plan_id, grant_id))
+    return cs.InvitationAccepted(plan_id=facts.plan_id, grant=_grant_read(*grants[-1]))
 
 
-async def _merge_into_grant(
+async def _grant_from_invitation(
     actor: Actor, facts: PlanAccessFacts, invitation: dict[str, Any], grant_id: uuid.UUID, now: Any
 ) -> None:
-    """A new grant; or, when the actor holds one already, a new version that adds to it."""
-    existing = await PlanGrant.raw(
-        'SELECT * FROM "plan_grant" WHERE "plan" = {} AND "grantee_user" = {}'
-        ' AND "current" = {} AND "status" = {}',
-        facts.plan_id,
-        actor.user_id,
-        True,
-        "active",
-    )
-    sections = _keys(invitation["sections"])
-    access = invitation["access"]
-    expires = _aware(invitation["grant_expires_at"])
-    if existing:
-        old = dict(existing[0])
-        sections = [k for k in SECTION_KEYS if k in set(sections) | set(_keys(old["sections"]))]
-        if ACCESS_RANK[Access(old["access"])] > ACCESS_RANK[Access(access)]:
-            access = old["access"]
-        old_expiry = _aware(old["expires_at"])
-        expires = None if old_expiry is None or expires is None else max(old_expiry, expires)
-        grant_id = _uuid(old["grant_id"])
-        await PlanGrant.update({PlanGrant.current: False}).where(PlanGrant.id == old["id"])
+    """A grant of its own for each accepted invitation: each keeps the purpose and the end the
+    person chose for it, and the decision takes the union of what someone holds."""
     await PlanGrant.insert(
         PlanGrant(
             grant_id=grant_id,
             plan=facts.plan_id,
             grantee_user=actor.user_id,
-            sections=_json(sections),
-            access=access,
+            sections=invitation["sections"],
+            access=invitation["access"],
             purpose=invitation["purpose"],
-            expires_at=expires,
+            expires_at=_aware(invitation["grant_expires_at"]),
             status="active",
             current=True,
             reason="Invitation accepted",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import httpx
 import msgspec
@@ -12,14 +14,16 @@ from portal.accounts.service import _failure_subjects, create_user
 from portal.accounts.tables import SignInFailure
 from portal.app import create_app
 from portal.settings import load_settings
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, csrf_ready
 
 
-def client_from(app, address: str) -> httpx.AsyncClient:  # type: ignore[no-untyped-def]
-    return httpx.AsyncClient(
+@asynccontextmanager
+async def client_from(app, address: str) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-untyped-def]
+    async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app, client=(address, 50000)),
         base_url="http://testserver",
-    )
+    ) as http:
+        yield await csrf_ready(http)
 
 
 async def new_account(name: str = "limit") -> str:

@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from portal.accounts.service import create_user
+from tests.conftest import csrf_ready, sends_csrf_header
 
 from .helpers import assert_problem, create_plan, plan_url
 
@@ -40,7 +41,7 @@ async def sign_in_many(
     make_client: Callable[[], httpx.AsyncClient], email: str
 ) -> list[httpx.AsyncClient]:
     """WRITERS clients, each with its own session for the same account."""
-    clients = [make_client() for _ in range(WRITERS)]
+    clients = await asyncio.gather(*(csrf_ready(make_client()) for _ in range(WRITERS)))
     responses = await asyncio.gather(
         *(c.post("/api/v1/session", json={"email": email, "password": PASSWORD}) for c in clients)
     )
@@ -180,11 +181,16 @@ async def in_process_writers(app) -> AsyncIterator[list[httpx.AsyncClient]]:  # 
     already signs in 32 times; here the point is 32 requests inside one process at once."""
     email = await new_account()
     transport = httpx.ASGITransport(app=app)
-    first = httpx.AsyncClient(transport=transport, base_url="http://testserver")
+    first = await csrf_ready(httpx.AsyncClient(transport=transport, base_url="http://testserver"))
     signed_in = await first.post("/api/v1/session", json={"email": email, "password": PASSWORD})
     assert signed_in.status_code == 201
+    # The others share first's cookies: its session and its CSRF token.
     clients = [first] + [
-        httpx.AsyncClient(transport=transport, base_url="http://testserver", cookies=first.cookies)
+        sends_csrf_header(
+            httpx.AsyncClient(
+                transport=transport, base_url="http://testserver", cookies=first.cookies
+            )
+        )
         for _ in range(WRITERS - 1)
     ]
     yield clients

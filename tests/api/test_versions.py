@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, csrf_ready
 
 from .helpers import (
     add_row,
@@ -33,6 +33,7 @@ async def other_device(app, author) -> AsyncIterator[httpx.AsyncClient]:  # type
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://testserver"
     ) as device:
+        await csrf_ready(device)
         response = await device.post(
             "/api/v1/session", json={"email": author.email, "password": PASSWORD}
         )

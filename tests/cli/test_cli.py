@@ -77,6 +77,14 @@ async def test_demo_is_half_finished_and_safe_to_repeat(app, client, tmp_path) -
     statuses = {criterion["status"] for criterion in plan["criteria"]}
     assert statuses == {"met", "partial", "missing"}
     await client.delete("/api/v1/session")
+    # Jordan, the planner Alex shared two sections with, sees those and nothing else.
+    signed_in = await client.post(
+        "/api/v1/session", json={"email": "jordan@example.org", "password": "demo-password-1"}
+    )
+    assert signed_in.status_code == 201
+    shared = (await client.get(f"/api/v1/plans/{plan['id']}")).json()
+    assert [section["key"] for section in shared["sections"]] == ["about_me", "outcomes"]
+    await client.delete("/api/v1/session")
 
 
 def test_with_no_database_configured_it_uses_var_under_the_working_directory(tmp_path) -> None:
@@ -93,3 +101,14 @@ def test_a_bad_setting_is_refused_with_a_message(tmp_path) -> None:
     done = portal("migrate", cwd=tmp_path, env=env)
     assert done.returncode != 0
     assert "PORTAL_DATABASE_URL must start with postgresql://" in done.stderr
+
+
+def test_serve_on_postgresql_without_a_secret_key_refuses_to_start(tmp_path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
+    # Refused before the database is touched, so no server needs to be listening here.
+    env["PORTAL_DATABASE_URL"] = "postgresql://nobody@127.0.0.1:9/none"
+    done = portal("serve", "--port", "9", cwd=tmp_path, env=env)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "The portal cannot start: PORTAL_SECRET_KEY" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "var").exists(), "no secret file is made for PostgreSQL"

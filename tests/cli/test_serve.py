@@ -12,7 +12,8 @@ import uuid
 
 import httpx
 
-from tests.conftest import PASSWORD, free_port
+from portal.security import CSRF_COOKIE_NAME, CSRF_HEADER_NAME
+from tests.conftest import PASSWORD, csrf_ready, free_port
 
 
 async def test_serve_stops_cleanly_while_writes_are_in_flight(app, tmp_path) -> None:
@@ -41,6 +42,7 @@ async def test_serve_stops_cleanly_while_writes_are_in_flight(app, tmp_path) -> 
                         break
                 except httpx.TransportError:
                     await asyncio.sleep(0.1)
+            await csrf_ready(http)
             signed_in = await http.post(
                 "/api/v1/session", json={"email": email, "password": PASSWORD}
             )
@@ -94,3 +96,63 @@ async def test_serve_stops_cleanly_while_writes_are_in_flight(app, tmp_path) -> 
     )
     assert section is not None
     assert section["version"] == revisions > 0
+
+
+def test_every_worker_checks_tokens_with_the_one_secret_made_beside_the_database(
+    tmp_path,
+) -> None:
+    """`portal serve --workers 3` on a fresh SQLite file and no secret set: the secret is made
+    once (var/secret_key, readable by its owner only), and a CSRF token one worker issued is
+    good at whichever worker the next connection reaches."""
+    unset = {"PORTAL_DATABASE_URL", "PORTAL_SECRET_KEY", "PORTAL_SECRET_KEY_FILE"}
+    env = {name: value for name, value in os.environ.items() if name not in unset}
+    env["PORTAL_SQLITE_PATH"] = "var/portal.sqlite3"
+    port = free_port()
+    log_path = tmp_path / "serve.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "portal.cli", "serve", "--port", str(port), "--workers", "3"],
+            cwd=tmp_path,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    # No keep-alive: every request is a new connection, which any worker may accept.
+    http = httpx.Client(
+        base_url=f"http://127.0.0.1:{port}",
+        timeout=10,
+        limits=httpx.Limits(max_keepalive_connections=0),
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert process.poll() is None, log_path.read_text()
+            try:
+                if http.get("/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, log_path.read_text()
+            time.sleep(0.1)
+        secret_file = tmp_path / "var" / "secret_key"
+        assert secret_file.stat().st_mode & 0o777 == 0o600
+        assert len(secret_file.read_text().strip()) >= 32
+        for attempt in range(30):
+            http.cookies.clear()
+            token = http.get("/sign-in").cookies[CSRF_COOKIE_NAME]
+            answer = http.post(
+                "/api/v1/session",
+                json={"email": f"nobody-{attempt}@example.org", "password": "wrong-password-1"},
+                headers={CSRF_HEADER_NAME: token},
+            )
+            # 401: the token was accepted and the sign-in itself was judged (and refused).
+            assert answer.status_code == 401, (attempt, answer.text)
+        assert list(secret_file.parent.glob(".secret_key.*")) == [], "no draft left behind"
+    finally:
+        http.close()
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -133,6 +133,10 @@ RULES: list[tuple[str, str, Need]] = [
     ("GET|POST", r"/api/v1/plans|/plans", Need("signed_in")),
     ("GET", r"/api/v1/invitations/\{token:str\}", Need("public")),
     ("POST", r"/api/v1/invitations/\{token:str\}/accept", Need("signed_in")),
+    # The invitation pages: the link is the credential; accepting needs someone signed in.
+    ("GET", r"/invitations/\{token:str\}(/account)?", Need("public")),
+    ("POST", r"/invitations/\{token:str\}/account", Need("public")),
+    ("POST", r"/invitations/\{token:str\}", Need("signed_in")),
     ("GET", re.escape(P) + r"|" + re.escape(P) + r"/criteria|" + re.escape(W), Need("plan")),
     # Sections named by the route's key.
     ("GET", re.escape(P) + r"/sections/\{key:str\}(/revisions.*)?", Need("section_view")),
@@ -245,7 +249,6 @@ class People:
     users: dict[str, Any] = field(default_factory=dict)  # actor → UserAccount
     organisation: uuid.UUID = uuid.UUID(int=0)
     other_organisation: uuid.UUID = uuid.UUID(int=0)
-    coordinator_role: uuid.UUID = uuid.UUID(int=0)
 
 
 @dataclass
@@ -256,6 +259,9 @@ class World:
     invitation_id: uuid.UUID
     token: str
     record_id: uuid.UUID
+    # Staff changes act on people made for this world alone, never on the actors themselves.
+    spare_email: str
+    spare_role: uuid.UUID
 
 
 async def _user(name: str) -> Any:
@@ -295,10 +301,7 @@ async def people(app) -> People:  # type: ignore[no-untyped-def]
         (ADMIN, council.id, "admin"),
     ]
     for actor, organisation, role in roles:
-        row = StaffRole(organisation=organisation, user=found.users[actor].id, role=role)
-        await row.save()
-        if actor == STAFF_BEFORE:
-            found.coordinator_role = row.id
+        await StaffRole(organisation=organisation, user=found.users[actor].id, role=role).save()
     return found
 
 
@@ -397,6 +400,17 @@ async def build_world(people: People, submitted: bool) -> tuple[World, Any]:
             Plan.state: "submitted" if submitted else "draft",
         }
     ).where(Plan.id == plan.id)
+    from portal.accounts.tables import StaffRole
+
+    spare = await _user("Spare")
+    budget = await _user("Budget")
+    spare_role = StaffRole(
+        organisation=people.organisation,
+        user=budget.id,
+        role="budget_authoriser",
+        spending_limit_pence=1_000_000,
+    )
+    await spare_role.save()
     world = World(
         plan_id=plan.id,
         rows=rows,
@@ -404,6 +418,8 @@ async def build_world(people: People, submitted: bool) -> tuple[World, Any]:
         invitation_id=invitation.invitation.id,
         token=invitation.token,
         record_id=rep.id,
+        spare_email=spare.email,
+        spare_role=spare_role.id,
     )
     return world, owner_user
 
@@ -425,7 +441,7 @@ def fill(path: str, world: World, people: People, key: str | None) -> str:
         "record_id": str(world.record_id),
         "token": world.token,
         "organisation_id": str(people.organisation),
-        "role_id": str(people.coordinator_role),
+        "role_id": str(world.spare_role),
         "provider_name": "nhs",
         "file_path": "init.js" if path.startswith("/static") else "manifest.json",
         "path": "openapi.json",
@@ -433,7 +449,7 @@ def fill(path: str, world: World, people: People, key: str | None) -> str:
     return _PARAM.sub(lambda m: values[m.group("name")], path)
 
 
-def json_body(method: str, path: str, people: People) -> Any:
+def json_body(method: str, path: str, people: People, world: World) -> Any:
     """A body the route accepts, so that only access can refuse it."""
     if method in ("GET", "DELETE"):
         return None
@@ -460,8 +476,10 @@ def json_body(method: str, path: str, people: People) -> Any:
             "sections": ["review"],
             "powers": ["view"],
         },
-        "/staff": {"email": people.users[STAFF_OTHER].email, "role": "coordinator"},
+        "/staff": {"email": world.spare_email, "role": "coordinator"},
     }
+    if method == "PATCH" and "/staff/" in path:
+        return {"spending_limit_pence": 2_000_000}
     for suffix, body in creates.items():
         if method == "POST" and path.endswith(suffix):
             return body
@@ -487,7 +505,7 @@ async def client_for(app: Any, user: Any | None) -> httpx.AsyncClient:
 
 
 async def call(
-    http: httpx.AsyncClient, method: str, template: str, url: str, people: People
+    http: httpx.AsyncClient, method: str, template: str, url: str, people: People, world: World
 ) -> httpx.Response:
     api = template.startswith("/api/")
     headers = (
@@ -496,7 +514,7 @@ async def call(
         else {}
     )
     if api:
-        body = json_body(method, template, people)
+        body = json_body(method, template, people, world)
         return (
             await http.request(method, url, json=body, headers=headers)
             if body is not None
@@ -537,7 +555,7 @@ async def test_every_route_for_every_actor(app, people: People) -> None:  # type
         http = await client_for(app, user)
         try:
             url = fill(template, world, people, key)
-            response = await call(http, method, template, url, people)
+            response = await call(http, method, template, url, people, world)
         finally:
             await http.aclose()
         got = outcome_of(response, template.startswith("/api/"))

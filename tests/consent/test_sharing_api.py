@@ -330,16 +330,21 @@ async def test_an_email_invitation_is_only_for_that_address(owner, planner, gp) 
     assert right.status_code == 200, right.text
 
 
-async def test_accepting_a_second_invitation_adds_to_the_same_grant(owner, planner) -> None:
+async def test_each_accepted_invitation_is_a_grant_of_its_own(owner, planner) -> None:
     plan = await create_plan(owner.client)
-    first = await invite(owner, plan["id"], access="view")
+    until = (dt.datetime.now(dt.UTC) + dt.timedelta(days=30)).isoformat()
+    first = await invite(owner, plan["id"], access="view", grant_expires_at=until)
     second = await invite(owner, plan["id"], sections=["outcomes"], access="edit")
     await planner.client.post(f"/api/v1/invitations/{first['token']}/accept")
-    both = await planner.client.post(f"/api/v1/invitations/{second['token']}/accept")
-    assert both.json()["grant"]["sections"] == ["about_me", "outcomes"]
-    assert both.json()["grant"]["access"] == "edit"
+    await planner.client.post(f"/api/v1/invitations/{second['token']}/accept")
     grants = (await owner.client.get(f"{plan_url(plan['id'])}/grants")).json()
-    assert len(grants) == 1 and grants[0]["version"] == 2
+    # The end the person chose for the first stays with it; the second has none.
+    assert sorted((g["sections"][0], g["access"], g["expires_at"] is None) for g in grants) == [
+        ("about_me", "view", False),
+        ("outcomes", "edit", True),
+    ]
+    seen = (await planner.client.get(plan_url(plan["id"]))).json()
+    assert [s["key"] for s in seen["sections"]] == ["about_me", "outcomes"]
 
 
 # --- representatives ------------------------------------------------------------------

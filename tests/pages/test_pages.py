@@ -89,11 +89,12 @@ async def open_form(persona: Any, plan_id: str, key: str) -> str:
 async def post_section(
     persona: Any, plan_id: str, key: str, data: dict[str, Any], version: int | None = None
 ) -> httpx.Response:
+    """Open the section's form and send it as a browser would, with its hidden fields."""
+    form = await open_form(persona, plan_id, key)
     if version is None:
-        version = int(hidden(await open_form(persona, plan_id, key), "version"))
-    return await persona.client.post(
-        f"/plans/{plan_id}/sections/{key}", data={"version": str(version), **data}
-    )
+        version = int(hidden(form, "version"))
+    fields = {"_csrf_token": hidden(form, "_csrf_token"), "version": str(version)}
+    return await persona.client.post(f"/plans/{plan_id}/sections/{key}", data={**fields, **data})
 
 
 async def add_rows(persona: Any, plan_id: str) -> dict[str, str]:
@@ -145,8 +146,10 @@ async def test_sign_in_page_signs_in_with_the_api_session_cookie(client, owner) 
     assert 'autocomplete="current-password"' in page
 
     # A cookie planted before sign-in is ended, not reused.
-    client.cookies.set("portal_sid", "planted-before-sign-in")
-    response = await client.post("/sign-in", data={"email": owner.email, "password": PASSWORD})
+    # (In the site's own cookie domain, as a browser keeps it, so the new cookie replaces it.)
+    client.cookies.set("portal_sid", "planted-before-sign-in", domain="testserver.local")
+    form = {"email": owner.email, "password": PASSWORD, "_csrf_token": hidden(page, "_csrf_token")}
+    response = await client.post("/sign-in", data=form)
     assert response.status_code == 303
     assert response.headers["location"] == "/plans"
     cookie = response.cookies.get("portal_sid")

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote
 
 from litestar import Request
 from litestar.response import Redirect, Template
 
-from portal.consent.policy import Actor
+from portal.consent.policy import Actor, visible_sections
 from portal.plans.content import SECTION_KEYS, SECTION_TITLES
+from portal.plans.schemas import PlanRead
+from portal.plans.service import PlanRecord
 from portal.routes.auth import optional_actor
 
 
@@ -84,14 +87,37 @@ PLAN_NAV: tuple[tuple[str, str], ...] = (
 )
 
 
-def plan_nav(plan_id: uuid.UUID, current: str | None) -> list[dict[str, Any]]:
+# The section each list page shows; someone the section is not shared with gets no link to it.
+_NAV_SECTIONS = {
+    "outcomes": "outcomes",
+    "money": "money",
+    "actions": "action_plan",
+    "contacts": "contacts",
+}
+
+
+def plan_nav(
+    plan_id: uuid.UUID, current: str | None, visible: Iterable[str] | None = None
+) -> list[dict[str, Any]]:
+    """The header's links for a plan; `visible` (the section keys the reader may see, as the
+    service returned them) leaves out pages they cannot open. None: the owner's full set."""
+    shown = None if visible is None else set(visible)
     items: list[dict[str, Any]] = [{"href": "/plans", "text": "My plans"}]
     for part, text in PLAN_NAV:
+        if shown is not None and part in _NAV_SECTIONS and _NAV_SECTIONS[part] not in shown:
+            continue
         item: dict[str, Any] = {"href": plan_url(plan_id, part), "text": text}
         if part == current:
             item["current"] = True
         items.append(item)
     return items
+
+
+def shown_sections(actor: Actor | None, plan: PlanRead | PlanRecord) -> list[str]:
+    """The section keys this reader may see: a read plan carries only those already."""
+    if isinstance(plan, PlanRecord):
+        return visible_sections(actor, plan.access, SECTION_KEYS)
+    return [section.key for section in plan.sections]
 
 
 PLANS_NAV: list[dict[str, Any]] = [{"href": "/plans", "text": "My plans", "current": True}]
@@ -116,6 +142,8 @@ def banner_for(query: Any) -> str | None:
         return f"{SECTION_TITLES[restored]}: earlier version restored"
     if query.get("started") == "1":
         return "Plan started"
+    if query.get("accepted") == "1":
+        return "Invitation accepted: you can now see what was shared with you"
     for verb in ("added", "changed", "removed"):
         noun = _ROW_NOUNS.get(query.get(verb) or "")
         if noun:

@@ -15,6 +15,7 @@ from litestar.exceptions import HTTPException, ValidationException
 
 from portal.problems import Problem
 from portal.routes.pages.common import SignInRedirect, render, see_other, sign_in_url
+from portal.security import is_csrf_refusal
 
 Handler = Callable[[Request[Any, Any, Any], Any], Response[Any]]
 
@@ -33,6 +34,12 @@ _PAGE_TEXT: dict[int, tuple[str, str]] = {
     413: ("Too much to save at once", "Go back and save less text at a time."),
     429: ("Too many attempts", "Wait a minute, then try again."),
 }
+# A form sent without its security token (from another site, or a page kept open from before).
+_CSRF_PAGE_TEXT = (
+    "Sorry, that form could not be used",
+    "Its security check failed, so nothing was saved or changed. "
+    "Go back, reload the page and try again.",
+)
 
 
 def is_api_path(path: str) -> bool:
@@ -89,6 +96,8 @@ def pages_or(api_handler: Handler) -> Handler:
             if isinstance(exc, HTTPException):
                 status = exc.status_code
                 title, detail = _PAGE_TEXT.get(status, ("Something went wrong", "Try again."))
+                if is_csrf_refusal(exc):
+                    title, detail = _CSRF_PAGE_TEXT
                 return problem_page(request, status, title, detail, dict(exc.headers or {}))
             request.logger.exception("unhandled error on %s %s", request.method, request.url.path)
             return problem_page(request, 500, "", "")

@@ -9,7 +9,9 @@ from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
-from portal.consent.policy import Actor
+from portal.consent import directory
+from portal.consent import service as consent
+from portal.consent.policy import Actor, Permission, decide, is_owner
 from portal.plans import schemas as s
 from portal.plans import service
 from portal.plans.money import MoneySummary, weekly_pence
@@ -124,7 +126,12 @@ async def start_plan(
 async def overview(
     request: Request[Any, Any, Any], actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
+    record = await service.load_plan(actor, plan_id, Permission.PLAN_VIEW)
     plan = await service.read_plan(actor, plan_id)
+    mine = is_owner(actor, record.access)
+    visible = [section.key for section in plan.sections]
+    # "Who speaks for …" belongs with About me: only someone who may read it is told.
+    speakers = await consent.list_representatives(actor, plan_id) if "about_me" in visible else []
     criteria = [
         {
             "number": c.number,
@@ -143,8 +150,13 @@ async def overview(
         kind_label=s.PLAN_KIND_LABELS.get(plan.kind, plan.kind),
         criteria=criteria,
         money=money_view(plan.money),
+        mine=mine,
+        owner_name="" if mine else await directory.person_name(record.person_id),
+        visible=visible,
+        can_share=decide(actor, Permission.PLAN_SHARE, record.access),
+        speakers=speakers,
         banner=banner_for(request.query_params),
-        navigation_items=plan_nav(plan.id, ""),
+        navigation_items=plan_nav(plan.id, "", visible),
         back_href="/plans",
         back_text="My plans",
     )

@@ -22,7 +22,14 @@ from portal.plans import service
 from portal.plans.content import OutcomeStatus
 from portal.plans.money import FREQUENCY_LABELS, Frequency
 from portal.problems import Problem, explain_validation
-from portal.routes.pages.common import banner_for, plan_nav, plan_url, render, see_other
+from portal.routes.pages.common import (
+    banner_for,
+    plan_nav,
+    plan_url,
+    render,
+    see_other,
+    shown_sections,
+)
 from portal.routes.pages.forms import (
     FieldProblem,
     check_email,
@@ -467,7 +474,7 @@ async def _list_page(
         money=money_view(plan.money),
         banner=banner,
         item_url=lambda row_id: plan_url(plan.id, page.item_part, str(row_id)),
-        navigation_items=plan_nav(plan.id, page.nav),
+        navigation_items=plan_nav(plan.id, page.nav, shown_sections(actor, plan)),
         back_href=plan_url(plan.id),
         back_text="Plan overview",
     )
@@ -505,7 +512,7 @@ async def _edit_page(
         frequency_items=FREQUENCY_ITEMS,
         action_url=plan_url(plan.id, page.item_part, str(row.id)),
         remove_url=plan_url(plan.id, page.item_part, str(row.id), "remove"),
-        navigation_items=plan_nav(plan.id, page.nav),
+        navigation_items=plan_nav(plan.id, page.nav, shown_sections(actor, plan)),
         back_href=plan_url(plan.id, page.list_part),
         back_text=f"Back to {page.title.lower()}",
     )
@@ -535,7 +542,7 @@ async def _remove_page(
         version=row.version,
         changed=changed,
         action_url=plan_url(plan.id, page.item_part, str(row.id), "remove"),
-        navigation_items=plan_nav(plan.id, page.nav),
+        navigation_items=plan_nav(plan.id, page.nav, shown_sections(actor, plan)),
         back_href=plan_url(plan.id, page.item_part, str(row.id)),
         back_text=f"Back to the {page.noun}",
     )

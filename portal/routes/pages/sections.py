@@ -25,7 +25,14 @@ from portal.plans.content import (
     decode_section,
 )
 from portal.problems import NotFound, Problem
-from portal.routes.pages.common import banner_for, plan_nav, plan_url, render, see_other
+from portal.routes.pages.common import (
+    banner_for,
+    plan_nav,
+    plan_url,
+    render,
+    see_other,
+    shown_sections,
+)
 from portal.routes.pages.forms import text
 from portal.routes.pages.plans import STATUS_TAGS, criterion_href
 from portal.routes.pages.section_forms import (
@@ -79,6 +86,8 @@ async def _section_page(
     status: int = 200,
     banner: str | None = None,
 ) -> Response[Any]:
+    # A section not shared with the actor is refused (and the person told) before anything is read.
+    await service.open_section(actor, plan_id, key, Permission.SECTION_VIEW)
     plan = await service.read_plan(actor, plan_id)
     section = next((x for x in plan.sections if x.key == key), None)
     if section is None:
@@ -106,7 +115,7 @@ async def _section_page(
         holding_items=HOLDING_ITEMS,
         risk_labels=RISK_LABELS,
         banner=banner,
-        navigation_items=plan_nav(plan.id, _nav_part(key)),
+        navigation_items=plan_nav(plan.id, _nav_part(key), shown_sections(actor, plan)),
         back_href=plan_url(plan.id, back) if back else plan_url(plan.id),
         back_text={
             "outcomes": "Outcomes",
@@ -269,7 +278,7 @@ async def _render_conflict(
         draft_json=msgspec.json.encode(draft).decode(),
         theirs_json=msgspec.json.encode(theirs).decode(),
         errors=errors or {},
-        navigation_items=plan_nav(plan.id, _nav_part(key)),
+        navigation_items=plan_nav(plan.id, _nav_part(key), shown_sections(actor, plan)),
         back_href=plan_url(plan.id, "sections", key),
         back_text=f"Back to {SECTION_TITLES[key].lower()}",
     )
@@ -366,7 +375,7 @@ async def _history_page(
         ],
         error=error,
         errors={"history": error} if error else {},
-        navigation_items=plan_nav(plan.id, _nav_part(key)),
+        navigation_items=plan_nav(plan.id, _nav_part(key), shown_sections(actor, plan)),
         back_href=plan_url(plan.id, "sections", key),
         back_text=f"Back to {SECTION_TITLES[key].lower()}",
     )

@@ -1,0 +1,512 @@
+"""Organisations and the roles their staff hold: who may add, change and end them.
+
+Who may see or manage an organisation's staff is decided by
+`portal.consent.policy.decide_organisation`, never here. A role is never deleted: ending it,
+or changing a budget authoriser's spending limit, closes the row and keeps it, so the record
+of who held what, granted and ended by whom, stays. Someone with no role in an organisation
+gets 404 for it, so its existence does not leak; its staff without the admin role get 403
+for changes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import msgspec
+
+from portal.accounts import schemas as a
+from portal.accounts.service import normalise_email, staff_roles
+from portal.accounts.tables import Organisation, StaffRole, UserAccount
+from portal.consent.policy import (
+    ROLE_LABELS,
+    Actor,
+    OrgPermission,
+    Role,
+    decide_organisation,
+)
+from portal.db import write_transaction
+from portal.plans.money import format_pounds as pounds
+from portal.problems import FieldError, NotFound, Problem
+
+_ROLE_ORDER = {role: number for number, role in enumerate(Role)}
+NO_ACCOUNT = "No account uses this email address. Ask them to create an account first."
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _uuid(value: Any) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+def _aware(value: Any) -> Any:
+    if isinstance(value, dt.datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value
+
+
+def _transaction() -> Any:
+    return write_transaction(StaffRole._meta.db)
+
+
+def role_label(role: Role | str) -> str:
+    return ROLE_LABELS[Role(role)]
+
+
+def _invalid(field: str, message: str, title: str = "Check what you entered") -> Problem:
+    return Problem(422, title, message, errors=[FieldError(field=field, message=message)])
+
+
+# --- problems a person can act on --------------------------------------------------------
+
+
+class NotAnAdmin(Problem):
+    def __init__(self, organisation_name: str) -> None:
+        super().__init__(
+            403,
+            "Not allowed",
+            f"Only an admin of {organisation_name} can add, change or end staff roles. "
+            "Ask one of its admins to do this.",
+        )
+
+
+class RoleAlreadyHeld(Problem):
+    def __init__(self, name: str, role: Role, organisation_name: str) -> None:
+        detail = f"{name} is already a {role_label(role).lower()} at {organisation_name}."
+        if role is Role.BUDGET_AUTHORISER:
+            detail += " To give them a different spending limit, change the limit of that role."
+        else:
+            detail += " Nothing was changed."
+        super().__init__(409, "Role already held", detail)
+
+
+class RoleEnded(Problem):
+    def __init__(self) -> None:
+        super().__init__(
+            409,
+            "This role has ended",
+            "This role has already ended, so it cannot be changed or ended again. "
+            "Nothing was changed.",
+        )
+
+
+class LastAdmin(Problem):
+    def __init__(self, organisation_name: str) -> None:
+        super().__init__(
+            409,
+            "The last admin",
+            f"{organisation_name} must keep at least one admin. Give the admin role to "
+            "someone else first, then end this one.",
+        )
+
+
+# --- checks ------------------------------------------------------------------------------
+
+
+def check_kind(kind: str) -> a.OrganisationKind:
+    try:
+        return a.OrganisationKind(kind)
+    except ValueError:
+        kinds = ", ".join(k.value for k in a.OrganisationKind)
+        raise _invalid("kind", f"Choose the kind of organisation: one of {kinds}.") from None
+
+
+def check_role(role: Role | str) -> Role:
+    try:
+        return Role(role)
+    except ValueError:
+        roles = ", ".join(r.value for r in Role)
+        raise _invalid("role", f"Choose a role: one of {roles}.") from None
+
+
+def check_spending_limit(role: Role, limit: int | None) -> None:
+    """A budget authoriser needs a limit (whole pence above 0); no other role has one."""
+    field = "spending_limit_pence"
+    if role is not Role.BUDGET_AUTHORISER:
+        if limit is not None:
+            raise _invalid(
+                field,
+                f"Only a budget authoriser has a spending limit. Leave the spending limit "
+                f"out for a {role_label(role).lower()}.",
+            )
+        return
+    if limit is None:
+        raise _invalid(
+            field,
+            "Enter the spending limit of a budget authoriser: the largest annual cost they "
+            "may approve, in pence.",
+        )
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise _invalid(
+            field,
+            "The spending limit must be a whole number of pence more than 0, "
+            "like 1250000 for £12,500.00.",
+        )
+    if limit > a.MAX_SPENDING_LIMIT_PENCE:
+        raise _invalid(
+            field,
+            f"The spending limit can be at most {pounds(a.MAX_SPENDING_LIMIT_PENCE)}. "
+            "Check the amount: it is in pence.",
+        )
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+async def _organisation_row(organisation_id: uuid.UUID) -> dict[str, Any] | None:
+    rows = await Organisation.raw(
+        'SELECT "id", "name", "kind" FROM "organisation" WHERE "id" = {}', organisation_id
+    )
+    return rows[0] if rows else None
+
+
+async def _lock_organisation(organisation_id: uuid.UUID) -> dict[str, Any] | None:
+    """Writes to one organisation's staff take turns, so two admins cannot end each other.
+
+    An update that changes nothing takes the row lock on PostgreSQL (SQLite's write
+    transaction already holds the whole database), and works the same on both.
+    """
+    rows = await Organisation.raw(
+        'UPDATE "organisation" SET "name" = "name" WHERE "id" = {} RETURNING "id", "name", "kind"',
+        organisation_id,
+    )
+    return rows[0] if rows else None
+
+
+def _require(
+    actor: Actor, permission: OrgPermission, organisation: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The organisation, if the decision allows it: 404 to outsiders, 403 to staff who may not."""
+    if organisation is None:
+        raise NotFound("organisation")
+    organisation_id = _uuid(organisation["id"])
+    if not decide_organisation(actor, OrgPermission.VIEW_STAFF, organisation_id):
+        raise NotFound("organisation")
+    if not decide_organisation(actor, permission, organisation_id):
+        raise NotAnAdmin(organisation["name"])
+    return organisation
+
+
+async def _fresh(actor: Actor) -> Actor:
+    """The actor with the roles they hold at this moment, read inside the write's turn."""
+    return msgspec.structs.replace(actor, roles=await staff_roles(actor.user_id))
+
+
+_STAFF_SQL = (
+    'SELECT r."id", r."organisation", r."user", r."role", r."spending_limit_pence",'
+    ' r."granted_at", r."ended_at", u."email", p."display_name" AS name,'
+    ' gp."display_name" AS granted_by_name, ep."display_name" AS ended_by_name'
+    ' FROM "staff_role" r'
+    ' JOIN "user_account" u ON u."id" = r."user"'
+    ' JOIN "person" p ON p."id" = u."person"'
+    ' LEFT JOIN "user_account" gu ON gu."id" = r."granted_by"'
+    ' LEFT JOIN "person" gp ON gp."id" = gu."person"'
+    ' LEFT JOIN "user_account" eu ON eu."id" = r."ended_by"'
+    ' LEFT JOIN "person" ep ON ep."id" = eu."person"'
+    ' WHERE r."organisation" = {}'
+)
+
+
+def _staff_read(row: dict[str, Any]) -> a.StaffRoleRead:
+    role = Role(row["role"])
+    ended_at = _aware(row["ended_at"])
+    return a.StaffRoleRead(
+        id=_uuid(row["id"]),
+        organisation_id=_uuid(row["organisation"]),
+        user_id=_uuid(row["user"]),
+        name=row["name"],
+        email=row["email"],
+        role=role,
+        role_label=role_label(role),
+        spending_limit_pence=row["spending_limit_pence"],
+        granted_at=_aware(row["granted_at"]),
+        granted_by_name=row["granted_by_name"],
+        ended_at=ended_at,
+        ended_by_name=row["ended_by_name"],
+        current=ended_at is None,
+    )
+
+
+def _staff_order(role: a.StaffRoleRead) -> tuple[str, int, dt.datetime]:
+    return (role.name.casefold(), _ROLE_ORDER[role.role], role.granted_at)
+
+
+async def _staff_rows(
+    organisation_id: uuid.UUID, *, include_ended: bool = False, role_id: uuid.UUID | None = None
+) -> list[a.StaffRoleRead]:
+    sql = _STAFF_SQL
+    args: list[Any] = [organisation_id]
+    if not include_ended:
+        sql += ' AND r."ended_at" IS NULL'
+    if role_id is not None:
+        sql += ' AND r."id" = {}'
+        args.append(role_id)
+    rows = await StaffRole.raw(sql, *args)
+    return sorted((_staff_read(row) for row in rows), key=_staff_order)
+
+
+def _organisation_read(
+    actor: Actor, row: dict[str, Any], roles: list[dict[str, Any]]
+) -> a.OrganisationRead:
+    organisation_id = _uuid(row["id"])
+    kind = a.OrganisationKind(row["kind"])
+    mine = [
+        a.MyRole(
+            id=_uuid(role["role_id"]),
+            role=Role(role["role"]),
+            role_label=role_label(role["role"]),
+            spending_limit_pence=role["spending_limit_pence"],
+            granted_at=_aware(role["granted_at"]),
+        )
+        for role in roles
+    ]
+    mine.sort(key=lambda role: _ROLE_ORDER[role.role])
+    return a.OrganisationRead(
+        id=organisation_id,
+        name=row["name"],
+        kind=kind,
+        kind_label=a.ORGANISATION_KIND_LABELS[kind],
+        my_roles=mine,
+        can_manage_staff=decide_organisation(actor, OrgPermission.MANAGE_STAFF, organisation_id),
+    )
+
+
+_MY_ROLES_SQL = (
+    'SELECT o."id", o."name", o."kind", r."id" AS role_id, r."role",'
+    ' r."spending_limit_pence", r."granted_at"'
+    ' FROM "staff_role" r JOIN "organisation" o ON o."id" = r."organisation"'
+    ' WHERE r."user" = {} AND r."ended_at" IS NULL'
+)
+
+
+async def my_organisations(actor: Actor) -> list[a.OrganisationRead]:
+    """The organisations the actor holds a role in now, with those roles, by name."""
+    rows = await StaffRole.raw(_MY_ROLES_SQL, actor.user_id)
+    by_organisation: dict[uuid.UUID, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_organisation.setdefault(_uuid(row["id"]), []).append(row)
+    found = [_organisation_read(actor, group[0], group) for group in by_organisation.values()]
+    return sorted(found, key=lambda organisation: organisation.name.casefold())
+
+
+async def read_organisation(actor: Actor, organisation_id: uuid.UUID) -> a.OrganisationRead:
+    row = _require(actor, OrgPermission.VIEW_STAFF, await _organisation_row(organisation_id))
+    roles = await StaffRole.raw(
+        _MY_ROLES_SQL + ' AND r."organisation" = {}', actor.user_id, organisation_id
+    )
+    return _organisation_read(actor, row, roles)
+
+
+async def list_staff(
+    actor: Actor, organisation_id: uuid.UUID, *, include_ended: bool = False
+) -> list[a.StaffRoleRead]:
+    """The roles held in an organisation now (and, when asked, those that have ended)."""
+    _require(actor, OrgPermission.VIEW_STAFF, await _organisation_row(organisation_id))
+    return await _staff_rows(organisation_id, include_ended=include_ended)
+
+
+async def read_staff_role(
+    actor: Actor, organisation_id: uuid.UUID, role_id: uuid.UUID
+) -> a.StaffRoleRead:
+    _require(actor, OrgPermission.VIEW_STAFF, await _organisation_row(organisation_id))
+    return await _one_role(organisation_id, role_id)
+
+
+async def _one_role(organisation_id: uuid.UUID, role_id: uuid.UUID) -> a.StaffRoleRead:
+    found = await _staff_rows(organisation_id, include_ended=True, role_id=role_id)
+    if not found:
+        raise NotFound("staff role")
+    return found[0]
+
+
+# --- changing ----------------------------------------------------------------------------
+
+
+async def _user_by_email(email: str) -> dict[str, Any]:
+    rows = await UserAccount.raw(
+        'SELECT u."id", p."display_name" FROM "user_account" u'
+        ' JOIN "person" p ON p."id" = u."person" WHERE u."email" = {}',
+        normalise_email(email),
+    )
+    if not rows:
+        raise _invalid("email", NO_ACCOUNT, title="No account with this email address")
+    user: dict[str, Any] = rows[0]
+    return user
+
+
+async def _insert_role(
+    organisation_id: uuid.UUID,
+    user_id: uuid.UUID,
+    role: Role,
+    limit: int | None,
+    granted_by: uuid.UUID | None,
+) -> uuid.UUID:
+    role_id = uuid.uuid4()
+    await StaffRole.insert(
+        StaffRole(
+            id=role_id,
+            organisation=organisation_id,
+            user=user_id,
+            role=role.value,
+            spending_limit_pence=limit,
+            granted_by=granted_by,
+            granted_at=_now(),
+        )
+    )
+    return role_id
+
+
+async def _end_role(role_id: uuid.UUID, ended_by: uuid.UUID | None) -> None:
+    await StaffRole.update({StaffRole.ended_by: ended_by, StaffRole.ended_at: _now()}).where(
+        (StaffRole.id == role_id) & StaffRole.ended_at.is_null()
+    )
+
+
+async def _add_role(
+    organisation: dict[str, Any],
+    email: str,
+    role: Role,
+    limit: int | None,
+    granted_by: uuid.UUID | None,
+) -> a.StaffRoleRead:
+    """Inside the organisation's write turn: the checks, then the new role row."""
+    check_spending_limit(role, limit)
+    user = await _user_by_email(email)
+    organisation_id = _uuid(organisation["id"])
+    user_id = _uuid(user["id"])
+    held = await StaffRole.exists().where(
+        (StaffRole.organisation == organisation_id)
+        & (StaffRole.user == user_id)
+        & (StaffRole.role == role.value)
+        & StaffRole.ended_at.is_null()
+    )
+    if held:
+        raise RoleAlreadyHeld(user["display_name"], role, organisation["name"])
+    role_id = await _insert_role(organisation_id, user_id, role, limit, granted_by)
+    return await _one_role(organisation_id, role_id)
+
+
+async def add_staff_role(
+    actor: Actor, organisation_id: uuid.UUID, data: a.StaffRoleCreate
+) -> a.StaffRoleRead:
+    """An admin gives a role to someone who already has an account."""
+    role = check_role(data.role)
+    async with _transaction():
+        organisation = await _lock_organisation(organisation_id)
+        _require(await _fresh(actor), OrgPermission.MANAGE_STAFF, organisation)
+        assert organisation is not None
+        return await _add_role(
+            organisation, data.email, role, data.spending_limit_pence, actor.user_id
+        )
+
+
+async def _current_role(organisation: dict[str, Any], role_id: uuid.UUID) -> a.StaffRoleRead:
+    role = await _one_role(_uuid(organisation["id"]), role_id)
+    if role.ended_at is not None:
+        raise RoleEnded()
+    return role
+
+
+async def change_spending_limit(
+    actor: Actor, organisation_id: uuid.UUID, role_id: uuid.UUID, limit: int
+) -> a.StaffRoleRead:
+    """A new limit is a new role row; the old one ends, so every limit ever held is on record."""
+    async with _transaction():
+        organisation = await _lock_organisation(organisation_id)
+        _require(await _fresh(actor), OrgPermission.MANAGE_STAFF, organisation)
+        assert organisation is not None
+        old = await _current_role(organisation, role_id)
+        if old.role is not Role.BUDGET_AUTHORISER:
+            raise Problem(
+                422,
+                "No spending limit",
+                f"Only a budget authoriser has a spending limit, and this role is "
+                f"{old.role_label.lower()}. Nothing was changed.",
+            )
+        check_spending_limit(old.role, limit)
+        if limit == old.spending_limit_pence:
+            raise _invalid(
+                "spending_limit_pence",
+                f"The spending limit is already {pounds(limit)} a year. Enter a different amount.",
+            )
+        await _end_role(old.id, actor.user_id)
+        new_id = await _insert_role(organisation_id, old.user_id, old.role, limit, actor.user_id)
+        return await _one_role(organisation_id, new_id)
+
+
+async def end_staff_role(
+    actor: Actor, organisation_id: uuid.UUID, role_id: uuid.UUID
+) -> a.StaffRoleRead:
+    """End a role; the row stays as the record of who held it. The last admin cannot go."""
+    async with _transaction():
+        organisation = await _lock_organisation(organisation_id)
+        _require(await _fresh(actor), OrgPermission.MANAGE_STAFF, organisation)
+        assert organisation is not None
+        role = await _current_role(organisation, role_id)
+        if role.role is Role.ADMIN:
+            admins = await StaffRole.count().where(
+                (StaffRole.organisation == organisation_id)
+                & (StaffRole.role == Role.ADMIN.value)
+                & StaffRole.ended_at.is_null()
+            )
+            if admins <= 1:
+                raise LastAdmin(organisation["name"])
+        await _end_role(role.id, actor.user_id)
+        return await _one_role(organisation_id, role.id)
+
+
+# --- the operator, at the command line ---------------------------------------------------
+# The operator runs the portal and its database: there is no actor to ask about, and roles
+# they give have no `granted_by`.
+
+
+async def create_organisation(name: str, kind: str, admin_email: str | None = None) -> uuid.UUID:
+    """A new organisation; with `admin_email` that account is its first admin (or none is made)."""
+    name = name.strip()
+    if not name:
+        raise _invalid("name", "Enter the organisation's name.")
+    if len(name) > 200:
+        raise _invalid("name", "The organisation's name must be 200 characters or fewer.")
+    checked = check_kind(kind)
+    organisation_id = uuid.uuid4()
+    async with _transaction():
+        user = await _user_by_email(admin_email) if admin_email is not None else None
+        await Organisation.insert(
+            Organisation(id=organisation_id, name=name, kind=checked.value, created_at=_now())
+        )
+        if user is not None:
+            await _insert_role(organisation_id, _uuid(user["id"]), Role.ADMIN, None, None)
+    return organisation_id
+
+
+async def find_organisation(name: str, kind: str) -> uuid.UUID | None:
+    """The oldest organisation of this name and kind, if there is one (for repeatable set-ups)."""
+    rows = await Organisation.raw(
+        'SELECT "id" FROM "organisation" WHERE "name" = {} AND "kind" = {}'
+        ' ORDER BY "created_at" LIMIT 1',
+        name,
+        kind,
+    )
+    return _uuid(rows[0]["id"]) if rows else None
+
+
+async def add_role_as_operator(
+    organisation_id: uuid.UUID,
+    email: str,
+    role: Role | str,
+    spending_limit_pence: int | None = None,
+) -> a.StaffRoleRead:
+    checked = check_role(role)
+    async with _transaction():
+        organisation = await _lock_organisation(organisation_id)
+        if organisation is None:
+            raise Problem(
+                404,
+                "No such organisation",
+                f"There is no organisation with the id {organisation_id}. "
+                "Check the id printed when it was created.",
+            )
+        return await _add_role(organisation, email, checked, spending_limit_pence, None)
