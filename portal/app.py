@@ -43,6 +43,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     from portal.piccolo_conf import DB
     from portal.routes.api.organisations import OrganisationController
     from portal.routes.api.plans import API_CONTROLLERS
+    from portal.routes.api.reviews import REVIEW_CONTROLLERS
     from portal.routes.api.session import SessionController
     from portal.routes.api.sharing import SHARING_CONTROLLERS
     from portal.routes.pages import PAGE_ROUTES
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         OrganisationController,
         *API_CONTROLLERS,
         *SHARING_CONTROLLERS,
+        *REVIEW_CONTROLLERS,
         *PAGE_ROUTES,
         create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         create_static_files_router(path="/assets", directories=[ASSETS_DIR], name="assets"),

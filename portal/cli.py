@@ -1,4 +1,4 @@
-"""The `portal` command: serve, migrate, demo, user accounts, organisations and staff roles."""
+"""The `portal` command: serve, migrate, demo, accounts, organisations, staff roles, audit."""
 
 from __future__ import annotations
 
@@ -127,6 +127,28 @@ def _staff_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def _audit_verify(args: argparse.Namespace) -> int:
+    """Check the whole audit trail; non-zero, naming the first bad entry, when it is broken."""
+    from portal.reviews.audit import ChainReport, verify
+
+    found: list[ChainReport] = []
+
+    async def run() -> None:
+        found.append(await verify())
+
+    _run(run())
+    report = found[0]
+    if report.ok:
+        print(f"Audit trail intact: {report.entries} entries checked.")
+        return 0
+    print(
+        f"Audit trail broken at entry {report.first_bad_seq} (id {report.first_bad_id}): "
+        f"{report.problem}. The {report.entries} entries before it are intact.",
+        file=sys.stderr,
+    )
+    return 1
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -209,7 +231,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="for a budget authoriser: the largest annual cost they may approve, in pence",
     )
     staff_add.set_defaults(func=_staff_add)
+    _add_audit(commands)
     return parser
+
+
+def _add_audit(commands: Any) -> None:
+    audit = commands.add_parser("audit", help="the audit trail of sign-off decisions")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True)
+    audit_commands.add_parser(
+        "verify", help="check that no entry was changed, removed or slipped in"
+    ).set_defaults(func=_audit_verify)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

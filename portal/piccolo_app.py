@@ -12,6 +12,8 @@ APP_CONFIG = AppConfig(
             "portal.accounts.tables",
             "portal.plans.tables",
             "portal.consent.tables",
+            "portal.reviews.tables",
+            "portal.notifications.tables",
         ],
         exclude_imported=True,
     ),

@@ -45,3 +45,37 @@ async def actor_of(who: Any) -> Actor:
         await end_session(token)
     assert actor is not None
     return actor
+
+
+async def write_complete_plan(client: Any, kind: str = "care_and_support") -> str:
+    """A plan with every section written and every list filled, through the API as its person
+    would write it (the benchmark's realistic plan); all nine criteria are met. Returns its id."""
+    from bench.plan_content import ACTIONS, CONTACTS, OUTCOMES, SECTIONS, SUPPORT_ITEMS, action_body
+
+    created = await client.post("/api/v1/plans", json={"kind": kind})
+    assert created.status_code == 201, created.text
+    plan_id = str(created.json()["id"])
+    base = f"/api/v1/plans/{plan_id}"
+    for key, content in SECTIONS.items():
+        written = await client.put(
+            f"{base}/sections/{key}", json=content, headers={"If-Match": '"0"'}
+        )
+        assert written.status_code == 200, written.text
+    outcome_ids = []
+    for outcome in OUTCOMES:
+        made = await client.post(f"{base}/outcomes", json=outcome)
+        assert made.status_code == 201, made.text
+        outcome_ids.append(made.json()["id"])
+    for index, item in SUPPORT_ITEMS:
+        made = await client.post(
+            f"{base}/support-items", json={**item, "outcome_id": outcome_ids[index]}
+        )
+        assert made.status_code == 201, made.text
+    for goal, action, days in ACTIONS:
+        outcome_id = outcome_ids[goal] if goal is not None else None
+        made = await client.post(f"{base}/actions", json=action_body(action, days, outcome_id))
+        assert made.status_code == 201, made.text
+    for contact in CONTACTS:
+        made = await client.post(f"{base}/contacts", json=contact)
+        assert made.status_code == 201, made.text
+    return plan_id

@@ -5,6 +5,7 @@ from piccolo.columns import (
     BigInt,
     Boolean,
     ForeignKey,
+    Integer,
     OnDelete,
     Text,
     Timestamptz,
@@ -57,6 +58,12 @@ class Organisation(Table, tablename="organisation"):
     name = Varchar(length=200, null=False)
     kind = Varchar(length=40, null=False)
     created_at = Timestamptz(default=TimestamptzNow(), null=False)
+    # The tolerance rule for providers' package changes (seed 002), the organisation's own:
+    # how many hours a week a package may move from the original order, the percentage change
+    # that matters when it crosses a band, and the weekly cost bands' upper bounds in pence.
+    tolerance_minutes = Integer(null=False, default=300)
+    tolerance_percent = Integer(null=False, default=20)
+    tolerance_bands = Text(null=False, default="[7500, 15000, 22500, 30000]")
 
 
 class StaffRole(Table, tablename="staff_role"):

@@ -40,6 +40,13 @@ class Permission(StrEnum):
     SECTION_RESTORE = "section:restore"
     OUTCOME_PROPOSE = "outcome:propose"
     MONEY_EDIT = "money:edit"
+    # Sign-off (portal/reviews/): the person submits; staff of the organisation decide.
+    PLAN_SUBMIT = "plan:submit"
+    PLAN_AUTHORISE = "plan:authorise"
+    BUDGET_AUTHORISE = "budget:authorise"
+    PLAN_RETURN = "plan:return"
+    REVIEW_REQUEST = "review:request"
+    REVIEW_START = "review:start"
 
 
 class OrgPermission(StrEnum):
@@ -118,6 +125,29 @@ ROLE_LABELS: dict[Role, str] = {
 # Roles that work on submitted plans; an admin manages staff and sees no plan content.
 SIGN_OFF_ROLES: frozenset[Role] = frozenset(Role) - {Role.ADMIN}
 
+# Decisions only staff of the signing-off organisation make, and the roles that make each.
+# Nobody makes them on their own plan, or on the plan of someone they speak for.
+STAFF_DECISIONS: dict[Permission, frozenset[Role]] = {
+    Permission.PLAN_AUTHORISE: frozenset({Role.PLAN_AUTHORISER}),
+    Permission.BUDGET_AUTHORISE: frozenset({Role.BUDGET_AUTHORISER}),
+    Permission.PLAN_RETURN: frozenset({Role.PLAN_AUTHORISER, Role.BUDGET_AUTHORISER}),
+    Permission.REVIEW_START: frozenset({Role.COORDINATOR, Role.TEAM_MANAGER}),
+}
+
+
+class Tray(StrEnum):
+    """A staff work tray: plans of one organisation waiting for one kind of decision."""
+
+    PLAN_AUTHORISATION = "plan_authorisation"
+    BUDGET_AUTHORISATION = "budget_authorisation"
+
+
+# Who sees each tray: those who decide from it, and team managers who oversee the work.
+TRAY_ROLES: dict[Tray, frozenset[Role]] = {
+    Tray.PLAN_AUTHORISATION: frozenset({Role.PLAN_AUTHORISER, Role.COORDINATOR, Role.TEAM_MANAGER}),
+    Tray.BUDGET_AUTHORISATION: frozenset({Role.BUDGET_AUTHORISER, Role.TEAM_MANAGER}),
+}
+
 
 class StaffRoleFact(msgspec.Struct, frozen=True):
     organisation_id: uuid.UUID
@@ -164,6 +194,9 @@ class PlanAccessFacts(msgspec.Struct, frozen=True, kw_only=True):
     person_id: uuid.UUID
     state: str = "draft"
     signing_off_organisation_id: uuid.UUID | None = None
+    # An agreed version stays the active plan while a new one is drafted: its organisation's
+    # staff keep what submitting it shared with them.
+    has_agreed_version: bool = False
     grants: tuple[GrantFact, ...] = ()
     representations: tuple[RepresentationFact, ...] = ()
     # The moment the facts were read; grants that expire before it count for nothing.
@@ -203,16 +236,24 @@ def section_ranks(actor: Actor, plan: PlanAccessFacts) -> dict[str, int]:
             lift(rep.sections, ACCESS_RANK[Access.EDIT])
         elif Power.VIEW in rep.powers:
             lift(rep.sections, ACCESS_RANK[Access.VIEW])
-    if (
-        plan.signing_off_organisation_id is not None
-        and plan.state in SUBMITTED_STATES
-        and any(
-            role.organisation_id == plan.signing_off_organisation_id and role.role in SIGN_OFF_ROLES
-            for role in actor.roles
-        )
-    ):
+    if _signing_off_roles(actor, plan) & SIGN_OFF_ROLES:
         lift(SIGN_OFF_SECTIONS, ACCESS_RANK[Access.COMMENT])
     return ranks
+
+
+def _signing_off_roles(actor: Actor, plan: PlanAccessFacts) -> set[Role]:
+    """The actor's roles in the organisation the plan was submitted to, while it shares with it."""
+    if plan.signing_off_organisation_id is None or not (
+        plan.state in SUBMITTED_STATES or plan.has_agreed_version
+    ):
+        return set()
+    organisation = plan.signing_off_organisation_id
+    return {role.role for role in actor.roles if role.organisation_id == organisation}
+
+
+def speaks_for(actor: Actor | None, plan: PlanAccessFacts) -> bool:
+    """The plan's person, or someone recorded as speaking for them."""
+    return is_owner(actor, plan) or bool(plan.representations)
 
 
 def _represents_with(actor: Actor, plan: PlanAccessFacts, power: Power) -> bool:
@@ -228,14 +269,21 @@ def decide(
     """True when the actor may do this; an owner with capacity controls all of their plan."""
     if actor is None:
         return False
+    if permission in STAFF_DECISIONS:
+        if speaks_for(actor, plan):
+            return False
+        return bool(_signing_off_roles(actor, plan) & STAFF_DECISIONS[permission])
     if is_owner(actor, plan):
         return True
+    if permission == Permission.PLAN_SUBMIT:
+        # Submitting is consent to share the plan with the organisation that signs it off.
+        return _represents_with(actor, plan, Power.SHARE)
     if permission in (Permission.PLAN_SHARE, Permission.PLAN_ACCESS_LOG):
         return _represents_with(actor, plan, Power.SHARE)
     if permission == Permission.PLAN_EDIT:
         return _represents_with(actor, plan, Power.EDIT)
     ranks = section_ranks(actor, plan)
-    if permission in (Permission.PLAN_VIEW, Permission.PLAN_EXPORT):
+    if permission in (Permission.PLAN_VIEW, Permission.PLAN_EXPORT, Permission.REVIEW_REQUEST):
         return any(rank > 0 for rank in ranks.values())
     if section_key is None:
         return False
@@ -261,6 +309,14 @@ def decide_organisation(
     if permission == OrgPermission.VIEW_STAFF:
         return bool(held)
     return bool(held & SIGN_OFF_ROLES)
+
+
+def decide_tray(actor: Actor | None, tray: Tray, organisation_id: uuid.UUID) -> bool:
+    """Whether the actor works this tray of this organisation."""
+    if actor is None:
+        return False
+    held = {role.role for role in actor.roles if role.organisation_id == organisation_id}
+    return bool(held & TRAY_ROLES[tray])
 
 
 def scope_beyond_authority(

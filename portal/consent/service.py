@@ -83,6 +83,7 @@ class PlanRef(msgspec.Struct, frozen=True):
     person_id: uuid.UUID
     state: str
     signing_off_organisation_id: uuid.UUID | None
+    has_agreed_version: bool = False
 
 
 def plan_ref(row: dict[str, Any]) -> PlanRef:
@@ -92,6 +93,7 @@ def plan_ref(row: dict[str, Any]) -> PlanRef:
         person_id=_uuid(row["person"]),
         state=row["state"],
         signing_off_organisation_id=_uuid(org) if org else None,
+        has_agreed_version=row.get("agreed_version") is not None,
     )
 
 
@@ -155,6 +157,7 @@ async def facts_for_plans(actor: Actor | None, plans: list[PlanRef]) -> dict[uui
             person_id=plan.person_id,
             state=plan.state,
             signing_off_organisation_id=plan.signing_off_organisation_id,
+            has_agreed_version=plan.has_agreed_version,
             grants=tuple(grants[plan.id]),
             representations=tuple(reps[plan.person_id]),
             at=at,
@@ -247,6 +250,7 @@ EVENT_WORDS = {
     "invitation_withdrawn": "Withdrew an invitation",
     "representative_recorded": "Recorded someone who speaks for the person",
     "representative_ended": "Ended a record of someone who speaks for the person",
+    "submitted": "Submitted the plan for sign-off, sharing these sections with the organisation",
 }
 
 

@@ -44,6 +44,7 @@ from portal.plans.content import (
 from portal.plans.criteria import PlanFacts, criteria_summary, evaluate_criteria
 from portal.plans.merge import changed_fields, three_way_merge
 from portal.plans.money import (
+    MoneySummary,
     annual_pence,
     check_cost,
     summarise_money,
@@ -59,6 +60,7 @@ from portal.plans.tables import (
     SupportItem,
 )
 from portal.problems import FieldError, NotFound, Problem
+from portal.reviews import amend
 
 _CAS_RETRIES = 20
 _Body = TypeVar("_Body", bound=msgspec.Struct)
@@ -569,6 +571,61 @@ async def read_criteria(actor: Actor, plan_id: uuid.UUID) -> list[Any]:
     return results
 
 
+# --- the plan as sign-off sees it ---------------------------------------------------------
+
+# What a row's content is, without what only says when and how often it was written.
+_ROW_METADATA = frozenset({"version", "etag", "created_at", "updated_at", "proposed_by"})
+
+
+def _row_content(row: msgspec.Struct) -> dict[str, Any]:
+    values: dict[str, Any] = msgspec.to_builtins(row)
+    return {name: value for name, value in values.items() if name not in _ROW_METADATA}
+
+
+async def plan_facts(plan_id: uuid.UUID) -> PlanFacts:
+    """What the criteria look at; callers have asked the access decision first."""
+    return await _plan_facts(plan_id)
+
+
+def _money_of(facts: PlanFacts) -> MoneySummary:
+    money_section = facts.sections.get("money")
+    assert isinstance(money_section, MoneySection) or money_section is None
+    return summarise_money(
+        money_section.allocation_pence if money_section else None,
+        money_section.allocation_frequency if money_section else "annual",
+        facts.support_items,
+    )
+
+
+async def plan_money(plan_id: uuid.UUID) -> MoneySummary:
+    """The plan's money totals; callers have asked the access decision first."""
+    return _money_of(await _plan_facts(plan_id))
+
+
+async def snapshot_plan(plan_id: uuid.UUID) -> dict[str, Any]:
+    """The whole content of a plan, every section and list, as plain JSON values: what is
+    submitted, hashed and kept as a version. Callers have asked the access decision first."""
+    rows = await Plan.raw('SELECT "title", "kind" FROM "plan" WHERE "id" = {}', plan_id)
+    if not rows:
+        raise NotFound("plan")
+    data = await _plan_data(plan_id)
+    facts = _facts(data)
+    money = _money_of(facts)
+    return {
+        "title": rows[0]["title"],
+        "kind": rows[0]["kind"],
+        "sections": {
+            row["key"]: section_to_dict(facts.sections[row["key"]])
+            for row in sorted(data.sections, key=lambda r: SECTION_KEYS.index(r["key"]))
+        },
+        "outcomes": [_row_content(_outcome_read(o)) for o in data.outcomes],
+        "support_items": [_row_content(_support_read(i)) for i in data.support],
+        "actions": [_row_content(_action_read(a)) for a in data.actions],
+        "contacts": [_row_content(_contact_read(c)) for c in data.contacts],
+        "money": msgspec.to_builtins(money),
+    }
+
+
 # --- sections ---------------------------------------------------------------------------
 
 
@@ -739,7 +796,7 @@ async def _write_section(
                     created_at=now,
                 )
             )
-            await Plan.update({Plan.updated_at: now}).where(Plan.id == plan.id)
+            await amend.after_change(actor, plan.id, now)
             await consent.record(actor, plan.access, "edit", [key])
         return s.SectionRead(
             key=key,
@@ -1003,7 +1060,7 @@ async def create_row(actor: Actor, plan_id: uuid.UUID, kind_name: str, data: msg
                 created_at=now,
             )
         )
-        await Plan.update({Plan.updated_at: now}).where(Plan.id == plan.id)
+        await amend.after_change(actor, plan.id, now)
         await consent.record(actor, plan.access, "edit", [kind.section])
     return kind.read(await _load_row(kind, plan.id, row_id))
 
@@ -1074,7 +1131,7 @@ async def update_row(
                     created_at=now,
                 )
             )
-            await Plan.update({Plan.updated_at: now}).where(Plan.id == plan.id)
+            await amend.after_change(actor, plan.id, now)
             await consent.record(actor, plan.access, "edit", [kind.section])
         return kind.read(await _load_row(kind, plan.id, row_id))
     raise Problem(
@@ -1157,7 +1214,7 @@ async def delete_row(
                 created_at=now,
             )
         )
-        await Plan.update({Plan.updated_at: now}).where(Plan.id == plan.id)
+        await amend.after_change(actor, plan.id, now)
         await consent.record(actor, plan.access, "edit", [kind.section])
 
 

@@ -32,6 +32,12 @@ class Plan(Table, tablename="plan"):
     signing_off_organisation = ForeignKey(
         Organisation, null=True, default=None, on_delete=OnDelete.restrict
     )
+    # Sign-off (portal/reviews/): the version under sign-off, the agreed version that is the
+    # active plan, its review date, and when the state last changed (work trays order by it).
+    submitted_version = Integer(null=True, default=None)
+    agreed_version = Integer(null=True, default=None)
+    review_date = Date(null=True, default=None)
+    state_changed_at = Timestamptz(null=True, default=None)
 
 
 class PlanSection(Table, tablename="plan_section"):
@@ -76,6 +82,9 @@ class Outcome(Table, tablename="outcome"):
     how = Text(null=False, default="")
     status = Varchar(length=20, null=False, default="proposed")
     status_reason = Text(null=False, default="")
+    # Who agreed or declined it (staff), and when.
+    decided_by_name = Varchar(length=200, null=False, default="")
+    decided_at = Timestamptz(null=True, default=None)
     position = Integer(null=False, default=0)
     version = Integer(null=False, default=1)
     deleted = Boolean(null=False, default=False)
@@ -95,6 +104,13 @@ class SupportItem(Table, tablename="support_item"):
     cost_pence = BigInt(null=False)
     frequency = Varchar(length=20, null=False)
     outcome = ForeignKey(Outcome, null=True, default=None, on_delete=OnDelete.set_null)
+    # Hours of support a week, in minutes, when the item is hours of care; the hours first
+    # ordered stay with every later line, since a provider's tolerance counts from them.
+    minutes_per_week = Integer(null=True, default=None)
+    ordered_minutes_per_week = Integer(null=True, default=None)
+    # A confirmed package change ends this line (kept, as removed) and starts a new one.
+    replaces = UUID(null=True, default=None)
+    ended_at = Timestamptz(null=True, default=None)
     position = Integer(null=False, default=0)
     version = Integer(null=False, default=1)
     deleted = Boolean(null=False, default=False)

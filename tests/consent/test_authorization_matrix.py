@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import msgspec
 import pytest
 from litestar.routes import HTTPRoute
 
@@ -95,7 +96,8 @@ def may_share(actor: str) -> bool:
 
 @dataclass(frozen=True)
 class Need:
-    """`kind`: public, signed_in, plan, section_view, section_edit, share, org_view, org_manage."""
+    """`kind`: public, signed_in, plan, section_view, section_edit, share, submit, decide,
+    org_view, org_manage, org_tray."""
 
     kind: str
     section: str | None = None  # a fixed section; None with a {key} route means "the key"
@@ -164,6 +166,13 @@ RULES: list[tuple[str, str, Need]] = [
         Need("share"),
     ),
     ("GET|POST", re.escape(W) + r"/(sharing|access-log)(/.*)?", Need("share")),
+    # Sign-off: anyone who may open the plan reads where it is; the person (or who speaks for
+    # them with the power to share) submits; staff of the signing-off organisation decide.
+    ("GET", re.escape(P) + r"/(sign-off|comments|versions)(/.*)?", Need("plan")),
+    ("POST", re.escape(P) + r"/submit", Need("submit")),
+    ("POST", re.escape(P) + r"/(authorise-plan|return)", Need("decide", "plan_authoriser")),
+    ("POST", re.escape(P) + r"/authorise-budget", Need("decide", "budget_authoriser")),
+    ("GET", r"/api/v1/organisations/\{organisation_id:uuid\}/trays(/.*)?", Need("org_tray")),
     # Organisations: staff of one see its staff; its admins manage them; others learn nothing.
     ("GET", r"/organisations|/api/v1/organisations/?", Need("signed_in")),
     (
@@ -187,6 +196,8 @@ def need_for(method: str, path: str) -> Need | None:
 
 
 def section_of(path: str, need: Need, key: str | None) -> str | None:
+    if need.kind == "decide":
+        return need.section
     if need.section:
         return need.section
     if "{key:str}" in path:
@@ -205,6 +216,9 @@ def expected(actor: str, need: Need, section: str | None) -> str:
         return "sign_in"
     if need.kind == "signed_in":
         return "allowed"
+    if need.kind == "org_tray":
+        # Coordinators and plan authorisers work the plan authorisation tray; admins do not.
+        return "allowed" if actor in (STAFF_BEFORE, STAFF_AFTER) else "hidden"
     if need.kind in ("org_view", "org_manage"):
         if actor == ADMIN:
             return "allowed"
@@ -216,8 +230,11 @@ def expected(actor: str, need: Need, section: str | None) -> str:
         return "hidden"
     if need.kind == "plan":
         return "allowed"
-    if need.kind == "share":
+    if need.kind in ("share", "submit"):
         return "allowed" if may_share(actor) else "forbidden"
+    if need.kind == "decide":
+        # `section` carries the role the decision needs; STAFF_AFTER is a plan authoriser.
+        return "allowed" if actor == STAFF_AFTER and section == "plan_authoriser" else "forbidden"
     assert section is not None
     rank = access.get(section, 0)
     if rank == 0:
@@ -393,6 +410,22 @@ async def build_world(people: People, submitted: bool) -> tuple[World, Any]:
         plan.id,
         cs.InvitationCreate(sections=["about_me"], access="view", purpose="x"),  # type: ignore[arg-type]
     )
+    # Version 1, as submitting would keep it, so that the version routes have one to show.
+    from portal.reviews.service import content_hash
+    from portal.reviews.tables import PlanVersion
+
+    snapshot = await plans.snapshot_plan(plan.id)
+    await PlanVersion.insert(
+        PlanVersion(
+            plan=plan.id,
+            number=1,
+            status="returned",
+            organisation=people.organisation,
+            content=msgspec.json.encode(snapshot).decode(),
+            content_hash=content_hash(snapshot),
+            submitted_by=owner_user.id,
+        )
+    )
     # The plan names its signing-off organisation from the start; only submitting opens it.
     await Plan.update(
         {
@@ -445,6 +478,8 @@ def fill(path: str, world: World, people: People, key: str | None) -> str:
         "provider_name": "nhs",
         "file_path": "init.js" if path.startswith("/static") else "manifest.json",
         "path": "openapi.json",
+        "number": "1",
+        "tray": "plan_authorisation",
     }
     return _PARAM.sub(lambda m: values[m.group("name")], path)
 
@@ -477,6 +512,9 @@ def json_body(method: str, path: str, people: People, world: World) -> Any:
             "powers": ["view"],
         },
         "/staff": {"email": world.spare_email, "role": "coordinator"},
+        "/authorise-plan": {"version_hash": "0" * 64},
+        "/authorise-budget": {"version_hash": "0" * 64},
+        "/return": {"version_hash": "0" * 64, "reason": "Matrix"},
     }
     if method == "PATCH" and "/staff/" in path:
         return {"spending_limit_pence": 2_000_000}

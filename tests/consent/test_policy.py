@@ -184,3 +184,87 @@ def test_a_scope_never_goes_beyond_its_authority(
 
 def test_every_authority_has_limits() -> None:
     assert set(AUTHORITY_LIMITS) == set(Authority)
+
+
+# --- sign-off decisions ---------------------------------------------------------------------
+
+OWNER = actor(person=PERSON)
+OWNER_AUTHORISER = actor((COUNCIL, Role.PLAN_AUTHORISER), person=PERSON)
+AUTHORISER = actor((COUNCIL, Role.PLAN_AUTHORISER))
+BUDGET = actor((COUNCIL, Role.BUDGET_AUTHORISER))
+COORDINATOR = actor((COUNCIL, Role.COORDINATOR))
+ELSEWHERE = actor((OTHER, Role.PLAN_AUTHORISER))
+WELFARE_REP = rep(
+    Authority.LPA_HEALTH_WELFARE,
+    set(SECTION_KEYS) - {"money"},
+    {Power.VIEW, Power.EDIT, Power.SHARE},
+)
+MONEY_REP = rep(Authority.LPA_PROPERTY_FINANCIAL, {"money"}, {Power.VIEW, Power.EDIT})
+
+
+def agreed_draft() -> PlanAccessFacts:
+    """An agreed plan whose person has started changing it: a new draft, the agreed one active."""
+    return PlanAccessFacts(
+        plan_id=uuid.uuid4(),
+        person_id=PERSON,
+        state="draft",
+        signing_off_organisation_id=COUNCIL,
+        has_agreed_version=True,
+        at=NOW,
+    )
+
+
+@pytest.mark.parametrize(
+    ("who", "permission", "facts", "allowed"),
+    [
+        (OWNER, Permission.PLAN_SUBMIT, plan(), True),
+        (actor(), Permission.PLAN_SUBMIT, plan(reps=(WELFARE_REP,)), True),
+        # A property and financial attorney cannot share, so cannot consent by submitting.
+        (actor(), Permission.PLAN_SUBMIT, plan(reps=(MONEY_REP,)), False),
+        (actor(), Permission.PLAN_SUBMIT, plan(EDIT_ABOUT), False),
+        (AUTHORISER, Permission.PLAN_AUTHORISE, plan(state="submitted", org=COUNCIL), True),
+        (AUTHORISER, Permission.PLAN_RETURN, plan(state="submitted", org=COUNCIL), True),
+        (AUTHORISER, Permission.BUDGET_AUTHORISE, plan(state="submitted", org=COUNCIL), False),
+        (BUDGET, Permission.BUDGET_AUTHORISE, plan(state="plan_authorised", org=COUNCIL), True),
+        (BUDGET, Permission.PLAN_RETURN, plan(state="plan_authorised", org=COUNCIL), True),
+        (BUDGET, Permission.PLAN_AUTHORISE, plan(state="submitted", org=COUNCIL), False),
+        (COORDINATOR, Permission.PLAN_AUTHORISE, plan(state="submitted", org=COUNCIL), False),
+        (COORDINATOR, Permission.REVIEW_START, plan(state="agreed", org=COUNCIL), True),
+        # Nobody decides on their own plan, whatever roles they hold; the person never does.
+        (OWNER_AUTHORISER, Permission.PLAN_AUTHORISE, plan(state="submitted", org=COUNCIL), False),
+        (OWNER, Permission.PLAN_AUTHORISE, plan(state="submitted", org=COUNCIL), False),
+        (
+            AUTHORISER,
+            Permission.PLAN_AUTHORISE,
+            plan(reps=(WELFARE_REP,), state="submitted", org=COUNCIL),
+            False,
+        ),
+        # A role at another organisation, or before submission, gives nothing.
+        (ELSEWHERE, Permission.PLAN_AUTHORISE, plan(state="submitted", org=COUNCIL), False),
+        (AUTHORISER, Permission.PLAN_AUTHORISE, plan(state="draft", org=COUNCIL), False),
+        (AUTHORISER, Permission.PLAN_VIEW, plan(state="draft", org=COUNCIL), False),
+        # While an agreed plan is redrafted, its organisation's staff still see what it shares.
+        (AUTHORISER, Permission.PLAN_VIEW, agreed_draft(), True),
+        (AUTHORISER, Permission.SECTION_COMMENT, agreed_draft(), True),
+        (ELSEWHERE, Permission.PLAN_VIEW, agreed_draft(), False),
+        # Anyone who may open the plan may ask for a review.
+        (actor(), Permission.REVIEW_REQUEST, plan(EDIT_ABOUT), True),
+        (actor(), Permission.REVIEW_REQUEST, plan(), False),
+    ],
+)
+def test_sign_off_decisions(
+    who: Actor, permission: Permission, facts: PlanAccessFacts, allowed: bool
+) -> None:
+    section = "about_me" if permission == Permission.SECTION_COMMENT else None
+    assert decide(who, permission, facts, section) is allowed
+
+
+def test_trays_follow_roles() -> None:
+    from portal.consent.policy import Tray, decide_tray
+
+    assert decide_tray(COORDINATOR, Tray.PLAN_AUTHORISATION, COUNCIL)
+    assert not decide_tray(COORDINATOR, Tray.BUDGET_AUTHORISATION, COUNCIL)
+    assert decide_tray(BUDGET, Tray.BUDGET_AUTHORISATION, COUNCIL)
+    assert not decide_tray(BUDGET, Tray.BUDGET_AUTHORISATION, OTHER)
+    assert not decide_tray(actor((COUNCIL, Role.ADMIN)), Tray.PLAN_AUTHORISATION, COUNCIL)
+    assert not decide_tray(None, Tray.PLAN_AUTHORISATION, COUNCIL)

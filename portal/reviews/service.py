@@ -1,0 +1,1059 @@
+"""Sign-off: submitting a plan, returning it with comments, authorising the plan and the budget.
+
+Every transition is checked three times, in this order: the access decision says whether this
+actor may make it (`portal.consent.policy.decide`, the permission named in `workflow.RULES`);
+the state machine says whether it is open from the plan's state; the rules here say whether
+the content allows it (criteria met, the version read is the version submitted, the cost is
+within the authoriser's limit). The state changes by compare-and-set inside a write
+transaction, so of two people deciding at once exactly one wins and the other gets 409.
+Each decision and each refused attempt is an entry in the audit trail.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+import msgspec
+
+from portal.accounts.tables import Organisation
+from portal.consent import service as consent
+from portal.consent.policy import (
+    SIGN_OFF_SECTIONS,
+    STAFF_DECISIONS,
+    TRAY_ROLES,
+    Actor,
+    Permission,
+    Role,
+    Tray,
+    decide,
+    decide_tray,
+    is_owner,
+    visible_sections,
+)
+from portal.db import write_transaction
+from portal.plans import service as plans
+from portal.plans.content import CRITERIA_KEYS, SECTION_KEYS, SECTION_TITLES
+from portal.plans.criteria import evaluate_criteria
+from portal.plans.tables import Plan
+from portal.problems import FieldError, NotFound, Problem
+from portal.reviews import schemas as r
+from portal.reviews.audit import AuditDraft, append, append_alone
+from portal.reviews.tables import AuditEntry, PlanComment, PlanVersion
+from portal.reviews.workflow import (
+    RULES,
+    STATE_WORDS,
+    IllegalTransition,
+    State,
+    Transition,
+    allowed_from,
+    next_state,
+)
+
+_T = TypeVar("_T")
+ENGLAND = ZoneInfo("Europe/London")
+
+# Which kind of organisation signs off which kind of plan (Care Act plans: the council;
+# personal health budgets: the NHS integrated care board).
+SIGNING_OFF_KINDS: dict[str, frozenset[str]] = {
+    "care_and_support": frozenset({"council"}),
+    "carer_support": frozenset({"council"}),
+    "personal_health_budget": frozenset({"nhs_icb"}),
+}
+
+ACTION_WORDS: dict[str, str] = {
+    "submit": "Submitted the plan for sign-off",
+    "resubmit": "Submitted the changed plan again",
+    "authorise_plan": "Authorised the plan",
+    "authorise_budget": "Authorised the budget: the plan is agreed",
+    "return": "Returned the plan with comments",
+    "amend": "Started a new draft by changing the agreed plan",
+    "start_review": "Started a review",
+}
+
+TRAY_TITLES: dict[Tray, str] = {
+    Tray.PLAN_AUTHORISATION: "Awaiting plan authorisation",
+    Tray.BUDGET_AUTHORISATION: "Awaiting budget authorisation",
+}
+TRAY_STATES: dict[Tray, State] = {
+    Tray.PLAN_AUTHORISATION: State.SUBMITTED,
+    Tray.BUDGET_AUTHORISATION: State.PLAN_AUTHORISED,
+}
+KIND_WORDS = {"council": "council", "nhs_icb": "NHS integrated care board"}
+MAX_PER_PAGE = 100
+DEFAULT_REVIEW_AFTER = dt.timedelta(days=365)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _today() -> dt.date:
+    return _now().astimezone(ENGLAND).date()
+
+
+def _uuid(value: Any) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+def _aware(value: Any) -> Any:
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if isinstance(value, dt.datetime) and value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value
+
+
+def _date(value: Any) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+def _json(value: Any) -> str:
+    return msgspec.json.encode(value, order="sorted").decode()
+
+
+def _keys(text: str) -> list[str]:
+    return list(msgspec.json.decode(text or "[]", type=list[str]))
+
+
+def _pounds(pence: int) -> str:
+    return f"£{pence // 100:,}.{pence % 100:02d}"
+
+
+def content_hash(snapshot: dict[str, Any]) -> str:
+    """SHA-256 of what the person wrote. Staff decisions on outcomes are not the person changing
+    their plan, so an outcome's status and its reason are left out."""
+    hashed = dict(snapshot)
+    hashed["outcomes"] = [
+        {k: v for k, v in o.items() if k not in ("status", "status_reason")}
+        for o in snapshot["outcomes"]
+    ]
+    return hashlib.sha256(msgspec.json.encode(hashed, order="sorted")).hexdigest()
+
+
+def verification_code(digest: str) -> str:
+    """The short form of a content hash that a printed copy carries, e.g. `3F2A-91C0-77DE`."""
+    short = digest[:12].upper()
+    return "-".join(short[i : i + 4] for i in range(0, 12, 4))
+
+
+# --- loading -------------------------------------------------------------------------------
+
+
+async def _plan_row(plan_id: uuid.UUID) -> dict[str, Any]:
+    rows = await Plan.raw('SELECT * FROM "plan" WHERE "id" = {}', plan_id)
+    if not rows:
+        raise NotFound("plan")
+    return dict(rows[0])
+
+
+_VERSION_SQL = (
+    'SELECT v.*, o."name" AS organisation_name, sp."display_name" AS submitted_by_name,'
+    ' pp."display_name" AS plan_authorised_by_name, ap."display_name" AS agreed_by_name'
+    ' FROM "plan_version" v'
+    ' JOIN "organisation" o ON o."id" = v."organisation"'
+    ' JOIN "user_account" su ON su."id" = v."submitted_by"'
+    ' JOIN "person" sp ON sp."id" = su."person"'
+    ' LEFT JOIN "user_account" pu ON pu."id" = v."plan_authorised_by"'
+    ' LEFT JOIN "person" pp ON pp."id" = pu."person"'
+    ' LEFT JOIN "user_account" au ON au."id" = v."agreed_by"'
+    ' LEFT JOIN "person" ap ON ap."id" = au."person"'
+)
+
+
+async def _version_rows(plan_id: uuid.UUID, number: int | None = None) -> list[dict[str, Any]]:
+    if number is None:
+        rows = await PlanVersion.raw(
+            _VERSION_SQL + ' WHERE v."plan" = {} ORDER BY v."number" DESC', plan_id
+        )
+    else:
+        rows = await PlanVersion.raw(
+            _VERSION_SQL + ' WHERE v."plan" = {} AND v."number" = {}', plan_id, number
+        )
+    return [dict(row) for row in rows]
+
+
+def _version_summary(row: dict[str, Any]) -> r.VersionSummary:
+    return r.VersionSummary(
+        number=row["number"],
+        status=row["status"],
+        organisation_id=_uuid(row["organisation"]),
+        organisation_name=row["organisation_name"],
+        content_hash=row["content_hash"],
+        verification_code=verification_code(row["content_hash"]),
+        annual_cost_pence=int(row["annual_cost_pence"]),
+        allocation_annual_pence=(
+            int(row["allocation_annual_pence"])
+            if row["allocation_annual_pence"] is not None
+            else None
+        ),
+        submitted_at=_aware(row["submitted_at"]),
+        submitted_by=row["submitted_by_name"],
+        plan_authorised_at=_aware(row["plan_authorised_at"]),
+        plan_authorised_by=row.get("plan_authorised_by_name"),
+        agreed_at=_aware(row["agreed_at"]),
+        agreed_by=row.get("agreed_by_name"),
+        budget_variation_reason=row["budget_variation_reason"],
+        review_date=_date(row["review_date"]),
+        returned_at=_aware(row["returned_at"]),
+        shared_sections=_keys(row["shared_sections"]),
+    )
+
+
+async def _submitted_version(row: dict[str, Any]) -> dict[str, Any]:
+    number = row["submitted_version"]
+    versions = await _version_rows(_uuid(row["id"]), number) if number is not None else []
+    if not versions:
+        # The state machine guarantees one while submitted; say so plainly if not.
+        raise Problem(
+            409, "Nothing under sign-off", "This plan has no version waiting for sign-off."
+        )
+    return versions[0]
+
+
+# --- refusals are audited too ----------------------------------------------------------------
+
+
+def _role_for(actor: Actor, organisation_id: uuid.UUID | None, roles: frozenset[Role]) -> str:
+    held = sorted(
+        role.role.value
+        for role in actor.roles
+        if role.organisation_id == organisation_id and role.role in roles
+    )
+    return held[0] if held else ""
+
+
+async def _audited(
+    actor: Actor, plan_id: uuid.UUID, transition: Transition, act: Callable[[], Awaitable[_T]]
+) -> _T:
+    """Run a decision; when it is refused, write the attempt to the audit trail and re-raise."""
+    try:
+        return await act()
+    except Problem as problem:
+        await append_alone(
+            AuditDraft(
+                action=transition.value,
+                outcome="refused",
+                actor_user=actor.user_id,
+                actor_name=actor.display_name,
+                plan=plan_id,
+                reason=f"{problem.status} {problem.title}: {problem.detail}"[:1000],
+            )
+        )
+        raise
+
+
+def _not_allowed(actor: Actor, plan: plans.PlanRecord, transition: Transition) -> Problem:
+    permission = RULES[transition].permission
+    if permission in STAFF_DECISIONS and is_owner(actor, plan.access):
+        return Problem(
+            403,
+            "Not allowed",
+            "You cannot make a sign-off decision on your own plan. Another member of staff "
+            "must decide.",
+        )
+    if permission in STAFF_DECISIONS and plan.access.representations:
+        return Problem(
+            403,
+            "Not allowed",
+            "You speak for this person, so you cannot make a sign-off decision on their plan. "
+            "Another member of staff must decide.",
+        )
+    if permission in STAFF_DECISIONS:
+        needed = " or ".join(
+            role.value.replace("_", " ") for role in sorted(STAFF_DECISIONS[permission])
+        )
+        return Problem(
+            403,
+            "Not allowed",
+            f"Only a {needed} of the organisation the plan was submitted to can "
+            f"{RULES[transition].words}.",
+        )
+    return Problem(
+        403,
+        "Not allowed",
+        "Only the person whose plan this is, or someone who speaks for them with the power to "
+        "share it, can submit it.",
+    )
+
+
+async def _open(actor: Actor, plan_id: uuid.UUID, transition: Transition) -> plans.PlanRecord:
+    plan = await plans.load_plan(actor, plan_id, Permission.PLAN_VIEW)
+    if not decide(actor, RULES[transition].permission, plan.access):
+        raise _not_allowed(actor, plan, transition)
+    return plan
+
+
+async def _move(
+    plan_id: uuid.UUID,
+    transition: Transition,
+    expected: dict[str, Any],
+    values: dict[str, Any],
+) -> None:
+    """Compare-and-set the plan's state: only if it is still what the decision was based on."""
+    sets = ", ".join(f'"{name}" = {{}}' for name in values)
+    checks = " AND ".join(
+        f'"{name}" IS NULL' if value is None else f'"{name}" = {{}}'
+        for name, value in expected.items()
+    )
+    moved = await Plan.raw(
+        f'UPDATE "plan" SET {sets} WHERE "id" = {{}} AND {checks} RETURNING "id"',  # noqa: S608
+        *values.values(),
+        plan_id,
+        *[value for value in expected.values() if value is not None],
+    )
+    if not moved:
+        now = await _plan_row(plan_id)
+        raise IllegalTransition(transition, State(now["state"]))
+
+
+def _check_hash(given: str, version: dict[str, Any]) -> None:
+    if given.strip().lower() != version["content_hash"]:
+        raise Problem(
+            409,
+            "A different version",
+            f"You read a different version of this plan from the one now waiting (version "
+            f"{version['number']}). Reload the plan, read it again, then decide.",
+            errors=[FieldError("version_hash", "Reload the plan and decide on what you read")],
+            current_hash=version["content_hash"],
+        )
+
+
+async def _check_unchanged(plan_id: uuid.UUID, version: dict[str, Any]) -> dict[str, Any]:
+    snapshot = await plans.snapshot_plan(plan_id)
+    if content_hash(snapshot) != version["content_hash"]:
+        raise Problem(
+            409,
+            "Changed since it was submitted",
+            f"The plan was changed after version {version['number']} was submitted, so what you "
+            "read is not the plan as it is now. It needs to be submitted again before anyone "
+            "can sign it off.",
+        )
+    return snapshot
+
+
+# --- submitting ------------------------------------------------------------------------------
+
+
+def _missing(snapshot_facts: list[Any]) -> list[FieldError]:
+    return [
+        FieldError(result.key, f"{result.title}: {'; '.join(result.missing) or 'not started'}")
+        for result in snapshot_facts
+        if result.status != "met"
+    ]
+
+
+async def _organisation_for(plan_row: dict[str, Any], organisation_id: uuid.UUID | None) -> Any:
+    kinds = SIGNING_OFF_KINDS.get(plan_row["kind"], frozenset())
+    chosen = organisation_id or (
+        _uuid(plan_row["signing_off_organisation"])
+        if plan_row.get("signing_off_organisation")
+        else None
+    )
+    if chosen is None:
+        raise Problem(
+            422,
+            "Choose who signs it off",
+            "Choose the organisation that will sign off your plan.",
+            errors=[FieldError("organisation_id", "Choose an organisation")],
+        )
+    org = await Organisation.raw(
+        'SELECT "id", "name", "kind" FROM "organisation" WHERE "id" = {}', chosen
+    )
+    if not org or org[0]["kind"] not in kinds:
+        raise Problem(
+            422,
+            "Not an organisation that signs off this plan",
+            "Choose one of the organisations listed: only "
+            + " or ".join(KIND_WORDS.get(k, k) for k in sorted(kinds))
+            + " organisations sign off this kind of plan.",
+            errors=[FieldError("organisation_id", "Choose an organisation from the list")],
+        )
+    return org[0]
+
+
+async def submit_plan(actor: Actor, plan_id: uuid.UUID, data: r.SubmitRequest) -> r.DecisionOutcome:
+    """Submit (or submit again after changes): every criterion met, and the person's consent
+    to share the sign-off sections with the organisation, recorded with the version."""
+
+    async def act() -> int:
+        plan = await _open(actor, plan_id, Transition.SUBMIT)
+        row = await _plan_row(plan_id)
+        state = State(row["state"])
+        transition = Transition.SUBMIT if state == State.DRAFT else Transition.RESUBMIT
+        target = next_state(state, transition)
+        org = await _organisation_for(row, data.organisation_id)
+        if not data.share_with_organisation:
+            raise Problem(
+                422,
+                "Agree to share your plan",
+                f"Submitting shares these sections of your plan with {org['name']}: "
+                f"{', '.join(SECTION_TITLES[k] for k in CRITERIA_KEYS)}. Tick that you agree, "
+                "then submit.",
+                errors=[FieldError("share_with_organisation", "Tick that you agree to share")],
+            )
+        snapshot = await plans.snapshot_plan(plan_id)
+        missing = _missing(evaluate_criteria(await plans.plan_facts(plan_id)))
+        if missing:
+            raise Problem(
+                422,
+                "Your plan is not ready to submit",
+                "Every part of a good plan needs to be there before it is signed off. Still "
+                "missing: " + " ".join(f"{e.message}." for e in missing),
+                errors=missing,
+            )
+        digest = content_hash(snapshot)
+        previous: dict[str, Any] | None = None
+        if transition == Transition.RESUBMIT:
+            previous = await _submitted_version(row)
+            if previous["content_hash"] == digest:
+                raise Problem(
+                    409,
+                    "Nothing has changed",
+                    f"Version {previous['number']} of your plan is already waiting for sign-off "
+                    "and nothing has changed since you submitted it.",
+                    current_state=state.value,
+                )
+        now = _now()
+        shared = [key for key in SECTION_KEYS if key in SIGN_OFF_SECTIONS]
+        async with write_transaction(Plan._meta.db):
+            top = await PlanVersion.raw(
+                'SELECT MAX("number") AS n FROM "plan_version" WHERE "plan" = {}', plan_id
+            )
+            number = int(top[0]["n"] or 0) + 1
+            await _move(
+                plan_id,
+                transition,
+                {"state": state.value, "submitted_version": row["submitted_version"]},
+                {
+                    "state": target.value,
+                    "signing_off_organisation": _uuid(org["id"]),
+                    "submitted_version": number,
+                    "state_changed_at": now,
+                },
+            )
+            if previous is not None:
+                await PlanVersion.update({PlanVersion.status: "withdrawn"}).where(
+                    PlanVersion.id == previous["id"]
+                )
+            money = snapshot["money"]
+            await PlanVersion.insert(
+                PlanVersion(
+                    plan=plan_id,
+                    number=number,
+                    status="submitted",
+                    organisation=_uuid(org["id"]),
+                    content=_json(snapshot),
+                    content_hash=digest,
+                    shared_sections=_json(shared),
+                    annual_cost_pence=money["total_annual_pence"],
+                    allocation_annual_pence=money["allocation_annual_pence"],
+                    submitted_by=actor.user_id,
+                    submitted_at=now,
+                )
+            )
+            await append(
+                AuditDraft(
+                    action=transition.value,
+                    actor_user=actor.user_id,
+                    actor_name=actor.display_name,
+                    role="person" if is_owner(actor, plan.access) else "representative",
+                    organisation=_uuid(org["id"]),
+                    plan=plan_id,
+                    version_number=number,
+                    from_state=state.value,
+                    to_state=target.value,
+                    version_hash=digest,
+                    details={"shared_sections": shared, "consent": True},
+                ),
+                now,
+            )
+            # Submitting is consent to share: it is listed with every other sharing change.
+            await consent.record(
+                actor, plan.access, "submitted", shared, str(org["id"]), always=True
+            )
+        return number
+
+    number = await _audited(actor, plan_id, Transition.SUBMIT, act)
+    return await _outcome(plan_id, Transition.SUBMIT, number)
+
+
+async def _outcome(plan_id: uuid.UUID, transition: Transition, number: int) -> r.DecisionOutcome:
+    row = await _plan_row(plan_id)
+    state = State(row["state"])
+    return r.DecisionOutcome(
+        plan_id=plan_id,
+        decision=transition.value,
+        state=state.value,
+        state_words=STATE_WORDS[state],
+        version_number=number,
+        agreed_version=row["agreed_version"],
+        review_date=_date(row["review_date"]),
+    )
+
+
+# --- staff decisions -------------------------------------------------------------------------
+
+
+async def authorise_plan(
+    actor: Actor, plan_id: uuid.UUID, data: r.AuthorisePlanRequest
+) -> r.DecisionOutcome:
+    async def act() -> int:
+        await _open(actor, plan_id, Transition.AUTHORISE_PLAN)
+        row = await _plan_row(plan_id)
+        target = next_state(row["state"], Transition.AUTHORISE_PLAN)
+        version = await _submitted_version(row)
+        _check_hash(data.version_hash, version)
+        await _check_unchanged(plan_id, version)
+        now = _now()
+        async with write_transaction(Plan._meta.db):
+            await _move(
+                plan_id,
+                Transition.AUTHORISE_PLAN,
+                {"state": row["state"], "submitted_version": version["number"]},
+                {"state": target.value, "state_changed_at": now},
+            )
+            await PlanVersion.update(
+                {
+                    PlanVersion.status: target.value,
+                    PlanVersion.plan_authorised_by: actor.user_id,
+                    PlanVersion.plan_authorised_at: now,
+                }
+            ).where(PlanVersion.id == version["id"])
+            await _append_decision(
+                actor, row, version, Transition.AUTHORISE_PLAN, target, data.note, now
+            )
+        return int(version["number"])
+
+    number = await _audited(actor, plan_id, Transition.AUTHORISE_PLAN, act)
+    return await _outcome(plan_id, Transition.AUTHORISE_PLAN, number)
+
+
+async def _append_decision(
+    actor: Actor,
+    row: dict[str, Any],
+    version: dict[str, Any],
+    transition: Transition,
+    target: State,
+    reason: str,
+    now: dt.datetime,
+    details: dict[str, Any] | None = None,
+) -> None:
+    org = _uuid(row["signing_off_organisation"])
+    await append(
+        AuditDraft(
+            action=transition.value,
+            actor_user=actor.user_id,
+            actor_name=actor.display_name,
+            role=_role_for(actor, org, STAFF_DECISIONS[RULES[transition].permission]),
+            organisation=org,
+            plan=_uuid(row["id"]),
+            version_number=version["number"],
+            from_state=row["state"],
+            to_state=target.value,
+            reason=reason,
+            version_hash=version["content_hash"],
+            details=details or {},
+        ),
+        now,
+    )
+
+
+def _spending_limit(actor: Actor, organisation_id: uuid.UUID) -> int:
+    limits = [
+        role.spending_limit_pence or 0
+        for role in actor.roles
+        if role.organisation_id == organisation_id and role.role == Role.BUDGET_AUTHORISER
+    ]
+    return max(limits, default=0)
+
+
+def _review_date(asked: dt.date | None, snapshot: dict[str, Any], today: dt.date) -> dt.date:
+    if asked is not None:
+        if asked <= today:
+            raise Problem(
+                422,
+                "Review date in the past",
+                "Choose a review date after today.",
+                errors=[FieldError("review_date", "Choose a date after today")],
+            )
+        return asked
+    planned = _date(snapshot["sections"].get("review", {}).get("review_date"))
+    if planned is not None and planned > today:
+        return planned
+    return today + DEFAULT_REVIEW_AFTER
+
+
+async def authorise_budget(
+    actor: Actor, plan_id: uuid.UUID, data: r.AuthoriseBudgetRequest
+) -> r.DecisionOutcome:
+    """Approve the budget within one's spending limit; the version becomes the agreed plan."""
+
+    async def act() -> int:
+        await _open(actor, plan_id, Transition.AUTHORISE_BUDGET)
+        row = await _plan_row(plan_id)
+        target = next_state(row["state"], Transition.AUTHORISE_BUDGET)
+        version = await _submitted_version(row)
+        _check_hash(data.version_hash, version)
+        snapshot = await _check_unchanged(plan_id, version)
+        org = _uuid(row["signing_off_organisation"])
+        annual = int(version["annual_cost_pence"])
+        limit = _spending_limit(actor, org)
+        if annual > limit:
+            raise Problem(
+                403,
+                "Above your spending limit",
+                f"This plan costs {_pounds(annual)} a year, above your spending limit of "
+                f"{_pounds(limit)}. A budget authoriser with a higher limit needs to approve it.",
+                annual_cost_pence=annual,
+                spending_limit_pence=limit,
+            )
+        allocation = version["allocation_annual_pence"]
+        variation = data.variation_reason.strip()
+        if allocation is not None and int(allocation) != annual and not variation:
+            difference = annual - int(allocation)
+            words = "more" if difference > 0 else "less"
+            raise Problem(
+                422,
+                "Reason for the budget variation needed",
+                f"The plan costs {_pounds(abs(difference))} a year {words} than the indicative "
+                "allocation. Say why the budget differs from the allocation.",
+                errors=[FieldError("variation_reason", "Say why the budget differs")],
+            )
+        today = _today()
+        review = _review_date(data.review_date, snapshot, today)
+        now = _now()
+        async with write_transaction(Plan._meta.db):
+            await _move(
+                plan_id,
+                Transition.AUTHORISE_BUDGET,
+                {"state": row["state"], "submitted_version": version["number"]},
+                {
+                    "state": target.value,
+                    "state_changed_at": now,
+                    "agreed_version": version["number"],
+                    "submitted_version": None,
+                    "review_date": review,
+                },
+            )
+            await PlanVersion.update({PlanVersion.status: "superseded"}).where(
+                (PlanVersion.plan == plan_id) & (PlanVersion.status == "agreed")
+            )
+            await PlanVersion.update(
+                {
+                    PlanVersion.status: target.value,
+                    PlanVersion.agreed_by: actor.user_id,
+                    PlanVersion.agreed_at: now,
+                    PlanVersion.budget_variation_reason: variation,
+                    PlanVersion.review_date: review,
+                }
+            ).where(PlanVersion.id == version["id"])
+            await _append_decision(
+                actor,
+                row,
+                version,
+                Transition.AUTHORISE_BUDGET,
+                target,
+                variation,
+                now,
+                {
+                    "annual_cost_pence": annual,
+                    "spending_limit_pence": limit,
+                    "review_date": review.isoformat(),
+                },
+            )
+        return int(version["number"])
+
+    number = await _audited(actor, plan_id, Transition.AUTHORISE_BUDGET, act)
+    return await _outcome(plan_id, Transition.AUTHORISE_BUDGET, number)
+
+
+async def return_plan(actor: Actor, plan_id: uuid.UUID, data: r.ReturnRequest) -> r.DecisionOutcome:
+    """Send the plan back to draft with comments on the sections they are about."""
+
+    async def act() -> int:
+        plan = await _open(actor, plan_id, Transition.RETURN)
+        row = await _plan_row(plan_id)
+        target = next_state(row["state"], Transition.RETURN)
+        version = await _submitted_version(row)
+        _check_hash(data.version_hash, version)
+        comments = [(c.section, c.comment.strip()) for c in data.comments if c.comment.strip()]
+        for index, (key, _) in enumerate(comments):
+            if key not in SECTION_KEYS or not decide(
+                actor, Permission.SECTION_COMMENT, plan.access, key
+            ):
+                raise Problem(
+                    422,
+                    "No such section",
+                    f"'{key[:40]}' is not a section of this plan that you can comment on.",
+                    errors=[FieldError(f"comments[{index}].section", "Choose a section")],
+                )
+        if not comments and not data.reason.strip():
+            raise Problem(
+                422,
+                "Say why it is returned",
+                "Add a comment on at least one section, or say why the plan is returned, so the "
+                "person knows what to change.",
+                errors=[FieldError("comments", "Add a comment")],
+            )
+        now = _now()
+        role = _role_for(
+            actor, _uuid(row["signing_off_organisation"]), STAFF_DECISIONS[Permission.PLAN_RETURN]
+        )
+        async with write_transaction(Plan._meta.db):
+            await _move(
+                plan_id,
+                Transition.RETURN,
+                {"state": row["state"], "submitted_version": version["number"]},
+                {"state": target.value, "state_changed_at": now, "submitted_version": None},
+            )
+            await PlanVersion.update(
+                {
+                    PlanVersion.status: "returned",
+                    PlanVersion.returned_by: actor.user_id,
+                    PlanVersion.returned_at: now,
+                }
+            ).where(PlanVersion.id == version["id"])
+            if comments:
+                await PlanComment.insert(
+                    *[
+                        PlanComment(
+                            plan=plan_id,
+                            version_number=version["number"],
+                            section_key=key,
+                            body=body,
+                            kind="returned",
+                            author=actor.user_id,
+                            author_name=actor.display_name[:200],
+                            author_role=role,
+                            created_at=now,
+                        )
+                        for key, body in comments
+                    ]
+                )
+            await _append_decision(
+                actor,
+                row,
+                version,
+                Transition.RETURN,
+                target,
+                data.reason.strip(),
+                now,
+                {"commented_sections": sorted({key for key, _ in comments})},
+            )
+        return int(version["number"])
+
+    number = await _audited(actor, plan_id, Transition.RETURN, act)
+    return await _outcome(plan_id, Transition.RETURN, number)
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+async def _comments(actor: Actor, plan: plans.PlanRecord) -> list[r.CommentRead]:
+    visible = set(visible_sections(actor, plan.access, SECTION_KEYS))
+    rows = await PlanComment.raw(
+        'SELECT * FROM "plan_comment" WHERE "plan" = {} ORDER BY "created_at" DESC', plan.id
+    )
+    return [
+        r.CommentRead(
+            id=_uuid(row["id"]),
+            section=row["section_key"],
+            section_title=SECTION_TITLES.get(row["section_key"], row["section_key"]),
+            comment=row["body"],
+            kind=row["kind"],
+            version_number=row["version_number"],
+            by=row["author_name"],
+            role=row["author_role"],
+            at=_aware(row["created_at"]),
+        )
+        for row in rows
+        if row["section_key"] in visible
+    ]
+
+
+async def comments_for(actor: Actor, plan_id: uuid.UUID) -> list[r.CommentRead]:
+    plan = await plans.load_plan(actor, plan_id, Permission.PLAN_VIEW)
+    return await _comments(actor, plan)
+
+
+async def _decisions(plan_id: uuid.UUID) -> list[r.DecisionRead]:
+    rows = await AuditEntry.raw(
+        'SELECT * FROM "audit_entry" WHERE "plan" = {} AND "outcome" = {} ORDER BY "seq" DESC',
+        plan_id,
+        "done",
+    )
+    return [
+        r.DecisionRead(
+            seq=int(row["seq"]),
+            at=row["at"],
+            action=row["action"],
+            description=ACTION_WORDS.get(row["action"], row["action"]),
+            by=row["actor_name"],
+            role=row["role"],
+            version_number=row["version_number"],
+            from_state=row["from_state"],
+            to_state=row["to_state"],
+            reason=row["reason"],
+        )
+        for row in rows
+    ]
+
+
+async def _organisations_for_kind(kind: str) -> list[r.OrganisationChoice]:
+    kinds = sorted(SIGNING_OFF_KINDS.get(kind, frozenset()))
+    if not kinds:
+        return []
+    rows = await Organisation.raw(
+        'SELECT "id", "name", "kind" FROM "organisation"'  # noqa: S608
+        f' WHERE "kind" IN ({", ".join("{}" for _ in kinds)}) ORDER BY "name"',
+        *kinds,
+    )
+    return [r.OrganisationChoice(id=_uuid(o["id"]), name=o["name"], kind=o["kind"]) for o in rows]
+
+
+async def sign_off_status(actor: Actor, plan_id: uuid.UUID) -> r.SignOffRead:
+    """Where the plan is, what this reader may do next, and the comments and decisions so far."""
+    plan = await plans.load_plan(actor, plan_id, Permission.PLAN_VIEW)
+    row = await _plan_row(plan_id)
+    state = State(row["state"])
+    versions = [_version_summary(v) for v in await _version_rows(plan_id)]
+    submitted = next((v for v in versions if v.number == row["submitted_version"]), None)
+    current_hash: str | None = None
+    if submitted is not None:
+        current_hash = content_hash(await plans.snapshot_plan(plan_id))
+    org: r.OrganisationChoice | None = None
+    if row.get("signing_off_organisation"):
+        found = await Organisation.raw(
+            'SELECT "id", "name", "kind" FROM "organisation" WHERE "id" = {}',
+            row["signing_off_organisation"],
+        )
+        if found:
+            org = r.OrganisationChoice(
+                id=_uuid(found[0]["id"]), name=found[0]["name"], kind=found[0]["kind"]
+            )
+    visible = set(visible_sections(actor, plan.access, SECTION_KEYS))
+    may_submit = decide(actor, Permission.PLAN_SUBMIT, plan.access)
+    missing: list[str] = []
+    if may_submit:
+        results = evaluate_criteria(await plans.plan_facts(plan_id))
+        missing = [e.message for e in _missing(results)]
+    money = await plans.plan_money(plan_id) if "money" in visible else None
+    steps = [
+        t.value
+        for t in allowed_from(state)
+        if t != Transition.AMEND and decide(actor, RULES[t].permission, plan.access)
+    ]
+    return r.SignOffRead(
+        plan_id=plan.id,
+        state=state.value,
+        state_words=STATE_WORDS[state],
+        submitted_version=row["submitted_version"],
+        agreed_version=row["agreed_version"],
+        review_date=_date(row["review_date"]),
+        organisation=org,
+        changed_since_submitted=(submitted is not None and current_hash != submitted.content_hash),
+        current_hash=current_hash,
+        submitted_hash=submitted.content_hash if submitted else None,
+        shares_sections=[k for k in SECTION_KEYS if k in SIGN_OFF_SECTIONS],
+        organisations=await _organisations_for_kind(row["kind"]) if may_submit else [],
+        missing=missing,
+        annual_cost_pence=money.total_annual_pence if money else 0,
+        allocation_annual_pence=money.allocation_annual_pence if money else None,
+        next_steps=steps,
+        comments=await _comments(actor, plan),
+        decisions=await _decisions(plan_id),
+        versions=versions,
+    )
+
+
+_LIST_SECTIONS = {
+    "outcomes": "outcomes",
+    "support_items": "money",
+    "money": "money",
+    "actions": "action_plan",
+    "contacts": "contacts",
+}
+
+
+def _visible_content(snapshot: dict[str, Any], visible: set[str]) -> dict[str, Any]:
+    """A version's content holding only what the reader may see; hidden sections are absent."""
+    shown: dict[str, Any] = {"title": snapshot["title"], "kind": snapshot["kind"]}
+    shown["sections"] = {k: v for k, v in snapshot["sections"].items() if k in visible}
+    for name, section in _LIST_SECTIONS.items():
+        if section in visible:
+            shown[name] = snapshot[name]
+    return shown
+
+
+async def list_versions(actor: Actor, plan_id: uuid.UUID) -> list[r.VersionSummary]:
+    await plans.load_plan(actor, plan_id, Permission.PLAN_VIEW)
+    return [_version_summary(v) for v in await _version_rows(plan_id)]
+
+
+async def _version(actor: Actor, plan_id: uuid.UUID, number: int) -> tuple[Any, dict[str, Any]]:
+    plan = await plans.load_plan(actor, plan_id, Permission.PLAN_VIEW)
+    rows = await _version_rows(plan_id, number)
+    if not rows:
+        raise Problem(
+            404, "No such version", f"This plan has no version {number}. See its list of versions."
+        )
+    return plan, rows[0]
+
+
+async def read_version(actor: Actor, plan_id: uuid.UUID, number: int) -> r.VersionRead:
+    plan, row = await _version(actor, plan_id, number)
+    visible = set(visible_sections(actor, plan.access, SECTION_KEYS))
+    snapshot = msgspec.json.decode(row["content"])
+    await consent.record(actor, plan.access, "read", sorted(visible & set(SECTION_KEYS)))
+    return r.VersionRead(version=_version_summary(row), content=_visible_content(snapshot, visible))
+
+
+def _changed_fields(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    return sorted(name for name in set(old) | set(new) if old.get(name) != new.get(name))
+
+
+async def compare_version(
+    actor: Actor, plan_id: uuid.UUID, number: int, other: int | None
+) -> r.VersionComparison:
+    """What changed, section by section, between a version and another one (or the plan now)."""
+    plan, row = await _version(actor, plan_id, number)
+    visible = set(visible_sections(actor, plan.access, SECTION_KEYS))
+    old = msgspec.json.decode(row["content"])
+    if other is None:
+        new = await plans.snapshot_plan(plan_id)
+        label = "current"
+    else:
+        _, other_row = await _version(actor, plan_id, other)
+        new = msgspec.json.decode(other_row["content"])
+        label = str(other)
+    sections = []
+    for key in SECTION_KEYS:
+        if key not in visible:
+            continue
+        fields = _changed_fields(old["sections"].get(key, {}), new["sections"].get(key, {}))
+        sections.append(
+            r.SectionDifference(
+                section=key, title=SECTION_TITLES[key], changed=bool(fields), changed_fields=fields
+            )
+        )
+    lists = [
+        name
+        for name, section in _LIST_SECTIONS.items()
+        if section in visible and name != "money" and old.get(name) != new.get(name)
+    ]
+    return r.VersionComparison(
+        version=number, compared_with=label, sections=sections, lists_changed=lists
+    )
+
+
+# --- work trays ------------------------------------------------------------------------------
+
+
+def _trays_for(actor: Actor, organisation_id: uuid.UUID) -> list[Tray]:
+    return [tray for tray in Tray if decide_tray(actor, tray, organisation_id)]
+
+
+async def _require_staff(actor: Actor, organisation_id: uuid.UUID) -> list[Tray]:
+    trays = _trays_for(actor, organisation_id)
+    if not trays:
+        raise NotFound("organisation")
+    return trays
+
+
+async def tray_counts(actor: Actor, organisation_id: uuid.UUID) -> list[r.TrayCount]:
+    trays = await _require_staff(actor, organisation_id)
+    rows = await Plan.raw(
+        'SELECT "state", COUNT(*) AS n FROM "plan" WHERE "signing_off_organisation" = {}'
+        ' GROUP BY "state"',
+        organisation_id,
+    )
+    counts = {row["state"]: int(row["n"]) for row in rows}
+    return [
+        r.TrayCount(tray=t.value, title=TRAY_TITLES[t], count=counts.get(TRAY_STATES[t].value, 0))
+        for t in trays
+    ]
+
+
+async def tray_page(
+    actor: Actor, organisation_id: uuid.UUID, tray: str, page: int, per_page: int
+) -> r.TrayPage:
+    """One page of a tray, oldest first; each plan on it is checked by the access decision."""
+    trays = await _require_staff(actor, organisation_id)
+    try:
+        chosen = Tray(tray)
+    except ValueError:
+        raise Problem(
+            404,
+            "No such tray",
+            f"There is no tray '{tray[:40]}'. The trays are: {', '.join(t.value for t in Tray)}.",
+        ) from None
+    if chosen not in trays:
+        needed = " or ".join(sorted(role.value.replace("_", " ") for role in TRAY_ROLES[chosen]))
+        raise Problem(403, "Not your tray", f"This tray is for a {needed} of the organisation.")
+    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
+        raise Problem(
+            400,
+            "Page not understood",
+            f"Pages start at 1, and a page holds from 1 to {MAX_PER_PAGE} plans.",
+        )
+    state = TRAY_STATES[chosen].value
+    total_rows = await Plan.raw(
+        'SELECT COUNT(*) AS n FROM "plan" WHERE "signing_off_organisation" = {} AND "state" = {}',
+        organisation_id,
+        state,
+    )
+    total = int(total_rows[0]["n"])
+    rows = await Plan.raw(
+        'SELECT p."id", p."person", p."state", p."title", p."kind", p."submitted_version",'
+        ' p."signing_off_organisation", p."agreed_version", p."state_changed_at",'
+        ' o."display_name" AS person_name, v."annual_cost_pence"'
+        ' FROM "plan" p JOIN "person" o ON o."id" = p."person"'
+        ' LEFT JOIN "plan_version" v ON v."plan" = p."id" AND v."number" = p."submitted_version"'
+        ' WHERE p."signing_off_organisation" = {} AND p."state" = {}'
+        ' ORDER BY p."state_changed_at", p."id" LIMIT {} OFFSET {}',
+        organisation_id,
+        state,
+        per_page,
+        (page - 1) * per_page,
+    )
+    facts = await consent.facts_for_plans(actor, [consent.plan_ref(row) for row in rows])
+    limit = _spending_limit(actor, organisation_id)
+    items = []
+    for row in rows:
+        if not decide(actor, Permission.PLAN_VIEW, facts[_uuid(row["id"])]):
+            continue
+        cost = int(row["annual_cost_pence"]) if row["annual_cost_pence"] is not None else None
+        items.append(
+            r.TrayItem(
+                plan_id=_uuid(row["id"]),
+                person_name=row["person_name"],
+                title=row["title"],
+                kind=row["kind"],
+                state=row["state"],
+                version_number=row["submitted_version"],
+                waiting_since=_aware(row["state_changed_at"]),
+                annual_cost_pence=cost,
+                within_my_limit=(
+                    cost <= limit
+                    if chosen == Tray.BUDGET_AUTHORISATION and cost is not None
+                    else None
+                ),
+            )
+        )
+    return r.TrayPage(
+        tray=chosen.value,
+        title=TRAY_TITLES[chosen],
+        organisation_id=organisation_id,
+        count=total,
+        page=page,
+        per_page=per_page,
+        pages=max(1, -(-total // per_page)),
+        items=items,
+    )
