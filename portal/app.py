@@ -40,7 +40,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
     """Build the app for these settings; the database engine comes from the same settings."""
     settings = settings or load_settings()
     from portal.db import close_database, open_database
+    from portal.notifications.service import deliver_after_response
     from portal.piccolo_conf import DB
+    from portal.routes.api.notifications import NotificationController
     from portal.routes.api.organisations import OrganisationController
     from portal.routes.api.plans import API_CONTROLLERS
     from portal.routes.api.reviews import REVIEW_CONTROLLERS
@@ -74,6 +76,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         health,
         SessionController,
         OrganisationController,
+        NotificationController,
         *API_CONTROLLERS,
         *SHARING_CONTROLLERS,
         *REVIEW_CONTROLLERS,
@@ -86,6 +89,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         lifespan=[lifespan],
         exception_handlers=exception_handlers,
         middleware=[security_headers_middleware],
+        # Emails about decisions go once the response that made them has been sent.
+        after_response=deliver_after_response,
         # Every POST, PUT, PATCH and DELETE needs the token, the API sign-in included (no login
         # CSRF): a client GETs anything first (GET /api/v1/session, /health) to get the cookie.
         csrf_config=CSRFConfig(

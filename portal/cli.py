@@ -149,6 +149,25 @@ def _audit_verify(args: argparse.Namespace) -> int:
     return 1
 
 
+def _notifications_send(args: argparse.Namespace) -> int:
+    """Send the emails that could not be sent when they were made (run it from cron)."""
+    from portal.notifications.service import deliver_pending
+    from portal.settings import load_settings
+
+    settings = load_settings()
+    if not settings.sends_email:
+        print("No SMTP server is configured (PORTAL_SMTP_HOST): nothing to send.")
+        return 0
+    sent: list[int] = []
+
+    async def run() -> None:
+        sent.append(await deliver_pending(settings, limit=args.limit))
+
+    _run(run())
+    print(f"Sent {sent[0]} email{'s' if sent[0] != 1 else ''}.")
+    return 0
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -193,7 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
         func=_migrate
     )
     commands.add_parser(
-        "demo", help="add a demo person with a half-finished plan (safe to repeat)"
+        "demo", help="add the demo people, organisations and plans (safe to repeat)"
     ).set_defaults(func=_demo)
 
     users = commands.add_parser("users", help="manage sign-in accounts")
@@ -232,7 +251,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     staff_add.set_defaults(func=_staff_add)
     _add_audit(commands)
+    _add_notifications(commands)
     return parser
+
+
+def _add_notifications(commands: Any) -> None:
+    notifications = commands.add_parser("notifications", help="what people are told")
+    notification_commands = notifications.add_subparsers(
+        dest="notifications_command", required=True
+    )
+    send = notification_commands.add_parser(
+        "send", help="send the emails not sent yet (unread, at most 3 days old)"
+    )
+    send.add_argument("--limit", type=int, default=100)
+    send.set_defaults(func=_notifications_send)
 
 
 def _add_audit(commands: Any) -> None:

@@ -7,6 +7,7 @@ import os
 import re
 import secrets
 from collections.abc import Mapping
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -224,10 +225,36 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # (secret_key_for); with PostgreSQL it must be set, so that every app server shares it.
     secret_key: str = ""
     debug: bool = False
+    # Email about sign-off decisions. No host: people are told in the portal only.
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_from: str = ""  # needed with a host: "Plan portal <noreply@council.example>"
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    # Where people reach the portal; links in emails start with it.
+    base_url: str = "http://127.0.0.1:8000"
 
     @property
     def uses_postgres(self) -> bool:
         return self.database_url.startswith(("postgresql://", "postgres://"))
+
+    @property
+    def sends_email(self) -> bool:
+        return bool(self.smtp_host)
+
+    def __repr__(self) -> str:
+        # Settings get printed when debugging; secrets must not be.
+        shown = []
+        for field in msgspec.structs.fields(self):
+            value = getattr(self, field.name)
+            if field.name in _SECRET_FIELDS and value:
+                value = "***"
+            shown.append(f"{field.name}={value!r}")
+        return f"Settings({', '.join(shown)})"
+
+
+_SECRET_FIELDS = frozenset({"secret_key", "smtp_password"})
 
 
 def _bool(name: str, raw: str) -> bool:
@@ -275,7 +302,50 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         raise SettingsError(
             f"PORTAL_SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters. {_MAKE_ONE}"
         )
-    return settings
+    _check_email_settings(settings)
+    return msgspec.structs.replace(settings, base_url=_base_url(settings.base_url))
+
+
+def _base_url(value: str) -> str:
+    where = "PORTAL_BASE_URL"
+    _web_address(where, value, https_only=False)
+    if urlsplit(value).path not in ("", "/"):
+        raise SettingsError(
+            f"{where} must be the portal's address without a path, like https://plans.example.org"
+        )
+    return value.rstrip("/")
+
+
+def _check_email_settings(settings: Settings) -> None:
+    host = settings.smtp_host
+    if not 1 <= settings.smtp_port <= 65535:
+        raise SettingsError("PORTAL_SMTP_PORT must be a port number from 1 to 65535")
+    if not host:
+        return
+    if any(c.isspace() for c in host) or "/" in host:
+        raise SettingsError(
+            "PORTAL_SMTP_HOST must be a host name or address, like smtp.example.org"
+        )
+    if not settings.smtp_from:
+        raise SettingsError(
+            "PORTAL_SMTP_FROM must be set when PORTAL_SMTP_HOST is: the address emails come "
+            "from, like Plan portal <noreply@council.example>"
+        )
+    _, address = parseaddr(settings.smtp_from)
+    if "@" not in address or any(c in settings.smtp_from for c in "\r\n"):
+        raise SettingsError(
+            "PORTAL_SMTP_FROM must be an email address, like Plan portal <noreply@council.example>"
+        )
+    if bool(settings.smtp_username) != bool(settings.smtp_password):
+        raise SettingsError(
+            "PORTAL_SMTP_USERNAME and PORTAL_SMTP_PASSWORD (or PORTAL_SMTP_PASSWORD_FILE) "
+            "go together: set both, or neither"
+        )
+    if settings.smtp_username and not settings.smtp_starttls and host not in _LOOPBACK:
+        raise SettingsError(
+            "PORTAL_SMTP_USERNAME needs PORTAL_SMTP_STARTTLS=true: without it the password "
+            "would cross the network unencrypted (plain SMTP is only for 127.0.0.1)"
+        )
 
 
 MIN_SECRET_KEY_LENGTH = 32

@@ -115,3 +115,76 @@ def test_an_emptied_secret_file_is_reported_not_used(tmp_path) -> None:
     settings = load_settings({"PORTAL_SQLITE_PATH": str(tmp_path / "portal.sqlite3")})
     with pytest.raises(SettingsError, match="delete it"):
         secret_key_for(settings)
+
+
+# --- email ---------------------------------------------------------------------------------
+
+SMTP = {"PORTAL_SMTP_HOST": "smtp.example.org", "PORTAL_SMTP_FROM": "Plan portal <noreply@x.org>"}
+
+
+def test_without_an_smtp_host_no_email_is_sent_and_links_point_at_this_machine() -> None:
+    settings = load_settings({})
+    assert settings.smtp_host == "" and settings.sends_email is False
+    assert settings.smtp_port == 25 and settings.smtp_starttls is False
+    assert settings.base_url == "http://127.0.0.1:8000"
+
+
+def test_email_settings_are_read_with_the_password_from_a_file(tmp_path) -> None:
+    password = tmp_path / "smtp-password"
+    password.write_text("mail-s3cret\n")
+    settings = load_settings(
+        {
+            **SMTP,
+            "PORTAL_SMTP_PORT": "587",
+            "PORTAL_SMTP_USERNAME": "portal",
+            "PORTAL_SMTP_PASSWORD_FILE": str(password),
+            "PORTAL_SMTP_STARTTLS": "true",
+            "PORTAL_BASE_URL": "https://plans.example.org/",
+            "PORTAL_SECRET_KEY": GOOD_SECRET,
+        }
+    )
+    assert settings.sends_email is True
+    assert (settings.smtp_host, settings.smtp_port) == ("smtp.example.org", 587)
+    assert settings.smtp_from == "Plan portal <noreply@x.org>"
+    assert (settings.smtp_username, settings.smtp_password) == ("portal", "mail-s3cret")
+    assert settings.smtp_starttls is True
+    assert settings.base_url == "https://plans.example.org", "no trailing slash to double up"
+    printed = repr(settings)
+    assert "mail-s3cret" not in printed and GOOD_SECRET not in printed
+    assert "smtp.example.org" in printed and "smtp_password='***'" in printed
+
+
+def test_plain_smtp_with_a_password_is_allowed_on_this_machine_only() -> None:
+    local = {
+        "PORTAL_SMTP_HOST": "127.0.0.1",
+        "PORTAL_SMTP_FROM": "noreply@x.org",
+        "PORTAL_SMTP_USERNAME": "portal",
+        "PORTAL_SMTP_PASSWORD": "pw",
+    }
+    assert load_settings(local).smtp_username == "portal"
+    with pytest.raises(SettingsError, match="PORTAL_SMTP_STARTTLS=true"):
+        load_settings({**local, "PORTAL_SMTP_HOST": "smtp.example.org"})
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"PORTAL_SMTP_HOST": "smtp.example.org"}, "PORTAL_SMTP_FROM must be set"),
+        ({**SMTP, "PORTAL_SMTP_FROM": "Plan portal"}, "PORTAL_SMTP_FROM must be an email address"),
+        ({**SMTP, "PORTAL_SMTP_PORT": "twenty-five"}, "PORTAL_SMTP_PORT must be a whole number"),
+        ({**SMTP, "PORTAL_SMTP_PORT": "70000"}, "PORTAL_SMTP_PORT must be a port number"),
+        ({**SMTP, "PORTAL_SMTP_HOST": "smtp://x.org"}, "PORTAL_SMTP_HOST must be a host name"),
+        (
+            {**SMTP, "PORTAL_SMTP_STARTTLS": "sometimes"},
+            "PORTAL_SMTP_STARTTLS must be true or false",
+        ),
+        ({**SMTP, "PORTAL_SMTP_USERNAME": "portal"}, "go together"),
+        ({**SMTP, "PORTAL_SMTP_PASSWORD": "pw"}, "go together"),
+        ({"PORTAL_BASE_URL": "plans.example.org"}, "PORTAL_BASE_URL must be a web address"),
+        ({"PORTAL_BASE_URL": "https://x.org/portal"}, "PORTAL_BASE_URL must be .* without a path"),
+        ({"PORTAL_BASE_URL": "https://x.org/?a=1"}, "PORTAL_BASE_URL must not have a query"),
+    ],
+)
+def test_bad_email_settings_stop_the_start(env: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        load_settings(env)

@@ -47,6 +47,11 @@ class Permission(StrEnum):
     PLAN_RETURN = "plan:return"
     REVIEW_REQUEST = "review:request"
     REVIEW_START = "review:start"
+    OUTCOME_DECIDE = "outcome:decide"
+    # A provider (or anyone who may comment on the money) proposes a change to the package.
+    CHANGE_PROPOSE = "change:propose"
+    CHANGE_CONFIRM = "change:confirm"
+    CHANGE_CONFIRM_OUTSIDE_TOLERANCE = "change:confirm_outside_tolerance"
 
 
 class OrgPermission(StrEnum):
@@ -132,6 +137,12 @@ STAFF_DECISIONS: dict[Permission, frozenset[Role]] = {
     Permission.BUDGET_AUTHORISE: frozenset({Role.BUDGET_AUTHORISER}),
     Permission.PLAN_RETURN: frozenset({Role.PLAN_AUTHORISER, Role.BUDGET_AUTHORISER}),
     Permission.REVIEW_START: frozenset({Role.COORDINATOR, Role.TEAM_MANAGER}),
+    Permission.OUTCOME_DECIDE: frozenset(
+        {Role.COORDINATOR, Role.PLAN_AUTHORISER, Role.TEAM_MANAGER}
+    ),
+    # Within tolerance the coordinator confirms; outside it, a team manager (seed 002).
+    Permission.CHANGE_CONFIRM: frozenset({Role.COORDINATOR, Role.TEAM_MANAGER}),
+    Permission.CHANGE_CONFIRM_OUTSIDE_TOLERANCE: frozenset({Role.TEAM_MANAGER}),
 }
 
 
@@ -140,12 +151,22 @@ class Tray(StrEnum):
 
     PLAN_AUTHORISATION = "plan_authorisation"
     BUDGET_AUTHORISATION = "budget_authorisation"
+    REVIEWS_DUE = "reviews_due"
+    REVIEWS_OVERDUE = "reviews_overdue"
+    REVIEW_REQUESTS = "review_requests"
+    CHANGES_TO_CONFIRM = "changes_to_confirm"
+    CHANGES_FOR_TEAM_MANAGER = "changes_for_team_manager"
 
 
 # Who sees each tray: those who decide from it, and team managers who oversee the work.
 TRAY_ROLES: dict[Tray, frozenset[Role]] = {
     Tray.PLAN_AUTHORISATION: frozenset({Role.PLAN_AUTHORISER, Role.COORDINATOR, Role.TEAM_MANAGER}),
     Tray.BUDGET_AUTHORISATION: frozenset({Role.BUDGET_AUTHORISER, Role.TEAM_MANAGER}),
+    Tray.REVIEWS_DUE: frozenset({Role.COORDINATOR, Role.TEAM_MANAGER}),
+    Tray.REVIEWS_OVERDUE: frozenset({Role.COORDINATOR, Role.TEAM_MANAGER}),
+    Tray.REVIEW_REQUESTS: frozenset({Role.COORDINATOR, Role.TEAM_MANAGER}),
+    Tray.CHANGES_TO_CONFIRM: frozenset({Role.COORDINATOR, Role.TEAM_MANAGER}),
+    Tray.CHANGES_FOR_TEAM_MANAGER: frozenset({Role.TEAM_MANAGER}),
 }
 
 
@@ -285,6 +306,8 @@ def decide(
     ranks = section_ranks(actor, plan)
     if permission in (Permission.PLAN_VIEW, Permission.PLAN_EXPORT, Permission.REVIEW_REQUEST):
         return any(rank > 0 for rank in ranks.values())
+    if permission == Permission.CHANGE_PROPOSE:
+        return ranks.get("money", 0) >= ACCESS_RANK[Access.COMMENT]
     if section_key is None:
         return False
     return ranks.get(section_key, 0) >= _NEEDS[permission]

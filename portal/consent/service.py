@@ -251,6 +251,7 @@ EVENT_WORDS = {
     "representative_recorded": "Recorded someone who speaks for the person",
     "representative_ended": "Ended a record of someone who speaks for the person",
     "submitted": "Submitted the plan for sign-off, sharing these sections with the organisation",
+    "review_requested": "Asked for a review of the plan",
 }
 
 

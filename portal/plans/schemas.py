@@ -94,10 +94,17 @@ class OutcomeRead(msgspec.Struct, kw_only=True):
     status: OutcomeStatus
     status_reason: str
     proposed_by: str | None
+    # Staff who agreed or declined it, and when.
+    decided_by: str = ""
+    decided_at: dt.datetime | None = None
     version: int
     etag: str
     created_at: dt.datetime
     updated_at: dt.datetime
+
+
+# Hours of support a week, in minutes (a week has 10,080), when the item is hours of care.
+MinutesPerWeek = Annotated[int, Meta(ge=0, le=10_080)]
 
 
 class SupportItemCreate(_Input, kw_only=True):
@@ -106,6 +113,7 @@ class SupportItemCreate(_Input, kw_only=True):
     cost_pence: Pence
     frequency: Frequency
     outcome_id: uuid.UUID | None = None
+    minutes_per_week: MinutesPerWeek | None = None
 
 
 class SupportItemUpdate(_Input, kw_only=True):
@@ -114,6 +122,7 @@ class SupportItemUpdate(_Input, kw_only=True):
     cost_pence: Pence | UnsetType = UNSET
     frequency: Frequency | UnsetType = UNSET
     outcome_id: uuid.UUID | None | UnsetType = UNSET
+    minutes_per_week: MinutesPerWeek | None | UnsetType = UNSET
 
 
 class SupportItemRead(msgspec.Struct, kw_only=True):
@@ -125,6 +134,7 @@ class SupportItemRead(msgspec.Struct, kw_only=True):
     weekly_pence: int
     annual_pence: int
     outcome_id: uuid.UUID | None
+    minutes_per_week: int | None = None
     version: int
     etag: str
     created_at: dt.datetime

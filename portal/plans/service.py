@@ -360,13 +360,24 @@ class _PlanData(msgspec.Struct):
 
 
 async def _plan_data(plan_id: uuid.UUID) -> _PlanData:
-    sections, outcomes, support, actions, contacts = await asyncio.gather(
-        _section_rows(plan_id),
-        _live_rows(Outcome, plan_id),
-        _live_rows(SupportItem, plan_id),
-        _live_rows(PlanAction, plan_id),
-        _live_rows(PlanContact, plan_id),
-    )
+    def reads() -> list[Any]:
+        return [
+            _section_rows(plan_id),
+            *(
+                _live_rows(table, plan_id)
+                for table in (Outcome, SupportItem, PlanAction, PlanContact)
+            ),
+        ]
+
+    if Plan._meta.db.transaction_exists():
+        # Inside a transaction every query shares one connection: one at a time.
+        sections = await _section_rows(plan_id)
+        outcomes, support, actions, contacts = [
+            await _live_rows(table, plan_id)
+            for table in (Outcome, SupportItem, PlanAction, PlanContact)
+        ]
+    else:
+        sections, outcomes, support, actions, contacts = await asyncio.gather(*reads())
     return _PlanData(sections, outcomes, support, actions, contacts)
 
 
@@ -462,6 +473,8 @@ def _outcome_read(row: dict[str, Any]) -> s.OutcomeRead:
         status=OutcomeStatus(row["status"]),
         status_reason=row["status_reason"],
         proposed_by=row.get("created_by_name"),
+        decided_by=row.get("decided_by_name") or "",
+        decided_at=_aware(row.get("decided_at")),
     )
 
 
@@ -475,6 +488,7 @@ def _support_read(row: dict[str, Any]) -> s.SupportItemRead:
         weekly_pence=weekly_pence(row["cost_pence"], row["frequency"]),
         annual_pence=annual_pence(row["cost_pence"], row["frequency"]),
         outcome_id=_outcome_link(row),
+        minutes_per_week=row.get("minutes_per_week"),
     )
 
 
@@ -916,7 +930,7 @@ ROW_KINDS: dict[str, RowKind] = {
         "support item",
         "money",
         SupportItem,
-        ("description", "provider", "cost_pence", "frequency", "outcome"),
+        ("description", "provider", "cost_pence", "frequency", "outcome", "minutes_per_week"),
         _support_read,
         Permission.MONEY_EDIT,
     ),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import Meta
@@ -168,6 +168,8 @@ class TrayItem(msgspec.Struct, kw_only=True):
     state: str
     version_number: int | None
     waiting_since: dt.datetime | None
+    # The review date, in the review trays.
+    due_on: dt.date | None = None
     annual_cost_pence: int | None
     within_my_limit: bool | None
 
@@ -187,3 +189,103 @@ class TrayPage(msgspec.Struct, kw_only=True):
     per_page: int
     pages: int
     items: list[TrayItem]
+
+
+# --- reviews -----------------------------------------------------------------------------------
+
+
+class ReviewRequestCreate(_Input):
+    reason: Reason = ""
+
+
+class ReviewRequestRead(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    plan_id: uuid.UUID
+    requested_by: str
+    role: str
+    reason: str
+    # Asked before the scheduled review date.
+    early: bool
+    requested_at: dt.datetime
+    status: str
+    decided_at: dt.datetime | None
+    decision_reason: str
+    package_change_id: uuid.UUID | None
+
+
+class ReviewStart(_Input):
+    note: Reason = ""
+
+
+class ReviewStarted(msgspec.Struct, kw_only=True):
+    plan_id: uuid.UUID
+    state: str
+    agreed_version: int | None
+    requests_answered: int
+
+
+class ReviewDecline(_Input):
+    reason: Reason = ""
+
+
+# --- outcomes and package changes ------------------------------------------------------------
+
+
+class OutcomeDecision(_Input):
+    decision: Literal["agreed", "declined"]
+    reason: Reason = ""
+
+
+Minutes = Annotated[int, Meta(ge=0, le=10_080)]
+WeeklyPence = Annotated[int, Meta(ge=0, le=100_000_000)]
+
+
+class PackageChangeCreate(_Input):
+    """Hours a week in minutes (7.5 hours is 450) and weekly costs in pence, before and after."""
+
+    support_item_id: uuid.UUID
+    minutes_before: Minutes
+    minutes_after: Minutes
+    weekly_cost_before_pence: WeeklyPence
+    weekly_cost_after_pence: WeeklyPence
+    reason: Reason = ""
+
+
+class PackageChangeRead(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    plan_id: uuid.UUID
+    support_item_id: uuid.UUID
+    proposed_by: str
+    proposed_at: dt.datetime
+    minutes_before: int
+    minutes_after: int
+    # The hours first ordered, which the tolerance counts from.
+    ordered_minutes: int
+    weekly_cost_before_pence: int
+    weekly_cost_after_pence: int
+    reason: str
+    # coordinator (within tolerance) or team_manager, and why.
+    route: str
+    route_reasons: list[str]
+    status: str
+    decided_at: dt.datetime | None
+    decision_reason: str
+    new_support_item_id: uuid.UUID | None
+
+
+class ChangeDecision(_Input):
+    decision: Literal["confirm", "decline"]
+    reason: Reason = ""
+
+
+class ToleranceRead(msgspec.Struct, kw_only=True):
+    organisation_id: uuid.UUID
+    minutes: int
+    percent: int
+    bands_pence: list[int]
+
+
+class ToleranceUpdate(_Input):
+    minutes: Annotated[int, Meta(ge=0, le=10_080)]
+    percent: Annotated[int, Meta(ge=0, le=1000)]
+    bands_pence: Annotated[list[Annotated[int, Meta(ge=1, le=100_000_000)]], Meta(max_length=20)]

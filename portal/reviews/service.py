@@ -36,14 +36,18 @@ from portal.consent.policy import (
     visible_sections,
 )
 from portal.db import write_transaction
+from portal.notifications.service import tell_about_plan
 from portal.plans import service as plans
 from portal.plans.content import CRITERIA_KEYS, SECTION_KEYS, SECTION_TITLES
 from portal.plans.criteria import evaluate_criteria
-from portal.plans.tables import Plan
+from portal.plans.tables import Plan, SupportItem
 from portal.problems import FieldError, NotFound, Problem
 from portal.reviews import schemas as r
 from portal.reviews.audit import AuditDraft, append, append_alone
 from portal.reviews.tables import AuditEntry, PlanComment, PlanVersion
+from portal.reviews.values import as_date, as_uuid, aware
+from portal.reviews.values import now as utc_now
+from portal.reviews.values import today as england_today
 from portal.reviews.workflow import (
     RULES,
     STATE_WORDS,
@@ -73,11 +77,24 @@ ACTION_WORDS: dict[str, str] = {
     "return": "Returned the plan with comments",
     "amend": "Started a new draft by changing the agreed plan",
     "start_review": "Started a review",
+    "request_review": "Asked for a review",
+    "decline_review": "Decided a review is not needed now",
+    "propose_change": "Proposed a change to the support",
+    "confirm_change": "Confirmed a change to the support",
+    "decline_change": "Declined a change to the support",
+    "change_to_review": "Turned a change request into a review",
+    "outcome_agreed": "Agreed an outcome",
+    "outcome_declined": "Declined an outcome",
 }
 
 TRAY_TITLES: dict[Tray, str] = {
     Tray.PLAN_AUTHORISATION: "Awaiting plan authorisation",
     Tray.BUDGET_AUTHORISATION: "Awaiting budget authorisation",
+    Tray.REVIEWS_DUE: "Reviews due in the next 28 days",
+    Tray.REVIEWS_OVERDUE: "Overdue reviews",
+    Tray.REVIEW_REQUESTS: "Review requests",
+    Tray.CHANGES_TO_CONFIRM: "Package changes to confirm (within tolerance)",
+    Tray.CHANGES_FOR_TEAM_MANAGER: "Package changes for a team manager (outside tolerance)",
 }
 TRAY_STATES: dict[Tray, State] = {
     Tray.PLAN_AUTHORISATION: State.SUBMITTED,
@@ -86,32 +103,6 @@ TRAY_STATES: dict[Tray, State] = {
 KIND_WORDS = {"council": "council", "nhs_icb": "NHS integrated care board"}
 MAX_PER_PAGE = 100
 DEFAULT_REVIEW_AFTER = dt.timedelta(days=365)
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def _today() -> dt.date:
-    return _now().astimezone(ENGLAND).date()
-
-
-def _uuid(value: Any) -> uuid.UUID:
-    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-
-
-def _aware(value: Any) -> Any:
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    if isinstance(value, dt.datetime) and value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    return value
-
-
-def _date(value: Any) -> dt.date | None:
-    if value is None or isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value)[:10])
 
 
 def _json(value: Any) -> str:
@@ -126,12 +117,15 @@ def _pounds(pence: int) -> str:
     return f"£{pence // 100:,}.{pence % 100:02d}"
 
 
+OUTCOME_DECISION_FIELDS = frozenset({"status", "status_reason", "decided_by", "decided_at"})
+
+
 def content_hash(snapshot: dict[str, Any]) -> str:
     """SHA-256 of what the person wrote. Staff decisions on outcomes are not the person changing
     their plan, so an outcome's status and its reason are left out."""
     hashed = dict(snapshot)
     hashed["outcomes"] = [
-        {k: v for k, v in o.items() if k not in ("status", "status_reason")}
+        {k: v for k, v in o.items() if k not in OUTCOME_DECISION_FIELDS}
         for o in snapshot["outcomes"]
     ]
     return hashlib.sha256(msgspec.json.encode(hashed, order="sorted")).hexdigest()
@@ -146,7 +140,7 @@ def verification_code(digest: str) -> str:
 # --- loading -------------------------------------------------------------------------------
 
 
-async def _plan_row(plan_id: uuid.UUID) -> dict[str, Any]:
+async def plan_row(plan_id: uuid.UUID) -> dict[str, Any]:
     rows = await Plan.raw('SELECT * FROM "plan" WHERE "id" = {}', plan_id)
     if not rows:
         raise NotFound("plan")
@@ -183,7 +177,7 @@ def _version_summary(row: dict[str, Any]) -> r.VersionSummary:
     return r.VersionSummary(
         number=row["number"],
         status=row["status"],
-        organisation_id=_uuid(row["organisation"]),
+        organisation_id=as_uuid(row["organisation"]),
         organisation_name=row["organisation_name"],
         content_hash=row["content_hash"],
         verification_code=verification_code(row["content_hash"]),
@@ -193,22 +187,22 @@ def _version_summary(row: dict[str, Any]) -> r.VersionSummary:
             if row["allocation_annual_pence"] is not None
             else None
         ),
-        submitted_at=_aware(row["submitted_at"]),
+        submitted_at=aware(row["submitted_at"]),
         submitted_by=row["submitted_by_name"],
-        plan_authorised_at=_aware(row["plan_authorised_at"]),
+        plan_authorised_at=aware(row["plan_authorised_at"]),
         plan_authorised_by=row.get("plan_authorised_by_name"),
-        agreed_at=_aware(row["agreed_at"]),
+        agreed_at=aware(row["agreed_at"]),
         agreed_by=row.get("agreed_by_name"),
         budget_variation_reason=row["budget_variation_reason"],
-        review_date=_date(row["review_date"]),
-        returned_at=_aware(row["returned_at"]),
+        review_date=as_date(row["review_date"]),
+        returned_at=aware(row["returned_at"]),
         shared_sections=_keys(row["shared_sections"]),
     )
 
 
 async def _submitted_version(row: dict[str, Any]) -> dict[str, Any]:
     number = row["submitted_version"]
-    versions = await _version_rows(_uuid(row["id"]), number) if number is not None else []
+    versions = await _version_rows(as_uuid(row["id"]), number) if number is not None else []
     if not versions:
         # The state machine guarantees one while submitted; say so plainly if not.
         raise Problem(
@@ -220,7 +214,7 @@ async def _submitted_version(row: dict[str, Any]) -> dict[str, Any]:
 # --- refusals are audited too ----------------------------------------------------------------
 
 
-def _role_for(actor: Actor, organisation_id: uuid.UUID | None, roles: frozenset[Role]) -> str:
+def role_for(actor: Actor, organisation_id: uuid.UUID | None, roles: frozenset[Role]) -> str:
     held = sorted(
         role.role.value
         for role in actor.roles
@@ -229,8 +223,8 @@ def _role_for(actor: Actor, organisation_id: uuid.UUID | None, roles: frozenset[
     return held[0] if held else ""
 
 
-async def _audited(
-    actor: Actor, plan_id: uuid.UUID, transition: Transition, act: Callable[[], Awaitable[_T]]
+async def audited(
+    actor: Actor, plan_id: uuid.UUID, action: str, act: Callable[[], Awaitable[_T]]
 ) -> _T:
     """Run a decision; when it is refused, write the attempt to the audit trail and re-raise."""
     try:
@@ -238,7 +232,7 @@ async def _audited(
     except Problem as problem:
         await append_alone(
             AuditDraft(
-                action=transition.value,
+                action=action,
                 outcome="refused",
                 actor_user=actor.user_id,
                 actor_name=actor.display_name,
@@ -250,7 +244,13 @@ async def _audited(
 
 
 def _not_allowed(actor: Actor, plan: plans.PlanRecord, transition: Transition) -> Problem:
-    permission = RULES[transition].permission
+    return not_allowed(actor, plan, RULES[transition].permission, RULES[transition].words)
+
+
+def not_allowed(
+    actor: Actor, plan: plans.PlanRecord, permission: Permission, words: str
+) -> Problem:
+    """Why this actor may not do this, in words that say who can."""
     if permission in STAFF_DECISIONS and is_owner(actor, plan.access):
         return Problem(
             403,
@@ -272,21 +272,30 @@ def _not_allowed(actor: Actor, plan: plans.PlanRecord, transition: Transition) -
         return Problem(
             403,
             "Not allowed",
-            f"Only a {needed} of the organisation the plan was submitted to can "
-            f"{RULES[transition].words}.",
+            f"Only a {needed} of the organisation the plan was submitted to can {words}.",
         )
-    return Problem(
-        403,
-        "Not allowed",
-        "Only the person whose plan this is, or someone who speaks for them with the power to "
-        "share it, can submit it.",
-    )
+    if permission == Permission.PLAN_SUBMIT:
+        return Problem(
+            403,
+            "Not allowed",
+            "Only the person whose plan this is, or someone who speaks for them with the power "
+            "to share it, can submit it.",
+        )
+    return Problem(403, "Not allowed", f"You can read this plan but you cannot {words}.")
 
 
 async def _open(actor: Actor, plan_id: uuid.UUID, transition: Transition) -> plans.PlanRecord:
+    rule = RULES[transition]
+    return await open_plan_for(actor, plan_id, rule.permission, rule.words)
+
+
+async def open_plan_for(
+    actor: Actor, plan_id: uuid.UUID, permission: Permission, words: str
+) -> plans.PlanRecord:
+    """The plan, once the actor may do this to it: 404 when they may not know it, else 403."""
     plan = await plans.load_plan(actor, plan_id, Permission.PLAN_VIEW)
-    if not decide(actor, RULES[transition].permission, plan.access):
-        raise _not_allowed(actor, plan, transition)
+    if not decide(actor, permission, plan.access):
+        raise not_allowed(actor, plan, permission, words)
     return plan
 
 
@@ -309,7 +318,7 @@ async def _move(
         *[value for value in expected.values() if value is not None],
     )
     if not moved:
-        now = await _plan_row(plan_id)
+        now = await plan_row(plan_id)
         raise IllegalTransition(transition, State(now["state"]))
 
 
@@ -352,7 +361,7 @@ def _missing(snapshot_facts: list[Any]) -> list[FieldError]:
 async def _organisation_for(plan_row: dict[str, Any], organisation_id: uuid.UUID | None) -> Any:
     kinds = SIGNING_OFF_KINDS.get(plan_row["kind"], frozenset())
     chosen = organisation_id or (
-        _uuid(plan_row["signing_off_organisation"])
+        as_uuid(plan_row["signing_off_organisation"])
         if plan_row.get("signing_off_organisation")
         else None
     )
@@ -384,7 +393,7 @@ async def submit_plan(actor: Actor, plan_id: uuid.UUID, data: r.SubmitRequest) -
 
     async def act() -> int:
         plan = await _open(actor, plan_id, Transition.SUBMIT)
-        row = await _plan_row(plan_id)
+        row = await plan_row(plan_id)
         state = State(row["state"])
         transition = Transition.SUBMIT if state == State.DRAFT else Transition.RESUBMIT
         target = next_state(state, transition)
@@ -420,7 +429,7 @@ async def submit_plan(actor: Actor, plan_id: uuid.UUID, data: r.SubmitRequest) -
                     "and nothing has changed since you submitted it.",
                     current_state=state.value,
                 )
-        now = _now()
+        now = utc_now()
         shared = [key for key in SECTION_KEYS if key in SIGN_OFF_SECTIONS]
         async with write_transaction(Plan._meta.db):
             top = await PlanVersion.raw(
@@ -433,7 +442,7 @@ async def submit_plan(actor: Actor, plan_id: uuid.UUID, data: r.SubmitRequest) -
                 {"state": state.value, "submitted_version": row["submitted_version"]},
                 {
                     "state": target.value,
-                    "signing_off_organisation": _uuid(org["id"]),
+                    "signing_off_organisation": as_uuid(org["id"]),
                     "submitted_version": number,
                     "state_changed_at": now,
                 },
@@ -448,7 +457,7 @@ async def submit_plan(actor: Actor, plan_id: uuid.UUID, data: r.SubmitRequest) -
                     plan=plan_id,
                     number=number,
                     status="submitted",
-                    organisation=_uuid(org["id"]),
+                    organisation=as_uuid(org["id"]),
                     content=_json(snapshot),
                     content_hash=digest,
                     shared_sections=_json(shared),
@@ -464,7 +473,7 @@ async def submit_plan(actor: Actor, plan_id: uuid.UUID, data: r.SubmitRequest) -
                     actor_user=actor.user_id,
                     actor_name=actor.display_name,
                     role="person" if is_owner(actor, plan.access) else "representative",
-                    organisation=_uuid(org["id"]),
+                    organisation=as_uuid(org["id"]),
                     plan=plan_id,
                     version_number=number,
                     from_state=state.value,
@@ -474,18 +483,19 @@ async def submit_plan(actor: Actor, plan_id: uuid.UUID, data: r.SubmitRequest) -
                 ),
                 now,
             )
+            await tell_about_plan(plan_id, transition.value, actor.user_id)
             # Submitting is consent to share: it is listed with every other sharing change.
             await consent.record(
                 actor, plan.access, "submitted", shared, str(org["id"]), always=True
             )
         return number
 
-    number = await _audited(actor, plan_id, Transition.SUBMIT, act)
+    number = await audited(actor, plan_id, Transition.SUBMIT.value, act)
     return await _outcome(plan_id, Transition.SUBMIT, number)
 
 
 async def _outcome(plan_id: uuid.UUID, transition: Transition, number: int) -> r.DecisionOutcome:
-    row = await _plan_row(plan_id)
+    row = await plan_row(plan_id)
     state = State(row["state"])
     return r.DecisionOutcome(
         plan_id=plan_id,
@@ -494,7 +504,7 @@ async def _outcome(plan_id: uuid.UUID, transition: Transition, number: int) -> r
         state_words=STATE_WORDS[state],
         version_number=number,
         agreed_version=row["agreed_version"],
-        review_date=_date(row["review_date"]),
+        review_date=as_date(row["review_date"]),
     )
 
 
@@ -506,12 +516,12 @@ async def authorise_plan(
 ) -> r.DecisionOutcome:
     async def act() -> int:
         await _open(actor, plan_id, Transition.AUTHORISE_PLAN)
-        row = await _plan_row(plan_id)
+        row = await plan_row(plan_id)
         target = next_state(row["state"], Transition.AUTHORISE_PLAN)
         version = await _submitted_version(row)
         _check_hash(data.version_hash, version)
         await _check_unchanged(plan_id, version)
-        now = _now()
+        now = utc_now()
         async with write_transaction(Plan._meta.db):
             await _move(
                 plan_id,
@@ -529,9 +539,10 @@ async def authorise_plan(
             await _append_decision(
                 actor, row, version, Transition.AUTHORISE_PLAN, target, data.note, now
             )
+            await tell_about_plan(plan_id, Transition.AUTHORISE_PLAN.value, actor.user_id)
         return int(version["number"])
 
-    number = await _audited(actor, plan_id, Transition.AUTHORISE_PLAN, act)
+    number = await audited(actor, plan_id, Transition.AUTHORISE_PLAN.value, act)
     return await _outcome(plan_id, Transition.AUTHORISE_PLAN, number)
 
 
@@ -545,15 +556,15 @@ async def _append_decision(
     now: dt.datetime,
     details: dict[str, Any] | None = None,
 ) -> None:
-    org = _uuid(row["signing_off_organisation"])
+    org = as_uuid(row["signing_off_organisation"])
     await append(
         AuditDraft(
             action=transition.value,
             actor_user=actor.user_id,
             actor_name=actor.display_name,
-            role=_role_for(actor, org, STAFF_DECISIONS[RULES[transition].permission]),
+            role=role_for(actor, org, STAFF_DECISIONS[RULES[transition].permission]),
             organisation=org,
-            plan=_uuid(row["id"]),
+            plan=as_uuid(row["id"]),
             version_number=version["number"],
             from_state=row["state"],
             to_state=target.value,
@@ -584,7 +595,7 @@ def _review_date(asked: dt.date | None, snapshot: dict[str, Any], today: dt.date
                 errors=[FieldError("review_date", "Choose a date after today")],
             )
         return asked
-    planned = _date(snapshot["sections"].get("review", {}).get("review_date"))
+    planned = as_date(snapshot["sections"].get("review", {}).get("review_date"))
     if planned is not None and planned > today:
         return planned
     return today + DEFAULT_REVIEW_AFTER
@@ -597,12 +608,12 @@ async def authorise_budget(
 
     async def act() -> int:
         await _open(actor, plan_id, Transition.AUTHORISE_BUDGET)
-        row = await _plan_row(plan_id)
+        row = await plan_row(plan_id)
         target = next_state(row["state"], Transition.AUTHORISE_BUDGET)
         version = await _submitted_version(row)
         _check_hash(data.version_hash, version)
         snapshot = await _check_unchanged(plan_id, version)
-        org = _uuid(row["signing_off_organisation"])
+        org = as_uuid(row["signing_off_organisation"])
         annual = int(version["annual_cost_pence"])
         limit = _spending_limit(actor, org)
         if annual > limit:
@@ -626,9 +637,9 @@ async def authorise_budget(
                 "allocation. Say why the budget differs from the allocation.",
                 errors=[FieldError("variation_reason", "Say why the budget differs")],
             )
-        today = _today()
+        today = england_today()
         review = _review_date(data.review_date, snapshot, today)
-        now = _now()
+        now = utc_now()
         async with write_transaction(Plan._meta.db):
             await _move(
                 plan_id,
@@ -644,6 +655,13 @@ async def authorise_budget(
             )
             await PlanVersion.update({PlanVersion.status: "superseded"}).where(
                 (PlanVersion.plan == plan_id) & (PlanVersion.status == "agreed")
+            )
+            # The hours agreed now are the order a provider's tolerance counts from.
+            await SupportItem.raw(
+                'UPDATE "support_item" SET "ordered_minutes_per_week" = "minutes_per_week"'
+                ' WHERE "plan" = {} AND "deleted" = {} AND "ordered_minutes_per_week" IS NULL',
+                plan_id,
+                False,
             )
             await PlanVersion.update(
                 {
@@ -668,9 +686,10 @@ async def authorise_budget(
                     "review_date": review.isoformat(),
                 },
             )
+            await tell_about_plan(plan_id, Transition.AUTHORISE_BUDGET.value, actor.user_id)
         return int(version["number"])
 
-    number = await _audited(actor, plan_id, Transition.AUTHORISE_BUDGET, act)
+    number = await audited(actor, plan_id, Transition.AUTHORISE_BUDGET.value, act)
     return await _outcome(plan_id, Transition.AUTHORISE_BUDGET, number)
 
 
@@ -679,7 +698,7 @@ async def return_plan(actor: Actor, plan_id: uuid.UUID, data: r.ReturnRequest) -
 
     async def act() -> int:
         plan = await _open(actor, plan_id, Transition.RETURN)
-        row = await _plan_row(plan_id)
+        row = await plan_row(plan_id)
         target = next_state(row["state"], Transition.RETURN)
         version = await _submitted_version(row)
         _check_hash(data.version_hash, version)
@@ -702,9 +721,9 @@ async def return_plan(actor: Actor, plan_id: uuid.UUID, data: r.ReturnRequest) -
                 "person knows what to change.",
                 errors=[FieldError("comments", "Add a comment")],
             )
-        now = _now()
-        role = _role_for(
-            actor, _uuid(row["signing_off_organisation"]), STAFF_DECISIONS[Permission.PLAN_RETURN]
+        now = utc_now()
+        role = role_for(
+            actor, as_uuid(row["signing_off_organisation"]), STAFF_DECISIONS[Permission.PLAN_RETURN]
         )
         async with write_transaction(Plan._meta.db):
             await _move(
@@ -747,9 +766,10 @@ async def return_plan(actor: Actor, plan_id: uuid.UUID, data: r.ReturnRequest) -
                 now,
                 {"commented_sections": sorted({key for key, _ in comments})},
             )
+            await tell_about_plan(plan_id, Transition.RETURN.value, actor.user_id)
         return int(version["number"])
 
-    number = await _audited(actor, plan_id, Transition.RETURN, act)
+    number = await audited(actor, plan_id, Transition.RETURN.value, act)
     return await _outcome(plan_id, Transition.RETURN, number)
 
 
@@ -763,7 +783,7 @@ async def _comments(actor: Actor, plan: plans.PlanRecord) -> list[r.CommentRead]
     )
     return [
         r.CommentRead(
-            id=_uuid(row["id"]),
+            id=as_uuid(row["id"]),
             section=row["section_key"],
             section_title=SECTION_TITLES.get(row["section_key"], row["section_key"]),
             comment=row["body"],
@@ -771,7 +791,7 @@ async def _comments(actor: Actor, plan: plans.PlanRecord) -> list[r.CommentRead]
             version_number=row["version_number"],
             by=row["author_name"],
             role=row["author_role"],
-            at=_aware(row["created_at"]),
+            at=aware(row["created_at"]),
         )
         for row in rows
         if row["section_key"] in visible
@@ -815,13 +835,13 @@ async def _organisations_for_kind(kind: str) -> list[r.OrganisationChoice]:
         f' WHERE "kind" IN ({", ".join("{}" for _ in kinds)}) ORDER BY "name"',
         *kinds,
     )
-    return [r.OrganisationChoice(id=_uuid(o["id"]), name=o["name"], kind=o["kind"]) for o in rows]
+    return [r.OrganisationChoice(id=as_uuid(o["id"]), name=o["name"], kind=o["kind"]) for o in rows]
 
 
 async def sign_off_status(actor: Actor, plan_id: uuid.UUID) -> r.SignOffRead:
     """Where the plan is, what this reader may do next, and the comments and decisions so far."""
     plan = await plans.load_plan(actor, plan_id, Permission.PLAN_VIEW)
-    row = await _plan_row(plan_id)
+    row = await plan_row(plan_id)
     state = State(row["state"])
     versions = [_version_summary(v) for v in await _version_rows(plan_id)]
     submitted = next((v for v in versions if v.number == row["submitted_version"]), None)
@@ -836,7 +856,7 @@ async def sign_off_status(actor: Actor, plan_id: uuid.UUID) -> r.SignOffRead:
         )
         if found:
             org = r.OrganisationChoice(
-                id=_uuid(found[0]["id"]), name=found[0]["name"], kind=found[0]["kind"]
+                id=as_uuid(found[0]["id"]), name=found[0]["name"], kind=found[0]["kind"]
             )
     visible = set(visible_sections(actor, plan.access, SECTION_KEYS))
     may_submit = decide(actor, Permission.PLAN_SUBMIT, plan.access)
@@ -856,7 +876,7 @@ async def sign_off_status(actor: Actor, plan_id: uuid.UUID) -> r.SignOffRead:
         state_words=STATE_WORDS[state],
         submitted_version=row["submitted_version"],
         agreed_version=row["agreed_version"],
-        review_date=_date(row["review_date"]),
+        review_date=as_date(row["review_date"]),
         organisation=org,
         changed_since_submitted=(submitted is not None and current_hash != submitted.content_hash),
         current_hash=current_hash,
@@ -955,6 +975,70 @@ async def compare_version(
 
 # --- work trays ------------------------------------------------------------------------------
 
+REVIEW_NOTICE = dt.timedelta(days=28)
+
+# Each tray is one query shape: which plans (FROM … WHERE …), since when they wait, and which
+# version's cost to show. Every tray orders oldest first, and every shape is served by an index
+# (plan_tray, plan_review_due, review_request_open, package_change_open).
+_TRAY_SELECT = (
+    'SELECT p."id", p."person", p."state", p."title", p."kind", p."submitted_version",'
+    ' p."signing_off_organisation", p."agreed_version", p."review_date",'
+    ' o."display_name" AS person_name, v."annual_cost_pence", {since} AS since'
+)
+_OPEN_ROWS = (
+    ' JOIN (SELECT "plan", MIN({time}) AS since FROM "{table}" WHERE "status" = {{}}{extra}'
+    ' GROUP BY "plan") w ON w."plan" = p."id"'
+)
+
+
+def _tray_shape(
+    tray: Tray, organisation_id: uuid.UUID, today: dt.date
+) -> tuple[str, str, list[Any], str]:
+    """(the since column, FROM … WHERE …, its parameters, ORDER BY) for one tray."""
+    people = ' FROM "plan" p JOIN "person" o ON o."id" = p."person"'
+    submitted = (
+        ' LEFT JOIN "plan_version" v ON v."plan" = p."id" AND v."number" = p."submitted_version"'
+    )
+    agreed = ' LEFT JOIN "plan_version" v ON v."plan" = p."id" AND v."number" = p."agreed_version"'
+    if tray in TRAY_STATES:
+        return (
+            'p."state_changed_at"',
+            people + submitted + ' WHERE p."signing_off_organisation" = {} AND p."state" = {}',
+            [organisation_id, TRAY_STATES[tray].value],
+            'p."state_changed_at", p."id"',
+        )
+    if tray in (Tray.REVIEWS_DUE, Tray.REVIEWS_OVERDUE):
+        window = (
+            'p."review_date" >= {} AND p."review_date" <= {}'
+            if tray == Tray.REVIEWS_DUE
+            else 'p."review_date" < {}'
+        )
+        dates = [today, today + REVIEW_NOTICE] if tray == Tray.REVIEWS_DUE else [today]
+        return (
+            'p."state_changed_at"',
+            people
+            + agreed
+            + ' WHERE p."signing_off_organisation" = {} AND p."agreed_version" IS NOT NULL AND '
+            + window,
+            [organisation_id, *dates],
+            'p."review_date", p."id"',
+        )
+    if tray == Tray.REVIEW_REQUESTS:
+        waiting = _OPEN_ROWS.format(time='"requested_at"', table="review_request", extra="")
+        params: list[Any] = ["open"]
+    else:
+        waiting = _OPEN_ROWS.format(
+            time='"proposed_at"', table="package_change", extra=' AND "route" = {}'
+        )
+        route = "coordinator" if tray == Tray.CHANGES_TO_CONFIRM else "team_manager"
+        params = ["open", route]
+    return (
+        'w."since"',
+        people + waiting + agreed + ' WHERE p."signing_off_organisation" = {}',
+        [*params, organisation_id],
+        'w."since", p."id"',
+    )
+
 
 def _trays_for(actor: Actor, organisation_id: uuid.UUID) -> list[Tray]:
     return [tray for tray in Tray if decide_tray(actor, tray, organisation_id)]
@@ -967,16 +1051,19 @@ async def _require_staff(actor: Actor, organisation_id: uuid.UUID) -> list[Tray]
     return trays
 
 
+async def _tray_count(tray: Tray, organisation_id: uuid.UUID, today: dt.date) -> int:
+    _, source, params, _ = _tray_shape(tray, organisation_id, today)
+    rows = await Plan.raw(f"SELECT COUNT(*) AS n{source}", *params)  # noqa: S608
+    return int(rows[0]["n"])
+
+
 async def tray_counts(actor: Actor, organisation_id: uuid.UUID) -> list[r.TrayCount]:
     trays = await _require_staff(actor, organisation_id)
-    rows = await Plan.raw(
-        'SELECT "state", COUNT(*) AS n FROM "plan" WHERE "signing_off_organisation" = {}'
-        ' GROUP BY "state"',
-        organisation_id,
-    )
-    counts = {row["state"]: int(row["n"]) for row in rows}
+    today = england_today()
     return [
-        r.TrayCount(tray=t.value, title=TRAY_TITLES[t], count=counts.get(TRAY_STATES[t].value, 0))
+        r.TrayCount(
+            tray=t.value, title=TRAY_TITLES[t], count=await _tray_count(t, organisation_id, today)
+        )
         for t in trays
     ]
 
@@ -1003,23 +1090,12 @@ async def tray_page(
             "Page not understood",
             f"Pages start at 1, and a page holds from 1 to {MAX_PER_PAGE} plans.",
         )
-    state = TRAY_STATES[chosen].value
-    total_rows = await Plan.raw(
-        'SELECT COUNT(*) AS n FROM "plan" WHERE "signing_off_organisation" = {} AND "state" = {}',
-        organisation_id,
-        state,
-    )
-    total = int(total_rows[0]["n"])
+    today = england_today()
+    since, source, params, order = _tray_shape(chosen, organisation_id, today)
+    total = await _tray_count(chosen, organisation_id, today)
     rows = await Plan.raw(
-        'SELECT p."id", p."person", p."state", p."title", p."kind", p."submitted_version",'
-        ' p."signing_off_organisation", p."agreed_version", p."state_changed_at",'
-        ' o."display_name" AS person_name, v."annual_cost_pence"'
-        ' FROM "plan" p JOIN "person" o ON o."id" = p."person"'
-        ' LEFT JOIN "plan_version" v ON v."plan" = p."id" AND v."number" = p."submitted_version"'
-        ' WHERE p."signing_off_organisation" = {} AND p."state" = {}'
-        ' ORDER BY p."state_changed_at", p."id" LIMIT {} OFFSET {}',
-        organisation_id,
-        state,
+        _TRAY_SELECT.format(since=since) + source + f" ORDER BY {order} LIMIT {{}} OFFSET {{}}",
+        *params,
         per_page,
         (page - 1) * per_page,
     )
@@ -1027,18 +1103,19 @@ async def tray_page(
     limit = _spending_limit(actor, organisation_id)
     items = []
     for row in rows:
-        if not decide(actor, Permission.PLAN_VIEW, facts[_uuid(row["id"])]):
+        if not decide(actor, Permission.PLAN_VIEW, facts[as_uuid(row["id"])]):
             continue
         cost = int(row["annual_cost_pence"]) if row["annual_cost_pence"] is not None else None
         items.append(
             r.TrayItem(
-                plan_id=_uuid(row["id"]),
+                plan_id=as_uuid(row["id"]),
                 person_name=row["person_name"],
                 title=row["title"],
                 kind=row["kind"],
                 state=row["state"],
-                version_number=row["submitted_version"],
-                waiting_since=_aware(row["state_changed_at"]),
+                version_number=row["submitted_version"] or row["agreed_version"],
+                waiting_since=aware(row["since"]),
+                due_on=as_date(row["review_date"]),
                 annual_cost_pence=cost,
                 within_my_limit=(
                     cost <= limit

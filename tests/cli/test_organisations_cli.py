@@ -146,11 +146,13 @@ async def test_the_demo_council_has_casey_and_morgan_and_is_safe_to_repeat(
     morgan = await actor_of("morgan@example.org")
     assert morgan.display_name == "Morgan Lee"
     assert [r.role for r in morgan.roles if r.organisation_id == council] == [Role.ADMIN]
-    # Once, not once a run: one council of that name, three roles in it.
+    # Once, not once a run: one council of that name, five roles in it.
     staff = await organisations.list_staff(morgan, council, include_ended=True)
     assert sorted((r.name, r.role) for r in staff) == [
         ("Casey Jones", Role.COORDINATOR),
         ("Casey Jones", Role.PLAN_AUTHORISER),
+        ("Drew Evans", Role.BUDGET_AUTHORISER),
+        ("Drew Evans", Role.TEAM_MANAGER),
         ("Morgan Lee", Role.ADMIN),
     ]
     # Casey can sign in with the demo password and sees the council.

@@ -173,6 +173,53 @@ RULES: list[tuple[str, str, Need]] = [
     ("POST", re.escape(P) + r"/(authorise-plan|return)", Need("decide", "plan_authoriser")),
     ("POST", re.escape(P) + r"/authorise-budget", Need("decide", "budget_authoriser")),
     ("GET", r"/api/v1/organisations/\{organisation_id:uuid\}/trays(/.*)?", Need("org_tray")),
+    # Reviews: anyone who may open the plan asks for one; coordinators and team managers start
+    # or decline them. Outcome decisions: coordinators, plan authorisers, team managers.
+    ("GET|POST", re.escape(P) + r"/review-requests", Need("plan")),
+    ("POST", re.escape(P) + r"/review-requests/.*/decline", Need("decide", "coordinator")),
+    ("POST", re.escape(P) + r"/start-review", Need("decide", "coordinator")),
+    ("POST", re.escape(P) + r"/outcome-decisions/.*", Need("decide", "plan_authoriser")),
+    # Package changes belong to the money section: read with it; proposed by anyone who may
+    # comment on it; decided by coordinators and team managers; turned into a review by
+    # anyone who can see it.
+    ("GET", re.escape(P) + r"/package-changes", Need("section_view", "money")),
+    ("POST", re.escape(P) + r"/package-changes", Need("section_comment", "money")),
+    ("POST", re.escape(P) + r"/package-changes/.*/decision", Need("decide", "coordinator")),
+    ("POST", re.escape(P) + r"/package-changes/.*/review", Need("section_view", "money")),
+    ("GET", r"/api/v1/organisations/\{organisation_id:uuid\}/tolerance", Need("org_view")),
+    ("PUT", r"/api/v1/organisations/\{organisation_id:uuid\}/tolerance", Need("org_manage")),
+    # The sign-off pages follow the same rules as the API. The decide page opens (GET) for
+    # whoever may make some decision there: in this world, the plan authoriser alone; anyone
+    # else who may open the plan is told they cannot decide (403).
+    ("GET", re.escape(W) + r"/(sign-off|versions/.*)", Need("plan")),
+    ("GET|POST", re.escape(W) + r"/submit", Need("submit")),
+    ("GET", re.escape(W) + r"/decide", Need("decide", "plan_authoriser")),
+    ("POST", re.escape(W) + r"/decide/(authorise-plan|return)", Need("decide", "plan_authoriser")),
+    ("POST", re.escape(W) + r"/decide/authorise-budget", Need("decide", "budget_authoriser")),
+    ("GET", r"/organisations/\{organisation_id:uuid\}/trays(/.*)?", Need("org_tray")),
+    # Messages: anyone signed in reads their own. Marking one read names it by id, and the id
+    # filled in here is nobody's: every signed-in actor is told it does not exist (404), as
+    # they are for someone else's. No one holds a section by that name, so expected() says
+    # "hidden" to all of them (and "sign_in" to the anonymous).
+    ("GET", r"/notifications|/api/v1/notifications/?", Need("signed_in")),
+    (
+        "POST",
+        r"(/api/v1)?/notifications/\{notification_id:uuid\}/read",
+        Need("own_notification", "a notification that is not theirs"),
+    ),
+    # The review pages follow the API's rules. The review page (GET) opens for whoever may make
+    # some review decision there: in this world, the plan authoriser (outcomes) alone; anyone
+    # else who may open the plan is told there is nothing for them (403).
+    ("GET|POST", re.escape(W) + r"/review-request", Need("plan")),
+    ("GET", re.escape(W) + r"/review", Need("decide", "plan_authoriser")),
+    ("POST", re.escape(W) + r"/review/(start|requests/.*/decline)", Need("decide", "coordinator")),
+    ("POST", re.escape(W) + r"/outcome-decisions/.*", Need("decide", "plan_authoriser")),
+    ("GET|POST", re.escape(W) + r"/package-changes/new", Need("section_comment", "money")),
+    ("GET", re.escape(W) + r"/package-changes/\{change_id:uuid\}", Need("section_view", "money")),
+    ("POST", re.escape(W) + r"/package-changes/.*/decision", Need("decide", "coordinator")),
+    ("POST", re.escape(W) + r"/package-changes/.*/review", Need("section_view", "money")),
+    ("GET", r"/organisations/\{organisation_id:uuid\}/tolerance", Need("org_view")),
+    ("POST", r"/organisations/\{organisation_id:uuid\}/tolerance", Need("org_manage")),
     # Organisations: staff of one see its staff; its admins manage them; others learn nothing.
     ("GET", r"/organisations|/api/v1/organisations/?", Need("signed_in")),
     (
@@ -241,6 +288,8 @@ def expected(actor: str, need: Need, section: str | None) -> str:
         return "hidden"
     if need.kind == "section_view":
         return "allowed"
+    if need.kind == "section_comment":
+        return "allowed" if rank >= COMMENT else "forbidden"
     return "allowed" if rank >= EDIT else "forbidden"
 
 
@@ -279,6 +328,7 @@ class World:
     # Staff changes act on people made for this world alone, never on the actors themselves.
     spare_email: str
     spare_role: uuid.UUID
+    change_id: uuid.UUID
 
 
 async def _user(name: str) -> Any:
@@ -426,6 +476,22 @@ async def build_world(people: People, submitted: bool) -> tuple[World, Any]:
             submitted_by=owner_user.id,
         )
     )
+    # An open package change on the support line, as a provider would have proposed it.
+    from portal.reviews.tables import PackageChange
+
+    change = PackageChange(
+        plan=plan.id,
+        support_item=rows["support-items"],
+        proposed_by=owner_user.id,
+        minutes_before=0,
+        minutes_after=60,
+        ordered_minutes=0,
+        weekly_cost_before_pence=1000,
+        weekly_cost_after_pence=1200,
+        route="coordinator",
+        status="open",
+    )
+    await change.save()
     # The plan names its signing-off organisation from the start; only submitting opens it.
     await Plan.update(
         {
@@ -453,6 +519,7 @@ async def build_world(people: People, submitted: bool) -> tuple[World, Any]:
         record_id=rep.id,
         spare_email=spare.email,
         spare_role=spare_role.id,
+        change_id=change.id,
     )
     return world, owner_user
 
@@ -480,6 +547,10 @@ def fill(path: str, world: World, people: People, key: str | None) -> str:
         "path": "openapi.json",
         "number": "1",
         "tray": "plan_authorisation",
+        "request_id": str(world.plan_id),
+        "outcome_id": str(world.rows["outcomes"]),
+        "change_id": str(world.change_id),
+        "notification_id": str(uuid.uuid4()),
     }
     return _PARAM.sub(lambda m: values[m.group("name")], path)
 
@@ -515,11 +586,23 @@ def json_body(method: str, path: str, people: People, world: World) -> Any:
         "/authorise-plan": {"version_hash": "0" * 64},
         "/authorise-budget": {"version_hash": "0" * 64},
         "/return": {"version_hash": "0" * 64, "reason": "Matrix"},
+        "/decision": {"decision": "decline", "reason": "Matrix"},
+        "/package-changes": {
+            "support_item_id": str(world.rows["support-items"]),
+            "minutes_before": 0,
+            "minutes_after": 60,
+            "weekly_cost_before_pence": 1000,
+            "weekly_cost_after_pence": 1200,
+            "reason": "Matrix",
+        },
+        "/tolerance": {"minutes": 300, "percent": 20, "bands_pence": [7_500, 15_000]},
     }
+    if "/outcome-decisions/" in path:
+        return {"decision": "agreed"}
     if method == "PATCH" and "/staff/" in path:
         return {"spending_limit_pence": 2_000_000}
     for suffix, body in creates.items():
-        if method == "POST" and path.endswith(suffix):
+        if method in ("POST", "PUT") and path.endswith(suffix):
             return body
     return {}
 

@@ -111,7 +111,9 @@ async def audit_rows(plan_id: str) -> list[dict[str, Any]]:
     return rows
 
 
-async def test_the_journey_from_draft_to_agreed_and_round_again(people, council) -> None:  # type: ignore[no-untyped-def]
+async def test_the_journey_from_draft_to_agreed_through_a_return_a_change_and_a_review(
+    people, council
+) -> None:  # type: ignore[no-untyped-def]
     owner, authoriser, budget = people["owner"], people["authoriser"], people["budget"]
 
     # An unfinished plan cannot be submitted: the answer lists what is missing.
@@ -228,6 +230,24 @@ async def test_the_journey_from_draft_to_agreed_and_round_again(people, council)
     final = await authorise_budget(budget, plan_id)
     statuses = {v["number"]: v["status"] for v in final["versions"]}
     assert statuses == {1: "returned", 2: "superseded", 3: "agreed"}
+
+    # A review is asked for and started: a new draft from the agreed version, agreed again.
+    asked = await owner.client.post(
+        url(plan_id, "review-requests"), json={"reason": "I have moved to a flat"}
+    )
+    assert asked.status_code == 201, asked.text
+    started = await people["coordinator"].client.post(url(plan_id, "start-review"), json={})
+    assert started.status_code == 200 and started.json()["state"] == "draft", started.text
+    reviewing = await status(owner, plan_id)
+    assert reviewing["state"] == "draft" and reviewing["agreed_version"] == 3
+    await write_about_me(owner, plan_id, "I am Maggie, and I live in a ground-floor flat now.")
+    await submit(owner, plan_id, council)
+    await authorise_plan(authoriser, plan_id)
+    final = await authorise_budget(budget, plan_id)
+    assert final["agreed_version"] == 4
+    statuses = {v["number"]: v["status"] for v in final["versions"]}
+    assert statuses == {1: "returned", 2: "superseded", 3: "superseded", 4: "agreed"}
+
     actions = [row["action"] for row in await audit_rows(plan_id) if row["outcome"] == "done"]
     assert actions == [
         "submit",
@@ -236,6 +256,11 @@ async def test_the_journey_from_draft_to_agreed_and_round_again(people, council)
         "authorise_plan",
         "authorise_budget",
         "amend",
+        "submit",
+        "authorise_plan",
+        "authorise_budget",
+        "request_review",
+        "start_review",
         "submit",
         "authorise_plan",
         "authorise_budget",

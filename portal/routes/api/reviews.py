@@ -4,13 +4,14 @@
 import uuid
 from typing import Annotated
 
-from litestar import Controller, get, post
+from litestar import Controller, get, post, put
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from portal.consent.policy import Actor
+from portal.plans.schemas import OutcomeRead
+from portal.reviews import changes, requests, service
 from portal.reviews import schemas as r
-from portal.reviews import service
 from portal.routes.auth import require_actor
 
 CompareWith = Annotated[
@@ -97,6 +98,114 @@ class SignOffController(Controller):
         return await service.compare_version(actor, plan_id, number, compare_with)
 
 
+class ReviewController(Controller):
+    """Asking for a review, starting one, package changes and decisions on outcomes."""
+
+    path = "/api/v1/plans/{plan_id:uuid}"
+    tags = ["reviews"]
+    dependencies = {"actor": Provide(require_actor)}
+
+    @get("/review-requests")
+    async def review_requests(
+        self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]
+    ) -> list[r.ReviewRequestRead]:
+        return await requests.list_requests(actor, plan_id)
+
+    @post("/review-requests", status_code=201)
+    async def request_review(
+        self,
+        actor: NamedDependency[Actor],
+        plan_id: FromPath[uuid.UUID],
+        data: JSONBody[r.ReviewRequestCreate],
+    ) -> r.ReviewRequestRead:
+        return await requests.request_review(actor, plan_id, data)
+
+    @post("/review-requests/{request_id:uuid}/decline", status_code=200)
+    async def decline_review(
+        self,
+        actor: NamedDependency[Actor],
+        plan_id: FromPath[uuid.UUID],
+        request_id: FromPath[uuid.UUID],
+        data: JSONBody[r.ReviewDecline],
+    ) -> r.ReviewRequestRead:
+        return await requests.decline_request(actor, plan_id, request_id, data)
+
+    @post("/start-review", status_code=200)
+    async def start_review(
+        self,
+        actor: NamedDependency[Actor],
+        plan_id: FromPath[uuid.UUID],
+        data: JSONBody[r.ReviewStart],
+    ) -> r.ReviewStarted:
+        return await requests.start_review(actor, plan_id, data)
+
+    @post("/outcome-decisions/{outcome_id:uuid}", status_code=200)
+    async def decide_outcome(
+        self,
+        actor: NamedDependency[Actor],
+        plan_id: FromPath[uuid.UUID],
+        outcome_id: FromPath[uuid.UUID],
+        data: JSONBody[r.OutcomeDecision],
+    ) -> OutcomeRead:
+        return await changes.decide_outcome(actor, plan_id, outcome_id, data)
+
+    @get("/package-changes")
+    async def package_changes(
+        self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]
+    ) -> list[r.PackageChangeRead]:
+        return await changes.list_changes(actor, plan_id)
+
+    @post("/package-changes", status_code=201)
+    async def propose_change(
+        self,
+        actor: NamedDependency[Actor],
+        plan_id: FromPath[uuid.UUID],
+        data: JSONBody[r.PackageChangeCreate],
+    ) -> r.PackageChangeRead:
+        return await changes.propose_change(actor, plan_id, data)
+
+    @post("/package-changes/{change_id:uuid}/decision", status_code=200)
+    async def decide_change(
+        self,
+        actor: NamedDependency[Actor],
+        plan_id: FromPath[uuid.UUID],
+        change_id: FromPath[uuid.UUID],
+        data: JSONBody[r.ChangeDecision],
+    ) -> r.PackageChangeRead:
+        return await changes.decide_change(actor, plan_id, change_id, data)
+
+    @post("/package-changes/{change_id:uuid}/review", status_code=200)
+    async def change_to_review(
+        self,
+        actor: NamedDependency[Actor],
+        plan_id: FromPath[uuid.UUID],
+        change_id: FromPath[uuid.UUID],
+        data: JSONBody[r.ReviewRequestCreate],
+    ) -> r.PackageChangeRead:
+        return await changes.change_to_review(actor, plan_id, change_id, data)
+
+
+class ToleranceController(Controller):
+    path = "/api/v1/organisations/{organisation_id:uuid}/tolerance"
+    tags = ["reviews"]
+    dependencies = {"actor": Provide(require_actor)}
+
+    @get("/")
+    async def read_tolerance(
+        self, actor: NamedDependency[Actor], organisation_id: FromPath[uuid.UUID]
+    ) -> r.ToleranceRead:
+        return await changes.read_tolerance(actor, organisation_id)
+
+    @put("/")
+    async def change_tolerance(
+        self,
+        actor: NamedDependency[Actor],
+        organisation_id: FromPath[uuid.UUID],
+        data: JSONBody[r.ToleranceUpdate],
+    ) -> r.ToleranceRead:
+        return await changes.change_tolerance(actor, organisation_id, data)
+
+
 class TrayController(Controller):
     path = "/api/v1/organisations/{organisation_id:uuid}/trays"
     tags = ["sign-off"]
@@ -120,4 +229,4 @@ class TrayController(Controller):
         return await service.tray_page(actor, organisation_id, tray, page, per_page)
 
 
-REVIEW_CONTROLLERS = [SignOffController, TrayController]
+REVIEW_CONTROLLERS = [SignOffController, ReviewController, ToleranceController, TrayController]

@@ -9,9 +9,12 @@ from portal.routes.pages.auth import AUTH_ROUTES
 from portal.routes.pages.common import SignInRedirect, page_actor
 from portal.routes.pages.errors import redirect_to_sign_in
 from portal.routes.pages.invitations import INVITATION_ROUTES
+from portal.routes.pages.notifications import NOTIFICATION_ROUTES
 from portal.routes.pages.oidc import OIDC_ROUTES
 from portal.routes.pages.organisations import ORGANISATION_ROUTES
 from portal.routes.pages.plans import PLAN_ROUTES
+from portal.routes.pages.reviews import REVIEW_ROUTES
+from portal.routes.pages.reviews_more import REVIEW_MORE_ROUTES
 from portal.routes.pages.rows import ROW_ROUTES
 from portal.routes.pages.sections import SECTION_ROUTES
 from portal.routes.pages.sharing import SHARING_ROUTES
@@ -26,6 +29,9 @@ _signed_in = Router(
         *ROW_ROUTES,
         *ORGANISATION_ROUTES,
         *SHARING_ROUTES,
+        *REVIEW_ROUTES,
+        *REVIEW_MORE_ROUTES,
+        *NOTIFICATION_ROUTES,
     ],
     dependencies={"actor": Provide(page_actor)},
     exception_handlers={SignInRedirect: redirect_to_sign_in},

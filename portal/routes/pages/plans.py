@@ -15,6 +15,7 @@ from portal.consent.policy import Actor, Permission, decide, is_owner
 from portal.plans import schemas as s
 from portal.plans import service
 from portal.plans.money import MoneySummary, weekly_pence
+from portal.reviews.workflow import STATE_WORDS, State
 from portal.routes.pages.common import (
     PLANS_NAV,
     banner_for,
@@ -154,6 +155,8 @@ async def overview(
         owner_name="" if mine else await directory.person_name(record.person_id),
         visible=visible,
         can_share=decide(actor, Permission.PLAN_SHARE, record.access),
+        sign_off_state=record.state,
+        sign_off_words=STATE_WORDS[State(record.state)],
         speakers=speakers,
         banner=banner_for(request.query_params),
         navigation_items=plan_nav(plan.id, "", visible),

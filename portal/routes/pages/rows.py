@@ -16,12 +16,13 @@ from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
-from portal.consent.policy import Actor
+from portal.consent.policy import Actor, Permission, decide
 from portal.plans import schemas as s
 from portal.plans import service
 from portal.plans.content import OutcomeStatus
 from portal.plans.money import FREQUENCY_LABELS, Frequency
 from portal.problems import Problem, explain_validation
+from portal.reviews import changes as package_changes
 from portal.routes.pages.common import (
     banner_for,
     plan_nav,
@@ -55,7 +56,7 @@ OUTCOME_TAGS: dict[str, dict[str, str]] = {
 
 class RowField(msgspec.Struct, frozen=True, kw_only=True):
     name: str  # the form's field name, and the Struct attribute unless `attr` says otherwise
-    kind: str  # text, long, pounds, frequency, outcome, date, done, email, tel
+    kind: str  # text, long, pounds, frequency, outcome, date, done, email, tel, hours
     label: str
     hint: str = ""
     limit: int = 0
@@ -73,7 +74,11 @@ class RowField(msgspec.Struct, frozen=True, kw_only=True):
 
     @property
     def anchor(self) -> str:
-        return f"{self.name}-day" if self.kind == "date" else self.name
+        if self.kind == "date":
+            return f"{self.name}-day"
+        if self.kind == "hours":
+            return f"{self.name}-hours"
+        return self.name
 
 
 class RowPage(msgspec.Struct, frozen=True, kw_only=True):
@@ -171,6 +176,16 @@ SUPPORT = RowPage(
             label="How often it is paid",
             required="Choose how often it is paid",
         ),
+        RowField(
+            name="hours_a_week",
+            attr="minutes_per_week",
+            kind="hours",
+            label="Hours a week (optional)",
+            hint=(
+                "If this support is hours of care, how many hours a week. For example, "
+                "9 hours and 30 minutes."
+            ),
+        ),
         _OUTCOME_FIELD,
     ),
     create_type=s.SupportItemCreate,
@@ -256,6 +271,53 @@ CONTACTS = RowPage(
 
 ROW_PAGES = (OUTCOMES, SUPPORT, ACTIONS, CONTACTS)
 FREQUENCIES = frozenset(f.value for f in Frequency)
+MINUTES_IN_A_WEEK = 7 * 24 * 60
+
+
+# --- hours a week -------------------------------------------------------------------------
+
+
+def hours_words(minutes: int | None) -> str:
+    """Minutes a week as people say it: "9 hours 30 minutes", "1 hour", "45 minutes"."""
+    if minutes is None:
+        return ""
+    hours, rest = divmod(minutes, 60)
+    parts = []
+    if hours or not rest:
+        parts.append(f"{hours} hour" + ("" if hours == 1 else "s"))
+    if rest:
+        parts.append(f"{rest} minute" + ("" if rest == 1 else "s"))
+    return " ".join(parts)
+
+
+def hours_parts(form: Any, name: str) -> dict[str, str]:
+    return {part: text(form, f"{name}[{part}]").strip() for part in ("hours", "minutes")}
+
+
+def hours_values(minutes: int | None) -> dict[str, str]:
+    if minutes is None:
+        return {"hours": "", "minutes": ""}
+    hours, rest = divmod(minutes, 60)
+    return {"hours": str(hours), "minutes": str(rest)}
+
+
+def parse_hours(parts: dict[str, str], label: str, *, required: str = "") -> int | None:
+    """Hours and minutes typed in two boxes as minutes a week; both empty is none (or an error
+    when `required` says what to enter)."""
+    if not any(parts.values()):
+        if required:
+            raise FieldProblem(required)
+        return None
+    hours_text, minutes_text = parts["hours"] or "0", parts["minutes"] or "0"
+    if not (hours_text.isdigit() and minutes_text.isdigit()) or len(hours_text) > 3:
+        raise FieldProblem(f"{label} must be whole hours and minutes, like 9 hours and 30 minutes")
+    hours, minutes = int(hours_text), int(minutes_text)
+    if minutes > 59:
+        raise FieldProblem(f"{label}: the minutes must be from 0 to 59")
+    total = hours * 60 + minutes
+    if total > MINUTES_IN_A_WEEK:
+        raise FieldProblem(f"{label} must be at most 168 hours, the hours in a week")
+    return total
 
 
 # --- forms ------------------------------------------------------------------------------
@@ -314,6 +376,11 @@ def parse_row_form(page: RowPage, form: Any, outcome_ids: set[str]) -> ParsedRow
                 checked = text(form, name) == "yes"
                 values[name] = checked
                 data[field.struct_attr] = checked
+            elif field.kind == "hours":
+                hours = hours_parts(form, name)
+                values[name] = hours
+                label = field.label.removesuffix(" (optional)")
+                data[field.struct_attr] = parse_hours(hours, label)
         except FieldProblem as exc:
             errors[name] = str(exc)
     return ParsedRow(None if errors else data, values, errors)
@@ -334,6 +401,8 @@ def row_values(page: RowPage, row: Any) -> dict[str, Any]:
             values[field.name] = date_values(value)
         elif field.kind == "done":
             values[field.name] = bool(value)
+        elif field.kind == "hours":
+            values[field.name] = hours_values(value)
         else:
             values[field.name] = value or ""
     return values
@@ -346,6 +415,8 @@ def empty_values(page: RowPage) -> dict[str, Any]:
             values[field.name] = date_values(None)
         elif field.kind == "done":
             values[field.name] = False
+        elif field.kind == "hours":
+            values[field.name] = hours_values(None)
         else:
             values[field.name] = ""
     return values
@@ -375,6 +446,8 @@ def row_display(
             )
         elif field.kind == "done":
             words = "Yes" if value else "No"
+        elif field.kind == "hours":
+            words = f"{hours_words(value)} a week" if isinstance(value, int) else "Not recorded"
         else:
             words = str(value or "")
         shown.append({"label": field.label.removesuffix(" (optional)"), "text": words})
@@ -445,9 +518,12 @@ async def _list_page(
     status: int = 200,
     banner: str | None = None,
 ) -> Response[Any]:
-    await service.open_rows(actor, plan_id, page.kind, write=False)
+    record = await service.open_rows(actor, plan_id, page.kind, write=False)
     plan = await service.read_plan(actor, plan_id)
     values = values if values is not None else empty_values(page)
+    extra: dict[str, Any] = {}
+    if page.kind == "support":
+        extra = await _package_context(actor, record, plan)
     outcome_titles = {str(o.id): o.title for o in plan.outcomes}
     criterion = next((c for c in plan.criteria if c.key == page.section), None)
     section = next((x for x in plan.sections if x.key == page.section), None)
@@ -474,10 +550,47 @@ async def _list_page(
         money=money_view(plan.money),
         banner=banner,
         item_url=lambda row_id: plan_url(plan.id, page.item_part, str(row_id)),
+        hours_words=hours_words,
         navigation_items=plan_nav(plan.id, page.nav, shown_sections(actor, plan)),
         back_href=plan_url(plan.id),
         back_text="Plan overview",
+        **extra,
     )
+
+
+async def _package_context(
+    actor: Actor, record: service.PlanRecord, plan: s.PlanRead
+) -> dict[str, Any]:
+    """What the money page shows of package changes: the open ones on each line, and whether
+    this reader may propose one (the plan agreed, and the access decision says so)."""
+    changes = await package_changes.list_changes(actor, plan.id)
+    open_by_line: dict[str, list[dict[str, Any]]] = {}
+    for change in changes:
+        if change.status == "open":
+            open_by_line.setdefault(str(change.support_item_id), []).append(
+                {
+                    "url": plan_url(plan.id, "package-changes", str(change.id)),
+                    "proposed_by": change.proposed_by,
+                    "proposed_at": change.proposed_at,
+                    "hours": f"{hours_words(change.minutes_before)} to "
+                    f"{hours_words(change.minutes_after)} a week",
+                    "cost": f"{pounds(change.weekly_cost_before_pence)} to "
+                    f"{pounds(change.weekly_cost_after_pence)} a week",
+                    "route": change.route,
+                }
+            )
+    may_propose = record.state == "agreed" and decide(
+        actor, Permission.CHANGE_PROPOSE, record.access
+    )
+    return {
+        # Someone who may only comment on the money (a provider) proposes; they do not edit.
+        "may_edit": decide(actor, Permission.SECTION_EDIT, record.access, "money"),
+        "may_propose": may_propose,
+        "propose_url": lambda row_id: (
+            plan_url(plan.id, "package-changes", "new") + f"?item={row_id}"
+        ),
+        "open_changes": open_by_line,
+    }
 
 
 async def _edit_page(

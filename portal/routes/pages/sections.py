@@ -25,6 +25,7 @@ from portal.plans.content import (
     decode_section,
 )
 from portal.problems import NotFound, Problem
+from portal.reviews import service as reviews
 from portal.routes.pages.common import (
     banner_for,
     plan_nav,
@@ -35,6 +36,7 @@ from portal.routes.pages.common import (
 )
 from portal.routes.pages.forms import text
 from portal.routes.pages.plans import STATUS_TAGS, criterion_href
+from portal.routes.pages.reviews import comment_views
 from portal.routes.pages.section_forms import (
     FREQUENCY_ITEMS,
     HOLDING_ITEMS,
@@ -94,6 +96,8 @@ async def _section_page(
         raise NotFound("section")
     criterion = next((c for c in plan.criteria if c.key == key), None)
     back = _HOME_PAGE.get(key)
+    # What staff said about this section when they returned the plan.
+    comments = [c for c in await reviews.comments_for(actor, plan_id) if c.section == key]
     return render(
         "plans/section.html",
         actor,
@@ -115,6 +119,7 @@ async def _section_page(
         holding_items=HOLDING_ITEMS,
         risk_labels=RISK_LABELS,
         banner=banner,
+        comments=comment_views(comments),
         navigation_items=plan_nav(plan.id, _nav_part(key), shown_sections(actor, plan)),
         back_href=plan_url(plan.id, back) if back else plan_url(plan.id),
         back_text={

@@ -1,0 +1,412 @@
+"""Telling people about decisions on a plan: a line in the portal, and an email when SMTP is set.
+
+A decision calls `tell_about_plan` inside its own write transaction, so the notifications
+exist exactly when the decision does; it only inserts rows. After the transaction has
+committed, `deliver` sends the emails (network, off the event loop). What people are told
+names what happened and where to look, never the plan's content or the person's name: an
+email can be read by anyone who sees the inbox, and may be kept by mail servers for years.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import smtplib
+import ssl
+import uuid
+from collections.abc import Iterable, Sequence
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid, parseaddr
+from typing import Any
+
+from litestar import Request
+
+from portal.consent.policy import Actor
+from portal.db import write_transaction
+from portal.notifications import schemas as ns
+from portal.notifications.tables import Notification
+from portal.problems import NotFound, Problem
+from portal.settings import Settings
+
+log = logging.getLogger("portal.notifications")
+
+SUBJECT = "Update on your plan"
+PRIVACY_LINE = (
+    "For your privacy, this email holds no details of your plan. "
+    "Sign in to the plan portal to see them."
+)
+# An SMTP server that does not answer must not hold a worker for long.
+SMTP_TIMEOUT_SECONDS = 10.0
+MAX_LISTED = 200
+# Grants that let someone take part in writing the plan; `view` only reads.
+_CO_AUTHOR_ACCESS = ("edit", "comment")
+
+# event → (what the person is told, what someone who helps with the plan is told).
+MESSAGES: dict[str, tuple[str, str]] = {
+    "submit": (
+        "Your plan was submitted for sign-off. You will be told when a decision is made.",
+        "A plan you help with was submitted for sign-off.",
+    ),
+    "resubmit": (
+        "Your plan was changed and submitted for sign-off again. You will be told when a "
+        "decision is made.",
+        "A plan you help with was changed and submitted for sign-off again.",
+    ),
+    "return": (
+        "Your plan was returned with comments. Read them and change your plan, then submit it "
+        "again.",
+        "A plan you help with was returned with comments. Read them to see what needs to "
+        "change before it is submitted again.",
+    ),
+    "authorise_plan": (
+        "Your plan was authorised. Its budget will be checked next.",
+        "A plan you help with was authorised. Its budget will be checked next.",
+    ),
+    "authorise_budget": (
+        "The budget for your plan was authorised. Your plan is now agreed.",
+        "The budget for a plan you help with was authorised. The plan is now agreed.",
+    ),
+    "review_requested": (
+        "A review of your plan was asked for.",
+        "A review of a plan you help with was asked for.",
+    ),
+    "review_started": (
+        "A review of your plan has started. Check your plan is still right for you.",
+        "A review of a plan you help with has started.",
+    ),
+    "package_change_proposed": (
+        "A change to the support in your plan was proposed. Read it and say what you think.",
+        "A change to the support in a plan you help with was proposed.",
+    ),
+    "package_change_decided": (
+        "A decision was made on a proposed change to the support in your plan.",
+        "A decision was made on a proposed change to the support in a plan you help with.",
+    ),
+    "outcome_decided": (
+        "A decision was recorded on one of the outcomes in your plan.",
+        "A decision was recorded on one of the outcomes in a plan you help with.",
+    ),
+}
+EVENTS = frozenset(MESSAGES)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _uuid(value: Any) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+def _aware(value: Any) -> Any:
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if isinstance(value, dt.datetime) and value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value
+
+
+def _marks(values: Sequence[Any]) -> str:
+    return ", ".join("{}" for _ in values)
+
+
+def sign_off_link(plan_id: uuid.UUID) -> str:
+    return f"/plans/{plan_id}/sign-off"
+
+
+# --- who is told ---------------------------------------------------------------------------
+
+
+async def _recipients(plan_id: uuid.UUID) -> tuple[list[uuid.UUID], list[uuid.UUID]]:
+    """The person's own accounts, and the accounts of those who help: the person's current
+    representatives and the holders of a current grant to write or comment on the plan."""
+    plans = await Notification.raw('SELECT "person" FROM "plan" WHERE "id" = {}', plan_id)
+    if not plans:
+        raise NotFound("plan")
+    person_id = plans[0]["person"]
+    own = await Notification.raw(
+        'SELECT "id" FROM "user_account" WHERE "person" = {} AND "is_active" = {} ORDER BY "id"',
+        person_id,
+        True,
+    )
+    speakers = await Notification.raw(
+        'SELECT r."user" AS "user" FROM "representative" r'
+        ' JOIN "user_account" u ON u."id" = r."user"'
+        ' WHERE r."person" = {} AND r."current" = {} AND r."status" = {} AND u."is_active" = {}',
+        person_id,
+        True,
+        "active",
+        True,
+    )
+    grants = await Notification.raw(
+        'SELECT g."grantee_user" AS "user", g."expires_at" FROM "plan_grant" g'  # noqa: S608
+        ' JOIN "user_account" u ON u."id" = g."grantee_user"'
+        ' WHERE g."plan" = {} AND g."current" = {} AND g."status" = {}'
+        f' AND g."access" IN ({_marks(_CO_AUTHOR_ACCESS)}) AND u."is_active" = {{}}',
+        plan_id,
+        True,
+        "active",
+        *_CO_AUTHOR_ACCESS,
+        True,
+    )
+    at = _now()
+    co_authors = [
+        row["user"] for row in grants if row["expires_at"] is None or _aware(row["expires_at"]) > at
+    ]
+    person = [_uuid(row["id"]) for row in own]
+    helpers = _unique(_uuid(user) for user in [*(r["user"] for r in speakers), *co_authors])
+    return person, [user for user in helpers if user not in set(person)]
+
+
+def _unique(values: Iterable[uuid.UUID]) -> list[uuid.UUID]:
+    return list(dict.fromkeys(values))
+
+
+async def tell_about_plan(
+    plan_id: uuid.UUID, event: str, actor_user_id: uuid.UUID | None
+) -> list[uuid.UUID]:
+    """Tell everyone with a stake in the plan, except whoever made the decision, what happened.
+
+    Call it inside the decision's write transaction: it only adds rows, so a decision that is
+    rolled back tells nobody. Returns the notifications' ids, for `deliver` after the commit.
+    """
+    if event not in MESSAGES:
+        raise ValueError(f"unknown notification event {event!r}; one of {sorted(EVENTS)}")
+    to_person, to_helper = MESSAGES[event]
+    person, helpers = await _recipients(plan_id)
+    at = _now()
+    link = sign_off_link(plan_id)
+    rows = [
+        Notification(
+            id=uuid.uuid4(),
+            user=user,
+            plan=plan_id,
+            kind=event,
+            message=message,
+            link=link,
+            created_at=at,
+        )
+        for users, message in ((person, to_person), (helpers, to_helper))
+        for user in users
+        if user != actor_user_id
+    ]
+    if rows:
+        await Notification.insert(*rows)
+        _told.set()
+    return [row.id for row in rows]
+
+
+# Set when this process has told someone something: the next response then sends the emails.
+_told = asyncio.Event()
+
+
+async def deliver_after_response(request: Request[Any, Any, Any]) -> None:
+    """Litestar's after-response hook: once a response that told people something has gone,
+    send the emails (a rolled-back decision made none to send). Nothing to do costs nothing."""
+    if not _told.is_set():
+        return
+    _told.clear()
+    settings: Settings = request.app.state.settings
+    await deliver_pending(settings)
+
+
+# --- email ---------------------------------------------------------------------------------
+
+
+def _email(settings: Settings, to: str, message: str, link: str) -> EmailMessage:
+    """The email for one notification: what happened and where to read it, nothing more."""
+    mail = EmailMessage()
+    mail["Subject"] = SUBJECT
+    mail["From"] = settings.smtp_from
+    mail["To"] = to
+    mail["Date"] = format_datetime(_now())
+    # The domain given, so that making the id never waits for a DNS look-up of this host.
+    domain = parseaddr(settings.smtp_from)[1].rpartition("@")[2] or "localhost"
+    mail["Message-ID"] = make_msgid(domain=domain)
+    # RFC 3834: no out-of-office replies to a robot.
+    mail["Auto-Submitted"] = "auto-generated"
+    mail.set_content(
+        f"{message}\n\n"
+        "Read more in the plan portal (you may need to sign in first):\n"
+        f"{settings.base_url.rstrip('/')}{link}\n\n"
+        f"{PRIVACY_LINE}\n"
+    )
+    return mail
+
+
+def _why(exc: BaseException) -> str:
+    # The kind of failure and the SMTP code only: SMTP errors quote addresses back.
+    code = getattr(exc, "smtp_code", None)
+    return f"{type(exc).__name__} {code}" if code else type(exc).__name__
+
+
+_SEND_ERRORS = (smtplib.SMTPException, OSError, ValueError)
+
+
+def _send_all(
+    settings: Settings, mails: list[tuple[uuid.UUID, EmailMessage]]
+) -> tuple[list[uuid.UUID], dict[uuid.UUID, str]]:
+    """Send them over one SMTP session (blocking: run it in a thread).
+
+    Returns which were sent, and which were not and why.
+    """
+    sent: list[uuid.UUID] = []
+    failed: dict[uuid.UUID, str] = {}
+    try:
+        with smtplib.SMTP(
+            settings.smtp_host, settings.smtp_port, timeout=SMTP_TIMEOUT_SECONDS
+        ) as smtp:
+            if settings.smtp_starttls:
+                # Fails, rather than goes on unencrypted, when the server offers no STARTTLS.
+                smtp.starttls(context=ssl.create_default_context())
+            if settings.smtp_username:
+                smtp.login(settings.smtp_username, settings.smtp_password)
+            for notification_id, mail in mails:
+                try:
+                    smtp.send_message(mail)
+                except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError, ValueError) as exc:
+                    # This one message was refused; the session goes on for the others.
+                    failed[notification_id] = _why(exc)
+                else:
+                    sent.append(notification_id)
+    except _SEND_ERRORS as exc:
+        for notification_id, _ in mails:
+            if notification_id not in sent:
+                failed.setdefault(notification_id, _why(exc))
+    return sent, failed
+
+
+async def _claim(ids: list[uuid.UUID], at: dt.datetime) -> list[dict[str, Any]]:
+    """Mark the unsent ones as sent before sending, so that two deliveries running at once
+    (a request's and `deliver_pending`'s) never email the same one twice."""
+    async with write_transaction(Notification._meta.db):
+        claimed = await Notification.raw(
+            'UPDATE "notification" SET "emailed_at" = {}'  # noqa: S608
+            f' WHERE "id" IN ({_marks(ids)}) AND "emailed_at" IS NULL'
+            ' AND "user" IN (SELECT "id" FROM "user_account" WHERE "is_active" = {})'
+            ' RETURNING "id", "user", "message", "link"',
+            at,
+            *ids,
+            True,
+        )
+        if not claimed:
+            return []
+        users = sorted({_uuid(row["user"]) for row in claimed})
+        emails = await Notification.raw(
+            f'SELECT "id", "email" FROM "user_account" WHERE "id" IN ({_marks(users)})',  # noqa: S608
+            *users,
+        )
+    address = {_uuid(row["id"]): row["email"] for row in emails}
+    return [{**row, "email": address[_uuid(row["user"])]} for row in claimed]
+
+
+async def _release(ids: list[uuid.UUID]) -> None:
+    """Unsent after all: `deliver_pending` tries these again."""
+    async with write_transaction(Notification._meta.db):
+        await Notification.raw(
+            f'UPDATE "notification" SET "emailed_at" = NULL WHERE "id" IN ({_marks(ids)})',  # noqa: S608
+            *ids,
+        )
+
+
+async def deliver(settings: Settings, notification_ids: list[uuid.UUID]) -> int:
+    """Email each of these notifications not emailed yet, when SMTP is configured; how many went.
+
+    Call it after the decision's transaction has committed. It never raises for a failed
+    send: the failure is logged with ids only, and the notification stays unsent for
+    `deliver_pending` to try again.
+    """
+    if not settings.sends_email or not notification_ids:
+        return 0
+    claimed = await _claim(_unique(notification_ids), _now())
+    if not claimed:
+        return 0
+    ids = [_uuid(row["id"]) for row in claimed]
+    try:
+        mails = [
+            (_uuid(row["id"]), _email(settings, row["email"], row["message"], row["link"]))
+            for row in claimed
+        ]
+        sent, failed = await asyncio.to_thread(_send_all, settings, mails)
+    except Exception as exc:  # noqa: BLE001 - a decision already made must not fail on email
+        sent, failed = [], dict.fromkeys(ids, _why(exc))
+    if failed:
+        for reason in sorted(set(failed.values())):
+            log.warning(
+                "notification email not sent (%s): %s",
+                reason,
+                " ".join(str(i) for i in ids if failed.get(i) == reason),
+            )
+        await _release(list(failed))
+    return len(sent)
+
+
+async def deliver_pending(
+    settings: Settings, limit: int = 100, *, max_age: dt.timedelta = dt.timedelta(days=3)
+) -> int:
+    """Try again the emails that could not be sent: unread, unsent, and not older than
+    `max_age` (turning SMTP on must not mail people about things long past). How many went.
+
+    Newest first, so that a few an SMTP server keeps refusing cannot hold up the rest.
+    """
+    if not settings.sends_email:
+        return 0
+    rows = await Notification.raw(
+        'SELECT n."id" FROM "notification" n JOIN "user_account" u ON u."id" = n."user"'
+        ' WHERE n."emailed_at" IS NULL AND n."read_at" IS NULL AND n."created_at" > {}'
+        ' AND u."is_active" = {} ORDER BY n."created_at" DESC, n."id" LIMIT {}',
+        _now() - max_age,
+        True,
+        limit,
+    )
+    return await deliver(settings, [_uuid(row["id"]) for row in rows])
+
+
+# --- reading them in the portal ------------------------------------------------------------
+
+_COLUMNS = '"id", "kind", "message", "link", "plan", "created_at", "read_at"'
+
+
+def _read(row: dict[str, Any]) -> ns.NotificationRead:
+    return ns.NotificationRead(
+        id=_uuid(row["id"]),
+        kind=row["kind"],
+        message=row["message"],
+        link=row["link"],
+        plan_id=_uuid(row["plan"]) if row["plan"] is not None else None,
+        created_at=_aware(row["created_at"]),
+        read_at=_aware(row["read_at"]),
+    )
+
+
+async def my_notifications(actor: Actor, limit: int = 50) -> ns.NotificationList:
+    """The actor's own notifications, newest first, and how many of all of them are unread."""
+    if not 1 <= limit <= MAX_LISTED:
+        raise Problem(400, "Limit not understood", f"Ask for 1 to {MAX_LISTED} at a time.")
+    rows = await Notification.raw(
+        f'SELECT {_COLUMNS} FROM "notification" WHERE "user" = {{}}'  # noqa: S608
+        ' ORDER BY "created_at" DESC, "id" DESC LIMIT {}',
+        actor.user_id,
+        limit,
+    )
+    unread = await Notification.raw(
+        'SELECT COUNT(*) AS "n" FROM "notification" WHERE "user" = {} AND "read_at" IS NULL',
+        actor.user_id,
+    )
+    return ns.NotificationList(unread=int(unread[0]["n"]), items=[_read(row) for row in rows])
+
+
+async def mark_read(actor: Actor, notification_id: uuid.UUID) -> ns.NotificationRead:
+    """Mark one of the actor's own notifications read (again is fine); anyone else's is 404."""
+    async with write_transaction(Notification._meta.db):
+        rows = await Notification.raw(
+            'UPDATE "notification" SET "read_at" = COALESCE("read_at", {})'  # noqa: S608
+            f' WHERE "id" = {{}} AND "user" = {{}} RETURNING {_COLUMNS}',
+            _now(),
+            notification_id,
+            actor.user_id,
+        )
+    if not rows:
+        raise NotFound("notification")
+    return _read(rows[0])

@@ -1,0 +1,657 @@
+"""Package changes (seed 002) and staff decisions on outcomes.
+
+A provider with a grant proposes a change to one support line: hours a week and weekly cost
+before and after, and why. The tolerance rule (`tolerance.route_change`, with the signing-off
+organisation's own figures) decides who confirms it: the coordinator within tolerance, a team
+manager outside it. A confirmed change never edits history: the old line ends (kept, as
+removed) and a new line starts (seed 000's "change units"), and the agreed plan becomes a new
+agreed version holding the change. Any party may turn a change request into a full review.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import msgspec
+
+from portal.accounts.tables import Organisation
+from portal.consent import service as consent
+from portal.consent.policy import (
+    STAFF_DECISIONS,
+    Actor,
+    OrgPermission,
+    Permission,
+    decide,
+    decide_organisation,
+    is_owner,
+)
+from portal.db import write_transaction
+from portal.notifications.service import tell_about_plan
+from portal.plans import service as plans
+from portal.plans.money import weekly_pence
+from portal.plans.schemas import OutcomeRead
+from portal.plans.tables import Outcome, Plan, Revision, SupportItem
+from portal.problems import FieldError, NotFound, Problem
+from portal.reviews import schemas as r
+from portal.reviews.audit import AuditDraft, append
+from portal.reviews.service import (
+    audited,
+    content_hash,
+    open_plan_for,
+    plan_row,
+    role_for,
+)
+from portal.reviews.tables import PackageChange, PlanVersion
+from portal.reviews.tolerance import ChangeRoute, Tolerance, route_change
+from portal.reviews.values import as_uuid, aware
+from portal.reviews.values import now as utc_now
+from portal.reviews.workflow import State
+
+_MAX_PENCE_A_WEEK = 100_000_000  # £1,000,000 a week, as for any support item
+
+
+def _json(value: Any) -> str:
+    return msgspec.json.encode(value).decode()
+
+
+def _invalid(field: str, title: str, detail: str) -> Problem:
+    return Problem(422, title, detail, errors=[FieldError(field, detail)])
+
+
+# --- the organisation's tolerance figures ------------------------------------------------------
+
+
+def _tolerance_of(row: dict[str, Any]) -> Tolerance:
+    return Tolerance(
+        minutes=int(row["tolerance_minutes"]),
+        percent=int(row["tolerance_percent"]),
+        bands=tuple(msgspec.json.decode(row["tolerance_bands"], type=list[int])),
+    )
+
+
+async def _organisation(organisation_id: uuid.UUID) -> dict[str, Any]:
+    rows = await Organisation.raw('SELECT * FROM "organisation" WHERE "id" = {}', organisation_id)
+    if not rows:
+        raise NotFound("organisation")
+    return dict(rows[0])
+
+
+def _tolerance_read(organisation_id: uuid.UUID, tolerance: Tolerance) -> r.ToleranceRead:
+    return r.ToleranceRead(
+        organisation_id=organisation_id,
+        minutes=tolerance.minutes,
+        percent=tolerance.percent,
+        bands_pence=list(tolerance.bands),
+    )
+
+
+async def read_tolerance(actor: Actor, organisation_id: uuid.UUID) -> r.ToleranceRead:
+    if not decide_organisation(actor, OrgPermission.VIEW_STAFF, organisation_id):
+        raise NotFound("organisation")
+    return _tolerance_read(organisation_id, _tolerance_of(await _organisation(organisation_id)))
+
+
+async def change_tolerance(
+    actor: Actor, organisation_id: uuid.UUID, data: r.ToleranceUpdate
+) -> r.ToleranceRead:
+    """An admin sets the organisation's own tolerance figures; the change is audited."""
+    if not decide_organisation(actor, OrgPermission.VIEW_STAFF, organisation_id):
+        raise NotFound("organisation")
+    if not decide_organisation(actor, OrgPermission.MANAGE_STAFF, organisation_id):
+        raise Problem(
+            403, "Not allowed", "Only an admin of the organisation can change its tolerance rule."
+        )
+    bands = list(data.bands_pence)
+    if not bands or any(b <= a for a, b in zip(bands, bands[1:], strict=False)) or bands[0] <= 0:
+        raise _invalid(
+            "bands_pence",
+            "Bands not in order",
+            "Give the upper bound of each weekly cost band in pence, lowest first, each higher "
+            "than the one before.",
+        )
+    before = _tolerance_of(await _organisation(organisation_id))
+    async with write_transaction(Organisation._meta.db):
+        await Organisation.update(
+            {
+                Organisation.tolerance_minutes: data.minutes,
+                Organisation.tolerance_percent: data.percent,
+                Organisation.tolerance_bands: _json(bands),
+            }
+        ).where(Organisation.id == organisation_id)
+        await append(
+            AuditDraft(
+                action="change_tolerance",
+                actor_user=actor.user_id,
+                actor_name=actor.display_name,
+                role="admin",
+                organisation=organisation_id,
+                details={
+                    "before": msgspec.to_builtins(before),
+                    "after": {"minutes": data.minutes, "percent": data.percent, "bands": bands},
+                },
+            )
+        )
+    return _tolerance_read(
+        organisation_id, Tolerance(minutes=data.minutes, percent=data.percent, bands=tuple(bands))
+    )
+
+
+# --- package changes ---------------------------------------------------------------------------
+
+_CHANGE_SQL = 'SELECT * FROM "package_change" WHERE "plan" = {}'
+
+
+def _change_read(row: dict[str, Any]) -> r.PackageChangeRead:
+    return r.PackageChangeRead(
+        id=as_uuid(row["id"]),
+        plan_id=as_uuid(row["plan"]),
+        support_item_id=as_uuid(row["support_item"]),
+        proposed_by=row["proposer_name"],
+        proposed_at=aware(row["proposed_at"]),
+        minutes_before=row["minutes_before"],
+        minutes_after=row["minutes_after"],
+        ordered_minutes=row["ordered_minutes"],
+        weekly_cost_before_pence=int(row["weekly_cost_before_pence"]),
+        weekly_cost_after_pence=int(row["weekly_cost_after_pence"]),
+        reason=row["reason"],
+        route=row["route"],
+        route_reasons=msgspec.json.decode(row["route_reason"] or "[]", type=list[str]),
+        status=row["status"],
+        decided_at=aware(row["decided_at"]),
+        decision_reason=row["decision_reason"],
+        new_support_item_id=(
+            as_uuid(row["new_support_item"]) if row["new_support_item"] is not None else None
+        ),
+    )
+
+
+async def _open_money(actor: Actor, plan_id: uuid.UUID) -> plans.PlanRecord:
+    plan = await plans.load_plan(actor, plan_id, Permission.PLAN_VIEW)
+    if not decide(actor, Permission.SECTION_VIEW, plan.access, "money"):
+        await consent.record(actor, plan.access, "refused", ["money"])
+        raise NotFound("plan")
+    return plan
+
+
+async def list_changes(actor: Actor, plan_id: uuid.UUID) -> list[r.PackageChangeRead]:
+    await _open_money(actor, plan_id)
+    rows = await PackageChange.raw(_CHANGE_SQL + ' ORDER BY "proposed_at" DESC', plan_id)
+    return [_change_read(dict(row)) for row in rows]
+
+
+async def _live_support(plan_id: uuid.UUID, item_id: uuid.UUID) -> dict[str, Any]:
+    rows = await SupportItem.raw(
+        'SELECT * FROM "support_item" WHERE "id" = {} AND "plan" = {} AND "deleted" = {}',
+        item_id,
+        plan_id,
+        False,
+    )
+    if not rows:
+        raise _invalid(
+            "support_item_id",
+            "No such support",
+            "That support is not part of this plan now (it may have been changed already). "
+            "Choose a line from the plan's money section.",
+        )
+    return dict(rows[0])
+
+
+def _check_figures(data: r.PackageChangeCreate, item: dict[str, Any]) -> int:
+    """The figures must add up: the 'before' ones are the plan's, and something changes."""
+    current_weekly = weekly_pence(int(item["cost_pence"]), item["frequency"])
+    if data.weekly_cost_before_pence != current_weekly:
+        raise _invalid(
+            "weekly_cost_before_pence",
+            "Figures do not add up",
+            f"This support costs {current_weekly} pence a week in the plan, not "
+            f"{data.weekly_cost_before_pence}. Start from the plan's figures.",
+        )
+    recorded = item["minutes_per_week"]
+    if recorded is not None and data.minutes_before != recorded:
+        raise _invalid(
+            "minutes_before",
+            "Figures do not add up",
+            f"The plan has {recorded} minutes a week of this support, not {data.minutes_before}. "
+            "Start from the plan's figures.",
+        )
+    if not 0 < data.weekly_cost_after_pence <= _MAX_PENCE_A_WEEK:
+        raise _invalid(
+            "weekly_cost_after_pence",
+            "Cost not possible",
+            "Give the new weekly cost in pence: more than 0 and at most £1,000,000 a week.",
+        )
+    hours = data.minutes_after - data.minutes_before
+    cost = data.weekly_cost_after_pence - data.weekly_cost_before_pence
+    if hours == 0 and cost == 0:
+        raise _invalid(
+            "minutes_after",
+            "Nothing changes",
+            "The hours and the cost after the change are the same as before.",
+        )
+    if (hours > 0 > cost) or (hours < 0 < cost):
+        raise _invalid(
+            "weekly_cost_after_pence",
+            "Figures do not add up",
+            "The hours go one way and the cost the other. Check the figures: more hours cost "
+            "more, fewer hours cost less.",
+        )
+    if not data.reason.strip():
+        raise _invalid("reason", "Say why", "Say why the package needs to change.")
+    ordered = item["ordered_minutes_per_week"]
+    return int(ordered if ordered is not None else (recorded or data.minutes_before))
+
+
+async def propose_change(
+    actor: Actor, plan_id: uuid.UUID, data: r.PackageChangeCreate
+) -> r.PackageChangeRead:
+    """A provider (anyone who may comment on the money) proposes a change to one line."""
+
+    async def act() -> uuid.UUID:
+        await _open_money(actor, plan_id)
+        plan = await open_plan_for(
+            actor, plan_id, Permission.CHANGE_PROPOSE, "propose a change to the support"
+        )
+        row = await plan_row(plan_id)
+        if row["agreed_version"] is None or row["state"] != State.AGREED.value:
+            raise Problem(
+                409,
+                "No agreed package to change",
+                "A change to the package can be proposed once the plan is agreed and while no "
+                "new version of it is being written.",
+                current_state=row["state"],
+            )
+        item = await _live_support(plan_id, data.support_item_id)
+        ordered = _check_figures(data, item)
+        org = await _organisation(as_uuid(row["signing_off_organisation"]))
+        verdict = route_change(
+            ordered_minutes=ordered,
+            minutes_after=data.minutes_after,
+            weekly_before_pence=data.weekly_cost_before_pence,
+            weekly_after_pence=data.weekly_cost_after_pence,
+            tolerance=_tolerance_of(org),
+        )
+        change_id = uuid.uuid4()
+        now = utc_now()
+        async with write_transaction(Plan._meta.db):
+            await PackageChange.insert(
+                PackageChange(
+                    id=change_id,
+                    plan=plan_id,
+                    support_item=data.support_item_id,
+                    proposed_by=actor.user_id,
+                    proposer_name=actor.display_name[:200],
+                    minutes_before=data.minutes_before,
+                    minutes_after=data.minutes_after,
+                    ordered_minutes=ordered,
+                    weekly_cost_before_pence=data.weekly_cost_before_pence,
+                    weekly_cost_after_pence=data.weekly_cost_after_pence,
+                    reason=data.reason.strip(),
+                    route=verdict.route.value,
+                    route_reason=_json(list(verdict.reasons)),
+                    status="open",
+                    proposed_at=now,
+                )
+            )
+            await append(
+                AuditDraft(
+                    action="propose_change",
+                    actor_user=actor.user_id,
+                    actor_name=actor.display_name,
+                    role="person" if is_owner(actor, plan.access) else "provider",
+                    organisation=as_uuid(org["id"]),
+                    plan=plan_id,
+                    version_number=row["agreed_version"],
+                    reason=data.reason.strip(),
+                    details={
+                        "change": str(change_id),
+                        "route": verdict.route.value,
+                        "route_reasons": list(verdict.reasons),
+                        "minutes": [ordered, data.minutes_before, data.minutes_after],
+                        "weekly_pence": [
+                            data.weekly_cost_before_pence,
+                            data.weekly_cost_after_pence,
+                        ],
+                    },
+                ),
+                now,
+            )
+            await consent.record(actor, plan.access, "edit", ["money"], str(change_id))
+            await tell_about_plan(plan_id, "package_change_proposed", actor.user_id)
+        return change_id
+
+    change_id = await audited(actor, plan_id, "propose_change", act)
+    return _change_read(
+        dict(
+            (await PackageChange.raw('SELECT * FROM "package_change" WHERE "id" = {}', change_id))[
+                0
+            ]
+        )
+    )
+
+
+async def _open_change(plan_id: uuid.UUID, change_id: uuid.UUID) -> dict[str, Any]:
+    rows = await PackageChange.raw(_CHANGE_SQL + ' AND "id" = {}', plan_id, change_id)
+    if not rows:
+        raise Problem(404, "No such change", "This plan has no such change request.")
+    row = dict(rows[0])
+    if row["status"] != "open":
+        raise Problem(
+            409,
+            "Already decided",
+            f"This change request is already {row['status']}.",
+            current_status=row["status"],
+        )
+    return row
+
+
+async def _close_change(change_id: uuid.UUID, values: dict[str, Any]) -> None:
+    """Compare-and-set: only an open change can be decided, so of two decisions one wins."""
+    sets = ", ".join(f'"{name}" = {{}}' for name in values)
+    moved = await PackageChange.raw(
+        f'UPDATE "package_change" SET {sets} WHERE "id" = {{}} AND "status" = {{}}'  # noqa: S608
+        ' RETURNING "id"',
+        *values.values(),
+        change_id,
+        "open",
+    )
+    if not moved:
+        raise Problem(409, "Already decided", "Someone decided on this change request just now.")
+
+
+async def decide_change(
+    actor: Actor, plan_id: uuid.UUID, change_id: uuid.UUID, data: r.ChangeDecision
+) -> r.PackageChangeRead:
+    """Confirm (a new support line and a new agreed version) or decline a change request."""
+    action = "confirm_change" if data.decision == "confirm" else "decline_change"
+
+    async def act() -> None:
+        plan = await open_plan_for(
+            actor, plan_id, Permission.CHANGE_CONFIRM, "decide on changes to the support"
+        )
+        change = await _open_change(plan_id, change_id)
+        permission = Permission.CHANGE_CONFIRM
+        if change["route"] != ChangeRoute.COORDINATOR.value:
+            permission = Permission.CHANGE_CONFIRM_OUTSIDE_TOLERANCE
+            await open_plan_for(
+                actor, plan_id, permission, "decide on this change, which is outside tolerance"
+            )
+        row = await plan_row(plan_id)
+        reason = data.reason.strip()
+        if data.decision == "decline" and not reason:
+            raise _invalid("reason", "Say why", "Say why the change is declined.")
+        now = utc_now()
+        org = as_uuid(row["signing_off_organisation"])
+        async with write_transaction(Plan._meta.db):
+            new_line: uuid.UUID | None = None
+            version: int | None = row["agreed_version"]
+            if data.decision == "confirm":
+                if row["state"] != State.AGREED.value:
+                    raise Problem(
+                        409,
+                        "The plan is being rewritten",
+                        "A new version of this plan is being written, so the change cannot be "
+                        "confirmed on its own. Turn it into a review, or include it in the new "
+                        "version.",
+                        current_state=row["state"],
+                    )
+                new_line = await _replace_line(actor, plan_id, change, now)
+                version = await _agree_as_changed(actor, plan_id, row, now)
+            await _close_change(
+                change_id,
+                {
+                    "status": "confirmed" if data.decision == "confirm" else "declined",
+                    "decided_by": actor.user_id,
+                    "decided_at": now,
+                    "decision_reason": reason,
+                    "new_support_item": new_line,
+                },
+            )
+            await append(
+                AuditDraft(
+                    action=action,
+                    actor_user=actor.user_id,
+                    actor_name=actor.display_name,
+                    role=role_for(actor, org, STAFF_DECISIONS[permission]),
+                    organisation=org,
+                    plan=plan_id,
+                    version_number=version,
+                    from_state=row["state"],
+                    to_state=row["state"],
+                    reason=reason,
+                    details={
+                        "change": str(change_id),
+                        "route": change["route"],
+                        "new_support_item": str(new_line) if new_line else "",
+                    },
+                ),
+                now,
+            )
+            await consent.record(actor, plan.access, "edit", ["money"], str(change_id))
+            await tell_about_plan(plan_id, "package_change_decided", actor.user_id)
+
+    await audited(actor, plan_id, action, act)
+    rows = await PackageChange.raw(_CHANGE_SQL + ' AND "id" = {}', plan_id, change_id)
+    return _change_read(dict(rows[0]))
+
+
+async def _replace_line(
+    actor: Actor, plan_id: uuid.UUID, change: dict[str, Any], now: dt.datetime
+) -> uuid.UUID:
+    """End the old support line (kept, as removed, with its history) and start a new one."""
+    old = await _live_support(plan_id, as_uuid(change["support_item"]))
+    ended = await SupportItem.raw(
+        'UPDATE "support_item" SET "deleted" = {}, "ended_at" = {}, "version" = {},'
+        ' "updated_at" = {} WHERE "id" = {} AND "version" = {} RETURNING "id"',
+        True,
+        now,
+        old["version"] + 1,
+        now,
+        old["id"],
+        old["version"],
+    )
+    if not ended:
+        raise Problem(409, "Changed just now", "The support line changed just now. Try again.")
+    fields = ("description", "provider", "cost_pence", "frequency", "outcome", "minutes_per_week")
+
+    def content(row: dict[str, Any]) -> str:
+        return _json({f: (str(row[f]) if f == "outcome" and row[f] else row[f]) for f in fields})
+
+    await Revision.insert(
+        Revision(
+            plan=plan_id,
+            subject=f"support:{old['id']}",
+            version=old["version"] + 1,
+            content=content(old),
+            changed_fields="[]",
+            deleted=True,
+            author=actor.user_id,
+            created_at=now,
+        )
+    )
+    new_id = uuid.uuid4()
+    new = {
+        "description": old["description"],
+        "provider": old["provider"],
+        "cost_pence": int(change["weekly_cost_after_pence"]),
+        "frequency": "weekly",
+        "outcome": old["outcome"],
+        "minutes_per_week": change["minutes_after"],
+    }
+    await SupportItem.insert(
+        SupportItem(
+            id=new_id,
+            plan=plan_id,
+            position=old["position"],
+            version=1,
+            created_by=actor.user_id,
+            created_at=now,
+            updated_at=now,
+            ordered_minutes_per_week=change["ordered_minutes"],
+            replaces=old["id"],
+            **new,
+        )
+    )
+    await Revision.insert(
+        Revision(
+            plan=plan_id,
+            subject=f"support:{new_id}",
+            version=1,
+            content=content(new),
+            changed_fields=_json(sorted(fields)),
+            author=actor.user_id,
+            created_at=now,
+        )
+    )
+    return new_id
+
+
+async def _agree_as_changed(
+    actor: Actor, plan_id: uuid.UUID, row: dict[str, Any], now: dt.datetime
+) -> int:
+    """The agreed plan with the confirmed change is kept as a new agreed version of its own."""
+    snapshot = await plans.snapshot_plan(plan_id)
+    top = await PlanVersion.raw(
+        'SELECT MAX("number") AS n FROM "plan_version" WHERE "plan" = {}', plan_id
+    )
+    number = int(top[0]["n"] or 0) + 1
+    previous = await PlanVersion.raw(
+        'SELECT * FROM "plan_version" WHERE "plan" = {} AND "number" = {}',
+        plan_id,
+        row["agreed_version"],
+    )
+    await PlanVersion.update({PlanVersion.status: "superseded"}).where(
+        (PlanVersion.plan == plan_id) & (PlanVersion.status == "agreed")
+    )
+    money = snapshot["money"]
+    await PlanVersion.insert(
+        PlanVersion(
+            plan=plan_id,
+            number=number,
+            status="agreed",
+            organisation=row["signing_off_organisation"],
+            content=msgspec.json.encode(snapshot, order="sorted").decode(),
+            content_hash=content_hash(snapshot),
+            shared_sections=previous[0]["shared_sections"] if previous else "[]",
+            annual_cost_pence=money["total_annual_pence"],
+            allocation_annual_pence=money["allocation_annual_pence"],
+            submitted_by=previous[0]["submitted_by"] if previous else actor.user_id,
+            submitted_at=now,
+            agreed_by=actor.user_id,
+            agreed_at=now,
+            budget_variation_reason="Package change confirmed",
+            review_date=row["review_date"],
+        )
+    )
+    await Plan.update({Plan.agreed_version: number, Plan.updated_at: now}).where(Plan.id == plan_id)
+    return number
+
+
+async def change_to_review(
+    actor: Actor, plan_id: uuid.UUID, change_id: uuid.UUID, data: r.ReviewRequestCreate
+) -> r.PackageChangeRead:
+    """Any party who can see the change turns it into a request for a full review."""
+    from portal.reviews.requests import insert_request
+
+    async def act() -> None:
+        await _open_money(actor, plan_id)
+        plan = await open_plan_for(actor, plan_id, Permission.REVIEW_REQUEST, "ask for a review")
+        change = await _open_change(plan_id, change_id)
+        reason = data.reason.strip() or "A package change needs a full review"
+        now = utc_now()
+        async with write_transaction(Plan._meta.db):
+            await _close_change(
+                change_id,
+                {
+                    "status": "review",
+                    "decided_by": actor.user_id,
+                    "decided_at": now,
+                    "decision_reason": reason,
+                },
+            )
+            await insert_request(actor, plan, reason, now, package_change=as_uuid(change["id"]))
+
+    await audited(actor, plan_id, "change_to_review", act)
+    rows = await PackageChange.raw(_CHANGE_SQL + ' AND "id" = {}', plan_id, change_id)
+    return _change_read(dict(rows[0]))
+
+
+# --- outcomes ----------------------------------------------------------------------------------
+
+
+async def decide_outcome(
+    actor: Actor, plan_id: uuid.UUID, outcome_id: uuid.UUID, data: r.OutcomeDecision
+) -> OutcomeRead:
+    """Staff agree or decline a proposed outcome; the person sees the decision on it."""
+    action = f"outcome_{data.decision}"
+
+    async def act() -> None:
+        plan = await open_plan_for(
+            actor, plan_id, Permission.OUTCOME_DECIDE, "agree or decline outcomes"
+        )
+        rows = await Outcome.raw(
+            'SELECT * FROM "outcome" WHERE "id" = {} AND "plan" = {} AND "deleted" = {}',
+            outcome_id,
+            plan_id,
+            False,
+        )
+        if not rows:
+            raise Problem(404, "No such outcome", "This plan has no such outcome.")
+        outcome = dict(rows[0])
+        reason = data.reason.strip()
+        if data.decision == "declined" and not reason:
+            raise _invalid("reason", "Say why", "Say why the outcome is declined.")
+        row = await plan_row(plan_id)
+        org = as_uuid(row["signing_off_organisation"])
+        now = utc_now()
+        async with write_transaction(Plan._meta.db):
+            updated = await Outcome.raw(
+                'UPDATE "outcome" SET "status" = {}, "status_reason" = {}, "decided_by_name" = {},'
+                ' "decided_at" = {}, "version" = {}, "updated_at" = {}'
+                ' WHERE "id" = {} AND "version" = {} RETURNING "id"',
+                data.decision,
+                reason,
+                actor.display_name[:200],
+                now,
+                outcome["version"] + 1,
+                now,
+                outcome_id,
+                outcome["version"],
+            )
+            if not updated:
+                raise Problem(409, "Changed just now", "The outcome changed just now. Try again.")
+            await Revision.insert(
+                Revision(
+                    plan=plan_id,
+                    subject=f"outcome:{outcome_id}",
+                    version=outcome["version"] + 1,
+                    # The person's words are unchanged; the revision marks the decision's version.
+                    content=_json({"title": outcome["title"], "how": outcome["how"]}),
+                    changed_fields=_json(["status", "status_reason"]),
+                    author=actor.user_id,
+                    created_at=now,
+                )
+            )
+            await append(
+                AuditDraft(
+                    action=action,
+                    actor_user=actor.user_id,
+                    actor_name=actor.display_name,
+                    role=role_for(actor, org, STAFF_DECISIONS[Permission.OUTCOME_DECIDE]),
+                    organisation=org,
+                    plan=plan_id,
+                    version_number=row["agreed_version"] or row["submitted_version"],
+                    from_state=outcome["status"],
+                    to_state=data.decision,
+                    reason=reason,
+                    details={"outcome": str(outcome_id)},
+                ),
+                now,
+            )
+            await consent.record(actor, plan.access, "edit", ["outcomes"], str(outcome_id))
+            await tell_about_plan(plan_id, "outcome_decided", actor.user_id)
+
+    await audited(actor, plan_id, action, act)
+    outcome: OutcomeRead = await plans.read_row(actor, plan_id, "outcome", outcome_id)
+    return outcome

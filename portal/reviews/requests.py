@@ -1,0 +1,270 @@
+"""Reviews: anyone who may open an agreed plan asks for a review; staff start or decline it.
+
+A review date is set when a plan is agreed. A request before that date needs a reason.
+Starting a review is the state machine's `start_review`: the agreed version stays the active
+plan and a new draft is opened from it, for the person to change and submit again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from portal.consent import service as consent
+from portal.consent.policy import (
+    SIGN_OFF_ROLES,
+    STAFF_DECISIONS,
+    Actor,
+    Permission,
+    is_owner,
+)
+from portal.db import write_transaction
+from portal.notifications.service import tell_about_plan
+from portal.plans import service as plans
+from portal.plans.tables import Plan
+from portal.problems import FieldError, Problem
+from portal.reviews import schemas as r
+from portal.reviews.audit import AuditDraft, append
+from portal.reviews.service import audited, open_plan_for, plan_row, role_for
+from portal.reviews.tables import ReviewRequest
+from portal.reviews.values import as_date, as_uuid, aware
+from portal.reviews.values import now as utc_now
+from portal.reviews.workflow import IllegalTransition, State, Transition, next_state
+
+ENGLAND = ZoneInfo("Europe/London")
+
+
+def _requester_role(actor: Actor, plan: plans.PlanRecord, organisation: Any) -> str:
+    if is_owner(actor, plan.access):
+        return "person"
+    if plan.access.representations:
+        return "representative"
+    staff = role_for(actor, as_uuid(organisation) if organisation else None, SIGN_OFF_ROLES)
+    if staff:
+        return staff
+    return "co-author" if plan.access.grants else "other"
+
+
+def _request_read(row: dict[str, Any]) -> r.ReviewRequestRead:
+    return r.ReviewRequestRead(
+        id=as_uuid(row["id"]),
+        plan_id=as_uuid(row["plan"]),
+        requested_by=row["requester_name"],
+        role=row["requester_role"],
+        reason=row["reason"],
+        early=bool(row["early"]),
+        requested_at=aware(row["requested_at"]),
+        status=row["status"],
+        decided_at=aware(row["decided_at"]),
+        decision_reason=row["decision_reason"],
+        package_change_id=as_uuid(row["package_change"]) if row["package_change"] else None,
+    )
+
+
+async def insert_request(
+    actor: Actor,
+    plan: plans.PlanRecord,
+    reason: str,
+    now: dt.datetime,
+    *,
+    package_change: uuid.UUID | None = None,
+) -> uuid.UUID:
+    """Record a request for a review (inside the caller's write transaction), audited."""
+    row = await plan_row(plan.id)
+    if row["agreed_version"] is None:
+        raise Problem(
+            409,
+            "Nothing agreed to review",
+            "A review looks again at an agreed plan. This plan has not been agreed yet.",
+            current_state=row["state"],
+        )
+    review_date = as_date(row["review_date"])
+    today = now.astimezone(ENGLAND).date()
+    early = review_date is not None and today < review_date
+    if early and not reason.strip():
+        raise Problem(
+            422,
+            "Say why you want a review now",
+            f"The plan's review is due on {review_date:%d %B %Y}. To ask for one before then, "
+            "say why.",
+            errors=[FieldError("reason", "Say why you want a review before the review date")],
+        )
+    request_id = uuid.uuid4()
+    role = _requester_role(actor, plan, row["signing_off_organisation"])
+    await ReviewRequest.insert(
+        ReviewRequest(
+            id=request_id,
+            plan=plan.id,
+            requested_by=actor.user_id,
+            requester_name=actor.display_name[:200],
+            requester_role=role,
+            reason=reason.strip(),
+            early=early,
+            requested_at=now,
+            status="open",
+            package_change=package_change,
+        )
+    )
+    await append(
+        AuditDraft(
+            action="request_review",
+            actor_user=actor.user_id,
+            actor_name=actor.display_name,
+            role=role,
+            organisation=(
+                as_uuid(row["signing_off_organisation"])
+                if row["signing_off_organisation"]
+                else None
+            ),
+            plan=plan.id,
+            version_number=row["agreed_version"],
+            reason=reason.strip(),
+            details={
+                "request": str(request_id),
+                "early": early,
+                "package_change": str(package_change) if package_change else "",
+            },
+        ),
+        now,
+    )
+    await consent.record(actor, plan.access, "review_requested", [], str(request_id))
+    await tell_about_plan(plan.id, "review_requested", actor.user_id)
+    return request_id
+
+
+async def request_review(
+    actor: Actor, plan_id: uuid.UUID, data: r.ReviewRequestCreate
+) -> r.ReviewRequestRead:
+    async def act() -> uuid.UUID:
+        plan = await open_plan_for(actor, plan_id, Permission.REVIEW_REQUEST, "ask for a review")
+        async with write_transaction(Plan._meta.db):
+            return await insert_request(actor, plan, data.reason, utc_now())
+
+    request_id = await audited(actor, plan_id, "request_review", act)
+    rows = await ReviewRequest.raw('SELECT * FROM "review_request" WHERE "id" = {}', request_id)
+    return _request_read(dict(rows[0]))
+
+
+async def list_requests(actor: Actor, plan_id: uuid.UUID) -> list[r.ReviewRequestRead]:
+    await plans.load_plan(actor, plan_id, Permission.PLAN_VIEW)
+    rows = await ReviewRequest.raw(
+        'SELECT * FROM "review_request" WHERE "plan" = {} ORDER BY "requested_at" DESC', plan_id
+    )
+    return [_request_read(dict(row)) for row in rows]
+
+
+async def start_review(actor: Actor, plan_id: uuid.UUID, data: r.ReviewStart) -> r.ReviewStarted:
+    """Staff start the review: a new draft from the agreed version; open requests are answered."""
+
+    async def act() -> int:
+        await open_plan_for(actor, plan_id, Permission.REVIEW_START, "start a review")
+        row = await plan_row(plan_id)
+        state = State(row["state"])
+        target = next_state(state, Transition.START_REVIEW)
+        now = utc_now()
+        org = as_uuid(row["signing_off_organisation"])
+        async with write_transaction(Plan._meta.db):
+            moved = await Plan.raw(
+                'UPDATE "plan" SET "state" = {}, "state_changed_at" = {}'
+                ' WHERE "id" = {} AND "state" = {} RETURNING "id"',
+                target.value,
+                now,
+                plan_id,
+                state.value,
+            )
+            if not moved:
+                raise IllegalTransition(
+                    Transition.START_REVIEW, State((await plan_row(plan_id))["state"])
+                )
+            answered = await ReviewRequest.raw(
+                'UPDATE "review_request" SET "status" = {}, "decided_by" = {}, "decided_at" = {},'
+                ' "decision_reason" = {} WHERE "plan" = {} AND "status" = {} RETURNING "id"',
+                "started",
+                actor.user_id,
+                now,
+                data.note.strip(),
+                plan_id,
+                "open",
+            )
+            await append(
+                AuditDraft(
+                    action=Transition.START_REVIEW.value,
+                    actor_user=actor.user_id,
+                    actor_name=actor.display_name,
+                    role=role_for(actor, org, STAFF_DECISIONS[Permission.REVIEW_START]),
+                    organisation=org,
+                    plan=plan_id,
+                    version_number=row["agreed_version"],
+                    from_state=state.value,
+                    to_state=target.value,
+                    reason=data.note.strip(),
+                    details={"requests": sorted(str(a["id"]) for a in answered)},
+                ),
+                now,
+            )
+            await tell_about_plan(plan_id, "review_started", actor.user_id)
+        return len(answered)
+
+    answered = await audited(actor, plan_id, Transition.START_REVIEW.value, act)
+    row = await plan_row(plan_id)
+    return r.ReviewStarted(
+        plan_id=plan_id,
+        state=row["state"],
+        agreed_version=row["agreed_version"],
+        requests_answered=answered,
+    )
+
+
+async def decline_request(
+    actor: Actor, plan_id: uuid.UUID, request_id: uuid.UUID, data: r.ReviewDecline
+) -> r.ReviewRequestRead:
+    async def act() -> None:
+        await open_plan_for(actor, plan_id, Permission.REVIEW_START, "answer review requests")
+        reason = data.reason.strip()
+        if not reason:
+            raise Problem(
+                422,
+                "Say why",
+                "Say why the review is not needed now, so whoever asked knows.",
+                errors=[FieldError("reason", "Say why")],
+            )
+        row = await plan_row(plan_id)
+        org = as_uuid(row["signing_off_organisation"])
+        now = utc_now()
+        async with write_transaction(Plan._meta.db):
+            closed = await ReviewRequest.raw(
+                'UPDATE "review_request" SET "status" = {}, "decided_by" = {}, "decided_at" = {},'
+                ' "decision_reason" = {} WHERE "id" = {} AND "plan" = {} AND "status" = {}'
+                ' RETURNING "id"',
+                "declined",
+                actor.user_id,
+                now,
+                reason,
+                request_id,
+                plan_id,
+                "open",
+            )
+            if not closed:
+                raise Problem(
+                    409, "Not open", "This review request is not open (it was answered already)."
+                )
+            await append(
+                AuditDraft(
+                    action="decline_review",
+                    actor_user=actor.user_id,
+                    actor_name=actor.display_name,
+                    role=role_for(actor, org, STAFF_DECISIONS[Permission.REVIEW_START]),
+                    organisation=org,
+                    plan=plan_id,
+                    version_number=row["agreed_version"],
+                    reason=reason,
+                    details={"request": str(request_id)},
+                ),
+                now,
+            )
+
+    await audited(actor, plan_id, "decline_review", act)
+    rows = await ReviewRequest.raw('SELECT * FROM "review_request" WHERE "id" = {}', request_id)
+    return _request_read(dict(rows[0]))

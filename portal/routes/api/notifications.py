@@ -1,0 +1,34 @@
+"""The notifications API: what I have been told about plans, and marking it read."""
+
+from __future__ import annotations
+
+import uuid
+
+from litestar import Controller, get, post
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery
+
+from portal.consent.policy import Actor
+from portal.notifications import schemas as ns
+from portal.notifications import service
+from portal.routes.auth import require_actor
+
+
+class NotificationController(Controller):
+    path = "/api/v1/notifications"
+    tags = ["notifications"]
+    dependencies = {"actor": Provide(require_actor)}
+
+    @get("/")
+    async def my_notifications(
+        self, actor: NamedDependency[Actor], limit: FromQuery[int] = 50
+    ) -> ns.NotificationList:
+        """Mine, newest first (up to `limit`, 1 to 200), and how many of them all are unread."""
+        return await service.my_notifications(actor, limit)
+
+    @post("/{notification_id:uuid}/read", status_code=200)
+    async def mark_read(
+        self, actor: NamedDependency[Actor], notification_id: FromPath[uuid.UUID]
+    ) -> ns.NotificationRead:
+        """Someone else's notification is 404, as if it did not exist."""
+        return await service.mark_read(actor, notification_id)
