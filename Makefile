@@ -49,6 +49,7 @@ lint: install
 bench: install
 	scripts/ensure-postgres
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/exports.py
 
 clean:
 	rm -rf $(VENV) frontend/node_modules tests/oidc_provider/node_modules var

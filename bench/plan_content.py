@@ -276,3 +276,34 @@ def action_body(action: dict[str, Any], days: int, outcome_id: str | None) -> di
     if outcome_id is not None:
         body["outcome_id"] = outcome_id
     return body
+
+
+# --- a plan with a long narrative (the 30-page export) ----------------------------------------
+
+_NARRATIVE = (
+    "On a good day I get up at eight, do my breathing exercises and have breakfast at the "
+    "kitchen table while the radio is on. On a bad day my chest is tight before I have even "
+    "sat up, and everything takes twice as long. I want the people who help me to know the "
+    "difference and to give me time, because rushing makes my breathing worse. "
+)
+
+
+def long_text(opening: str, length: int = 5000) -> str:
+    """A person's own words, as long as a field allows: an opening, then their day in detail."""
+    text = opening.rstrip() + " "
+    while len(text) < length:
+        text += _NARRATIVE
+    return text[:length].rsplit(" ", 1)[0] + "."
+
+
+def long_sections(list_items: int = 4) -> dict[str, dict[str, Any]]:
+    """Every free-text field of every section written to its limit, and `list_items` long
+    entries in each list: the narrative of a plan that prints to about 30 pages (A4, standard)."""
+    sections = {key: dict(content) for key, content in SECTIONS.items()}
+    for key, content in sections.items():
+        for name, value in list(content.items()):
+            if isinstance(value, str) and len(value) > 120:
+                content[name] = long_text(value)
+            elif isinstance(value, list) and value and isinstance(value[0], str) and key != "money":
+                content[name] = [long_text(value[i % len(value)], 1500) for i in range(list_items)]
+    return sections

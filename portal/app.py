@@ -40,8 +40,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
     """Build the app for these settings; the database engine comes from the same settings."""
     settings = settings or load_settings()
     from portal.db import close_database, open_database
+    from portal.exports.pdf import PdfRenderer
     from portal.notifications.service import deliver_after_response
     from portal.piccolo_conf import DB
+    from portal.routes.api.exports import EXPORT_CONTROLLERS
     from portal.routes.api.notifications import NotificationController
     from portal.routes.api.organisations import OrganisationController
     from portal.routes.api.plans import API_CONTROLLERS
@@ -57,6 +59,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         try:
             yield
         finally:
+            app.state.pdf_renderer.close()
             await close_database(DB)
 
     from portal.routes.pages.errors import pages_or
@@ -80,6 +83,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         *API_CONTROLLERS,
         *SHARING_CONTROLLERS,
         *REVIEW_CONTROLLERS,
+        *EXPORT_CONTROLLERS,
         *PAGE_ROUTES,
         create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         create_static_files_router(path="/assets", directories=[ASSETS_DIR], name="assets"),
@@ -115,4 +119,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         debug=settings.debug,
     )
     app.state.settings = settings
+    # PDF exports are made in worker processes, started when the first one is asked for.
+    app.state.pdf_renderer = PdfRenderer(settings.pdf_workers, settings.pdf_timeout_seconds)
     return app

@@ -234,6 +234,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     smtp_starttls: bool = False
     # Where people reach the portal; links in emails start with it.
     base_url: str = "http://127.0.0.1:8000"
+    # PDF exports are made in this many worker processes, off the event loop; one that takes
+    # longer than the timeout is answered with 503 (the worker finishes it and carries on).
+    pdf_workers: int = 2
+    pdf_timeout_seconds: int = 120
 
     @property
     def uses_postgres(self) -> bool:
@@ -303,6 +307,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             f"PORTAL_SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters. {_MAKE_ONE}"
         )
     _check_email_settings(settings)
+    if not 1 <= settings.pdf_workers <= 32:
+        raise SettingsError("PORTAL_PDF_WORKERS must be a whole number from 1 to 32")
+    if settings.pdf_timeout_seconds < 1:
+        raise SettingsError("PORTAL_PDF_TIMEOUT_SECONDS must be 1 or more")
     return msgspec.structs.replace(settings, base_url=_base_url(settings.base_url))
 
 

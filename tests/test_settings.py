@@ -33,6 +33,9 @@ def test_booleans_are_strict(raw: str, expected: bool) -> None:
         ({"PORTAL_SECURE_COOKIES": "maybe"}, "true or false"),
         ({"PORTAL_SESSION_HOURS": "twelve"}, "whole number"),
         ({"PORTAL_DATABASE_URL": "sqlite:///x"}, "postgresql://"),
+        ({"PORTAL_PDF_WORKERS": "0"}, "PORTAL_PDF_WORKERS must be a whole number from 1 to 32"),
+        ({"PORTAL_PDF_WORKERS": "many"}, "whole number"),
+        ({"PORTAL_PDF_TIMEOUT_SECONDS": "0"}, "PORTAL_PDF_TIMEOUT_SECONDS must be 1 or more"),
     ],
 )
 def test_bad_values_are_refused(env: dict[str, str], message: str) -> None:

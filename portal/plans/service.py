@@ -532,6 +532,12 @@ async def preview_plan(
     return grantee, await _plan_read(plan, visible)
 
 
+async def plan_as_seen(plan: PlanRecord, visible_keys: list[str]) -> s.PlanRead:
+    """The plan cut down to these sections, for an export; the caller asked the access
+    decision which sections its reader may see, and records the access itself."""
+    return await _plan_read(plan, visible_keys)
+
+
 async def _plan_read(plan: PlanRecord, visible_keys: list[str]) -> s.PlanRead:
     data = await _plan_data(plan.id)
     facts = _facts(data)

@@ -927,6 +927,25 @@ async def _version(actor: Actor, plan_id: uuid.UUID, number: int) -> tuple[Any, 
     return plan, rows[0]
 
 
+async def version_as_seen(
+    plan: plans.PlanRecord, number: int, visible: set[str]
+) -> tuple[r.VersionSummary, dict[str, Any]]:
+    """A version and its content cut down to these sections, for an export; the caller asked
+    the access decision for the plan and its sections, and records the access itself."""
+    rows = await _version_rows(plan.id, number)
+    if not rows:
+        raise Problem(
+            404, "No such version", f"This plan has no version {number}. See its list of versions."
+        )
+    snapshot = msgspec.json.decode(rows[0]["content"])
+    return _version_summary(rows[0]), _visible_content(snapshot, visible)
+
+
+async def versions_of(plan_id: uuid.UUID) -> list[r.VersionSummary]:
+    """Every version of a plan, newest first; the caller asked the access decision first."""
+    return [_version_summary(v) for v in await _version_rows(plan_id)]
+
+
 async def read_version(actor: Actor, plan_id: uuid.UUID, number: int) -> r.VersionRead:
     plan, row = await _version(actor, plan_id, number)
     visible = set(visible_sections(actor, plan.access, SECTION_KEYS))

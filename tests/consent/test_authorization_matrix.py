@@ -220,6 +220,15 @@ RULES: list[tuple[str, str, Need]] = [
     ("POST", re.escape(W) + r"/package-changes/.*/review", Need("section_view", "money")),
     ("GET", r"/organisations/\{organisation_id:uuid\}/tolerance", Need("org_view")),
     ("POST", r"/organisations/\{organisation_id:uuid\}/tolerance", Need("org_manage")),
+    # Exports: anyone who may open the plan downloads the copy they may see, and checks a
+    # printed copy's code; a copy for one of the person's grantees needs the power to share
+    # (checked by the export tests, since it names a grant).
+    ("GET", re.escape(P) + r"/export/(pdf|fhir)", Need("plan")),
+    ("POST", re.escape(P) + r"/check-copy", Need("plan")),
+    ("GET", re.escape(W) + r"/(print|pdf|check-copy)", Need("plan")),
+    ("POST", re.escape(W) + r"/check-copy", Need("plan")),
+    # Subject access: anyone signed in downloads their own data (and only theirs).
+    ("GET", r"/my-data|/api/v1/me/data", Need("signed_in")),
     # Organisations: staff of one see its staff; its admins manage them; others learn nothing.
     ("GET", r"/organisations|/api/v1/organisations/?", Need("signed_in")),
     (
@@ -596,6 +605,7 @@ def json_body(method: str, path: str, people: People, world: World) -> Any:
             "reason": "Matrix",
         },
         "/tolerance": {"minutes": 300, "percent": 20, "bands_pence": [7_500, 15_000]},
+        "/check-copy": {"code": "0000-0000-0000"},
     }
     if "/outcome-decisions/" in path:
         return {"decision": "agreed"}

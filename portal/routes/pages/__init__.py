@@ -8,6 +8,7 @@ from litestar.di import Provide
 from portal.routes.pages.auth import AUTH_ROUTES
 from portal.routes.pages.common import SignInRedirect, page_actor
 from portal.routes.pages.errors import redirect_to_sign_in
+from portal.routes.pages.exports import EXPORT_ROUTES
 from portal.routes.pages.invitations import INVITATION_ROUTES
 from portal.routes.pages.notifications import NOTIFICATION_ROUTES
 from portal.routes.pages.oidc import OIDC_ROUTES
@@ -32,6 +33,7 @@ _signed_in = Router(
         *REVIEW_ROUTES,
         *REVIEW_MORE_ROUTES,
         *NOTIFICATION_ROUTES,
+        *EXPORT_ROUTES,
     ],
     dependencies={"actor": Provide(page_actor)},
     exception_handlers={SignInRedirect: redirect_to_sign_in},

@@ -84,6 +84,7 @@ PLAN_NAV: tuple[tuple[str, str], ...] = (
     ("money", "Money"),
     ("actions", "Action plan"),
     ("contacts", "Contacts"),
+    ("print", "Print or download"),
 )
 
 

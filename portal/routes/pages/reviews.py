@@ -12,7 +12,6 @@ import datetime as dt
 import uuid
 from typing import Annotated, Any
 
-import msgspec
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
@@ -29,9 +28,9 @@ from portal.consent.policy import (
     decide_tray,
     is_owner,
 )
+from portal.exports.document import content_view, day, money_of
 from portal.plans import service as plans
 from portal.plans.content import CRITERIA_KEYS, SECTION_KEYS, SECTION_TITLES
-from portal.plans.money import FREQUENCY_LABELS, Frequency, MoneySummary
 from portal.plans.schemas import PLAN_KIND_LABELS, OutcomeRead
 from portal.problems import Problem
 from portal.reviews import requests as review_requests
@@ -46,10 +45,10 @@ from portal.routes.pages.forms import (
     text,
 )
 from portal.routes.pages.organisations import ORGANISATIONS_NAV, organisation_url
-from portal.routes.pages.plans import criterion_href, money_view
-from portal.routes.pages.rows import OUTCOME_TAGS, hours_words
-from portal.routes.pages.section_forms import field_label, readable_content
-from portal.templating import pounds, uk_date
+from portal.routes.pages.plans import criterion_href
+from portal.routes.pages.rows import OUTCOME_TAGS
+from portal.routes.pages.section_forms import field_label
+from portal.templating import uk_date
 
 PER_PAGE = 25
 REASON_LIMIT = 4000
@@ -281,102 +280,6 @@ def _comment_groups(plan_id: uuid.UUID, comments: list[r.CommentRead]) -> list[d
     return groups
 
 
-# --- the plan's content as a version keeps it ----------------------------------------------
-
-
-def _frequency(value: str) -> str:
-    try:
-        return FREQUENCY_LABELS[Frequency(value)]
-    except ValueError:
-        return value
-
-
-def _day(value: Any) -> dt.date | None:
-    """A date a version keeps as ISO text, or None when there is none (or it is not a date)."""
-    try:
-        return dt.date.fromisoformat(str(value)) if value else None
-    except ValueError:
-        return None
-
-
-def content_view(content: dict[str, Any]) -> list[dict[str, Any]]:
-    """A version's sections in the plan's order, each with its fields as people read them and
-    the list that belongs to it (outcomes, support, actions, contacts)."""
-    sections = content.get("sections") or {}
-    outcomes = {str(o.get("id")): o.get("title", "") for o in content.get("outcomes") or []}
-    shown = []
-    for key in SECTION_KEYS:
-        if key not in sections:
-            continue
-        entries: list[str] = []
-        if key == "outcomes":
-            entries = [
-                f"{o.get('title', '')}" + (f": {o['how']}" if o.get("how") else "")
-                for o in content.get("outcomes") or []
-            ]
-        elif key == "money":
-            for item in content.get("support_items") or []:
-                words = f"{item.get('description', '')}"
-                if item.get("provider"):
-                    words += f" ({item['provider']})"
-                cost = item.get("cost_pence")
-                if isinstance(cost, int):
-                    words += f": {pounds(cost)}, {_frequency(str(item.get('frequency')))}"
-                minutes = item.get("minutes_per_week")
-                if isinstance(minutes, int):
-                    words += f", {hours_words(minutes)} a week"
-                served = outcomes.get(str(item.get("outcome_id")))
-                if served:
-                    words += f". For: {served}"
-                entries.append(words)
-        elif key == "action_plan":
-            for action in content.get("actions") or []:
-                words = str(action.get("what", ""))
-                if action.get("who"):
-                    words += f". Who: {action['who']}"
-                if _day(action.get("due_by")):
-                    words += f". By {uk_date(_day(action.get('due_by')))}"
-                if action.get("done"):
-                    words += ". Done"
-                entries.append(words)
-        elif key == "contacts":
-            for contact in content.get("contacts") or []:
-                words = str(contact.get("name", ""))
-                if contact.get("role"):
-                    words += f" ({contact['role']})"
-                for part in ("phone", "email"):
-                    if contact.get(part):
-                        words += f", {contact[part]}"
-                if contact.get("when_to_contact"):
-                    words += f". When: {contact['when_to_contact']}"
-                entries.append(words)
-        shown.append(
-            {
-                "key": key,
-                "title": SECTION_TITLES[key],
-                "fields": readable_content(key, sections[key]),
-                "list_title": {
-                    "outcomes": "Outcomes",
-                    "money": "Support and what it costs",
-                    "action_plan": "Actions",
-                    "contacts": "Contacts",
-                }.get(key),
-                "entries": entries,
-            }
-        )
-    return shown
-
-
-def _money_of(content: dict[str, Any]) -> dict[str, Any] | None:
-    money = content.get("money")
-    if not isinstance(money, dict):
-        return None
-    try:
-        return money_view(msgspec.convert(money, MoneySummary))
-    except msgspec.ValidationError:
-        return None
-
-
 # --- what the person's pages know -----------------------------------------------------------
 
 
@@ -408,6 +311,7 @@ def person_page(
     status: int = 200,
     back_href: str | None = None,
     back_text: str | None = None,
+    current: str | None = None,
     **context: Any,
 ) -> Response[Any]:
     return render(
@@ -415,7 +319,7 @@ def person_page(
         actor,
         status=status,
         plan=plan,
-        navigation_items=plan_nav(plan.id, None, shown_sections(actor, plan.record)),
+        navigation_items=plan_nav(plan.id, current, shown_sections(actor, plan.record)),
         back_href=back_href or plan_url(plan.id),
         back_text=back_text or "Plan overview",
         **context,
@@ -584,7 +488,7 @@ async def version_page(
         plan,
         version=_version_view(read.version, plan.id),
         sections=content_view(read.content),
-        money=_money_of(read.content),
+        money=money_of(read.content),
         back_href=plan_url(plan.id, "sign-off"),
         back_text="Sign-off",
     )
@@ -779,7 +683,7 @@ async def decide_page(
     allocation = submitted.allocation_annual_pence if submitted else status.allocation_annual_pence
     organisation_id = status.organisation.id if status.organisation else None
     review = (content.get("sections") or {}).get("review") or {}
-    planned_review = _day(review.get("review_date"))
+    planned_review = day(review.get("review_date"))
     outcomes: list[dict[str, Any]] = []
     if "outcomes" in visible and decide(actor, Permission.OUTCOME_DECIDE, plan.record.access):
         outcomes = outcome_views(plan.id, await plans.list_rows(actor, plan_id, "outcome"))
@@ -792,7 +696,7 @@ async def decide_page(
         decisions=decisions,
         version=_version_view(submitted, plan.id) if submitted else None,
         sections=content_view(content) if content else [],
-        money=_money_of(content) if content else None,
+        money=money_of(content) if content else None,
         annual_cost_pence=cost,
         allocation_annual_pence=allocation,
         variation_needed=allocation is not None and allocation != cost,

@@ -308,6 +308,11 @@ def field_errors_from_problem(key: str, errors: list[Any]) -> dict[str, str]:
 # --- content as people read it (history, conflicts) ------------------------------------
 
 
+def _sentence(label: str, words: str) -> str:
+    words = words.strip()
+    return f"{label}: {words}" + ("" if words.endswith((".", "!", "?")) else ".")
+
+
 def readable(field: FormField, value: Any) -> list[str]:
     """A field's stored value as lines of plain text; empty means nothing was written."""
     if field.kind in ("text", "long"):
@@ -319,11 +324,12 @@ def readable(field: FormField, value: Any) -> list[str]:
     if field.kind == "risks":
         shown = []
         for risk in value or []:
-            parts = [f"{RISK_LABELS['risk']}: {risk.get('risk') or 'not given'}."]
+            # Each part is a sentence: a full stop is added only where the person left none.
+            parts = [_sentence(RISK_LABELS["risk"], risk.get("risk") or "not given")]
             if risk.get("mitigation"):
-                parts.append(f"{RISK_LABELS['mitigation']}: {risk['mitigation']}.")
+                parts.append(_sentence(RISK_LABELS["mitigation"], risk["mitigation"]))
             if risk.get("who_helps"):
-                parts.append(f"{RISK_LABELS['who_helps']}: {risk['who_helps']}.")
+                parts.append(_sentence(RISK_LABELS["who_helps"], risk["who_helps"]))
             shown.append(" ".join(parts))
         return shown
     if field.kind == "pounds":
