@@ -31,8 +31,10 @@ run: install
 	$(BIN)/portal serve --host 127.0.0.1 --port 8000
 
 test: install
+	cd frontend && npm test --silent
 	scripts/ensure-chromium
 	scripts/ensure-postgres
+	scripts/ensure-redis
 	$(MAKE) --no-print-directory test-sqlite test-postgres
 
 test-sqlite:

@@ -5,6 +5,7 @@
 //   portal/static/nhsuk-frontend.min.js    NHS.UK JS, one ES module exporting initAll()
 //   portal/static/app.css                  our additions (frontend/src/app.css)
 //   portal/static/init.js                  our external init module (frontend/src/init.js)
+//   portal/static/live.js                  live updates on plan pages (frontend/src/live.js)
 //   portal/static/assets/                  icons, logos, favicons; the CSS asks for /assets/...
 //
 // Only these paths are written, so other build steps may add files to portal/static/ too.
@@ -53,6 +54,7 @@ await copyText(join(nhsuk, 'nhsuk-frontend.min.css'), join(out, 'nhsuk-frontend.
 await copyText(join(nhsuk, 'nhsuk-frontend.min.js'), join(out, 'nhsuk-frontend.min.js'), dropSourceMap)
 await copyText(join(here, 'src', 'app.css'), join(out, 'app.css'))
 await copyText(join(here, 'src', 'init.js'), join(out, 'init.js'))
+await copyText(join(here, 'src', 'live.js'), join(out, 'live.js'))
 await rm(join(out, 'assets'), { recursive: true, force: true })
 await cp(join(nhsuk, 'assets'), join(out, 'assets'), { recursive: true })
 

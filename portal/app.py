@@ -41,9 +41,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or load_settings()
     from portal.db import close_database, open_database
     from portal.exports.pdf import PdfRenderer
+    from portal.live import events as live
     from portal.notifications.service import deliver_after_response
     from portal.piccolo_conf import DB
     from portal.routes.api.exports import EXPORT_CONTROLLERS
+    from portal.routes.api.live import LiveController
     from portal.routes.api.notifications import NotificationController
     from portal.routes.api.organisations import OrganisationController
     from portal.routes.api.plans import API_CONTROLLERS
@@ -56,9 +58,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         redact_access_log()
         await open_database(DB, settings)
+        live.use(channels)
         try:
             yield
         finally:
+            live.use(None)
             app.state.pdf_renderer.close()
             await close_database(DB)
 
@@ -75,6 +79,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     if not settings.debug:
         exception_handlers[Exception] = pages_or(handle_server_error)
 
+    channels = live.channels_plugin(settings)
     route_handlers: list[Any] = [
         health,
         SessionController,
@@ -84,6 +89,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         *SHARING_CONTROLLERS,
         *REVIEW_CONTROLLERS,
         *EXPORT_CONTROLLERS,
+        LiveController,
         *PAGE_ROUTES,
         create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         create_static_files_router(path="/assets", directories=[ASSETS_DIR], name="assets"),
@@ -91,6 +97,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app = Litestar(
         route_handlers=route_handlers,
         lifespan=[lifespan],
+        plugins=[channels],
         exception_handlers=exception_handlers,
         middleware=[security_headers_middleware],
         # Emails about decisions go once the response that made them has been sent.

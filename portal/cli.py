@@ -176,10 +176,17 @@ def _serve(args: argparse.Namespace) -> int:
 
     try:
         # Now, once: with SQLite this makes var/secret_key before any worker needs it.
-        secret_key_for(load_settings())
+        settings = load_settings()
+        secret_key_for(settings)
     except SettingsError as exc:
         print(f"The portal cannot start: {exc}", file=sys.stderr)
         return 2
+    if args.workers > 1 and not settings.redis_url:
+        print(
+            "Note: without PORTAL_REDIS_URL, live updates reach only the readers served by the "
+            "same worker as the change; set it to share them between workers.",
+            file=sys.stderr,
+        )
     _run(migrate(quiet=True))
     print(f"Plan portal: open http://{args.host}:{args.port}/ (Ctrl+C stops it)", flush=True)
     uvicorn.run(

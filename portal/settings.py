@@ -238,6 +238,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # longer than the timeout is answered with 503 (the worker finishes it and carries on).
     pdf_workers: int = 2
     pdf_timeout_seconds: int = 120
+    # Live updates across several app instances go through this Redis (redis://host:6379/0);
+    # empty: within one process only.
+    redis_url: str = ""
+    # A live-update stream ends after this long; browsers reconnect by themselves.
+    live_stream_seconds: int = 3600
 
     @property
     def uses_postgres(self) -> bool:
@@ -258,7 +263,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         return f"Settings({', '.join(shown)})"
 
 
-_SECRET_FIELDS = frozenset({"secret_key", "smtp_password"})
+_SECRET_FIELDS = frozenset({"secret_key", "smtp_password", "redis_url"})
 
 
 def _bool(name: str, raw: str) -> bool:
@@ -307,6 +312,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             f"PORTAL_SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters. {_MAKE_ONE}"
         )
     _check_email_settings(settings)
+    if settings.redis_url and not settings.redis_url.startswith(("redis://", "rediss://")):
+        raise SettingsError("PORTAL_REDIS_URL must start with redis:// or rediss://")
+    if not 1 <= settings.live_stream_seconds <= 86_400:
+        raise SettingsError("PORTAL_LIVE_STREAM_SECONDS must be from 1 to 86400 (a day)")
     if not 1 <= settings.pdf_workers <= 32:
         raise SettingsError("PORTAL_PDF_WORKERS must be a whole number from 1 to 32")
     if settings.pdf_timeout_seconds < 1:

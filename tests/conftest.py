@@ -6,6 +6,7 @@ in the environment before `portal` is imported, because Piccolo binds tables at 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -17,6 +18,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
+import msgspec
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,8 +62,11 @@ else:
     raise RuntimeError("PORTAL_TEST_DATABASE must be sqlite or postgres")
 os.environ["PICCOLO_CONF"] = "portal.piccolo_conf"
 
+from litestar.channels import ChannelsPlugin  # noqa: E402
+
 from portal.app import create_app  # noqa: E402
 from portal.db import close_database, open_database  # noqa: E402
+from portal.live import events as live  # noqa: E402
 from portal.migrations import migrate  # noqa: E402
 from portal.piccolo_conf import DB  # noqa: E402
 from portal.security import CSRF_COOKIE_NAME, CSRF_HEADER_NAME  # noqa: E402
@@ -131,9 +136,18 @@ async def app():  # type: ignore[no-untyped-def]
     settings = load_settings()
     await migrate(quiet=True)
     await open_database(DB, settings)
+    # Live-update streams end after a second here, so that a request to one answers: httpx's
+    # ASGITransport waits for the whole response. The live tests' app processes keep an hour.
+    made = create_app(msgspec.structs.replace(settings, live_stream_seconds=1))
+    # The app's lifespan does not run under httpx's ASGITransport: start its live-update
+    # channels here, as the lifespan would.
+    channels = made.plugins.get(ChannelsPlugin)
     try:
-        yield create_app(settings)
+        async with channels:
+            live.use(channels)
+            yield made
     finally:
+        live.use(None)
         await close_database(DB)
 
 
@@ -188,11 +202,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def live_server() -> Iterator[str]:
-    """The real `portal serve` in its own process, on the test database, for browsers and load."""
+@contextlib.contextmanager
+def serving(extra_env: dict[str, str] | None = None) -> Iterator[str]:
+    """The real `portal serve` in its own process, on the test database, until the block ends."""
     port = free_port()
-    env = dict(os.environ)
+    env = {**os.environ, **(extra_env or {})}
     # A file, not a pipe: nobody reads a pipe during the run, and a full one would stall the server.
     log_path = _TMP / f"live-server-{port}.log"
     log = log_path.open("wb")
@@ -227,3 +241,10 @@ def live_server() -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def live_server() -> Iterator[str]:
+    """The real `portal serve` in its own process, on the test database, for browsers and load."""
+    with serving() as url:
+        yield url

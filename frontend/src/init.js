@@ -7,3 +7,6 @@ import { initAll } from './nhsuk-frontend.min.js'
 document.body.classList.add('js-enabled', 'nhsuk-frontend-supported')
 
 initAll()
+
+// Live updates on plan pages (a small module of our own; see live.js).
+import('./live.js').then(({ startLive }) => startLive()).catch(() => {})

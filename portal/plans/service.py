@@ -25,6 +25,7 @@ from portal.consent.policy import (
     visible_sections,
 )
 from portal.db import write_transaction as db_write_transaction
+from portal.live import events as live
 from portal.plans import schemas as s
 from portal.plans.content import (
     CRITERIA_KEYS,
@@ -818,6 +819,7 @@ async def _write_section(
             )
             await amend.after_change(actor, plan.id, now)
             await consent.record(actor, plan.access, "edit", [key])
+        live.changed(actor, plan.id, key, subject, version + 1, now)
         return s.SectionRead(
             key=key,
             title=SECTION_TITLES[key],
@@ -1082,6 +1084,7 @@ async def create_row(actor: Actor, plan_id: uuid.UUID, kind_name: str, data: msg
         )
         await amend.after_change(actor, plan.id, now)
         await consent.record(actor, plan.access, "edit", [kind.section])
+    live.changed(actor, plan.id, kind.section, f"{kind.name}:{row_id}", 1, now)
     return kind.read(await _load_row(kind, plan.id, row_id))
 
 
@@ -1153,6 +1156,7 @@ async def update_row(
             )
             await amend.after_change(actor, plan.id, now)
             await consent.record(actor, plan.access, "edit", [kind.section])
+        live.changed(actor, plan.id, kind.section, subject, version + 1, now)
         return kind.read(await _load_row(kind, plan.id, row_id))
     raise Problem(
         503,
@@ -1236,6 +1240,7 @@ async def delete_row(
         )
         await amend.after_change(actor, plan.id, now)
         await consent.record(actor, plan.access, "edit", [kind.section])
+    live.changed(actor, plan.id, kind.section, f"{kind.name}:{row_id}", version + 1, now)
 
 
 async def row_history(

@@ -227,6 +227,9 @@ RULES: list[tuple[str, str, Need]] = [
     ("POST", re.escape(P) + r"/check-copy", Need("plan")),
     ("GET", re.escape(W) + r"/(print|pdf|check-copy)", Need("plan")),
     ("POST", re.escape(W) + r"/check-copy", Need("plan")),
+    # Live updates: anyone who may open the plan streams its events (each one checked again).
+    ("GET", re.escape(P) + r"/events", Need("plan")),
+    ("POST", re.escape(P) + r"/presence", Need("plan")),
     # Subject access: anyone signed in downloads their own data (and only theirs).
     ("GET", r"/my-data|/api/v1/me/data", Need("signed_in")),
     # Organisations: staff of one see its staff; its admins manage them; others learn nothing.
