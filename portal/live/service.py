@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable, Callable
 
 import msgspec
 from litestar.response.sse import ServerSentEventMessage
@@ -52,9 +52,12 @@ async def stream(
     *,
     heartbeat: float = HEARTBEAT_SECONDS,
     lifetime: float = MAX_STREAM_SECONDS,
+    current_actor: Callable[[], Awaitable[Actor | None]] | None = None,
 ) -> AsyncGenerator[ServerSentEventMessage, None]:
-    """The events of one plan that this reader may see, until they lose the plan, the stream
-    reaches its lifetime, or the client goes away. The caller checked access to the plan."""
+    """The events of one plan that this reader may see, until they lose the plan, sign out,
+    the stream reaches its lifetime, or the client goes away. The caller checked access to
+    the plan. `current_actor` reads the reader's session again at each heartbeat (None: signed
+    out), so that a sign-out, or a staff role that ended, counts from then on."""
     plugin = current_plugin()
     if plugin is None:
         raise Problem(
@@ -75,6 +78,14 @@ async def stream(
                 wait = min(heartbeat, max(ends_at - loop.time(), 0.01))
                 done, _ = await asyncio.wait({pending}, timeout=wait)
                 if not done:
+                    if current_actor is not None:
+                        fresh = await current_actor()
+                        if fresh is None:
+                            yield ServerSentEventMessage(
+                                event="end", data='{"reason": "signed_out"}'
+                            )
+                            return
+                        actor = fresh
                     try:
                         await plans.load_plan(actor, plan_id, Permission.PLAN_VIEW)
                     except Problem:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import uuid
+from typing import Any
 
 import msgspec
 import pytest
@@ -82,3 +83,30 @@ async def test_a_stream_for_someone_who_lost_the_plan_ends_at_the_next_beat(
             live.use(previous)
     assert [m.event for m in seen] == ["ready", "end"]
     assert seen[-1].data == '{"reason": "access"}'
+
+
+async def test_a_stream_ends_at_the_next_beat_after_its_reader_signs_out(owner) -> None:  # type: ignore[no-untyped-def]
+    made = await owner.client.post("/api/v1/plans", json={"kind": "care_and_support"})
+    plan_id = uuid.UUID(made.json()["id"])
+    actor = await actor_of(owner.email)
+    sessions = [actor, actor, None]  # signed in for two beats, then signed out
+
+    async def current_actor() -> Any:
+        return sessions.pop(0)
+
+    plugin = live.channels_plugin(load_settings())
+    previous = live.current_plugin()
+    async with plugin:
+        live.use(plugin)
+        try:
+            seen = [
+                m
+                async for m in stream(
+                    actor, plan_id, heartbeat=0.1, lifetime=5, current_actor=current_actor
+                )
+            ]
+        finally:
+            live.use(previous)
+    assert [m.event or "comment" for m in seen] == ["ready", "comment", "comment", "end"]
+    assert seen[-1].data == '{"reason": "signed_out"}'
+    assert sessions == []

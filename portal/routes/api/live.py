@@ -11,6 +11,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody
 from litestar.response import ServerSentEvent
 
+from portal.accounts.service import actor_for_token
 from portal.consent.policy import Actor, Permission, decide
 from portal.live import events
 from portal.live import service as live
@@ -42,7 +43,7 @@ class LiveController(Controller):
     ) -> ServerSentEvent:
         """Events as they happen: `ready` first, then `change` (a section or row was saved:
         its `section`, `subject` and new `version`, and who saved it) for the sections this
-        reader may see, and `end` when the stream stops (access lost, or after an hour:
+        reader may see, and `end` when the stream stops (access lost, signed out, or after an hour:
         reconnect). Nothing in an event is plan content: read the section again."""
         await plans.load_plan(actor, plan_id, Permission.PLAN_VIEW)
         if current_plugin() is None:
@@ -53,8 +54,18 @@ class LiveController(Controller):
                 headers={"Retry-After": "10"},
             )
         settings: Settings = request.app.state.settings
+        token = request.cookies.get(settings.session_cookie_name)
+
+        async def current_actor() -> Actor | None:
+            return await actor_for_token(token)
+
         return ServerSentEvent(
-            live.stream(actor, plan_id, lifetime=settings.live_stream_seconds),
+            live.stream(
+                actor,
+                plan_id,
+                lifetime=settings.live_stream_seconds,
+                current_actor=current_actor,
+            ),
             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
         )
 
