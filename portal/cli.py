@@ -201,6 +201,11 @@ def _serve(args: argparse.Namespace) -> int:
         proxy_headers=False,
         # In-flight requests get this long to finish at a stop; then connections are closed.
         timeout_graceful_shutdown=10,
+        # Idle keep-alive connections stay open longer than a proxy's or a client's own idle
+        # timeout (60 s is usual for load balancers, 5 s for httpx and browsers keep theirs
+        # shorter still). With uvicorn's 5 s a client could send a request on a connection the
+        # server was closing at that instant, and get "disconnected without a response".
+        timeout_keep_alive=75,
     )
     return 0
 
