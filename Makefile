@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: install frontend oidc-provider run test test-sqlite test-postgres lint bench clean
+.PHONY: install frontend oidc-provider lighthouse run test test-sqlite test-postgres lint bench clean
 
 install: $(VENV)/.installed frontend oidc-provider
 
@@ -16,7 +16,7 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 
 frontend: portal/static/init.js
 
-portal/static/init.js: frontend/package.json frontend/package-lock.json frontend/build.mjs $(wildcard frontend/src/*)
+portal/static/init.js: frontend/package.json frontend/package-lock.json frontend/build.mjs $(wildcard frontend/src/*) $(wildcard frontend/src/icons/*)
 	cd frontend && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build
 
 # The real OpenID provider (npm oidc-provider) that the sign-in tests run.
@@ -25,12 +25,18 @@ oidc-provider: tests/oidc_provider/node_modules/.package-lock.json
 tests/oidc_provider/node_modules/.package-lock.json: tests/oidc_provider/package.json tests/oidc_provider/package-lock.json
 	cd tests/oidc_provider && npm ci --no-audit --no-fund --loglevel=error
 
+# Lighthouse (npm lighthouse) for tests/browser/test_lighthouse.py: only the tests need it.
+lighthouse: tests/lighthouse/node_modules/.package-lock.json
+
+tests/lighthouse/node_modules/.package-lock.json: tests/lighthouse/package.json tests/lighthouse/package-lock.json
+	cd tests/lighthouse && npm ci --no-audit --no-fund --loglevel=error
+
 run: install
 	$(BIN)/portal migrate
 	$(BIN)/portal demo
 	$(BIN)/portal serve --host 127.0.0.1 --port 8000
 
-test: install
+test: install lighthouse
 	cd frontend && npm test --silent
 	scripts/ensure-chromium
 	scripts/ensure-postgres
@@ -52,6 +58,7 @@ bench: install
 	scripts/ensure-postgres
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/exports.py
+	$(BIN)/python bench/transfer.py
 
 clean:
-	rm -rf $(VENV) frontend/node_modules tests/oidc_provider/node_modules var
+	rm -rf $(VENV) frontend/node_modules tests/oidc_provider/node_modules tests/lighthouse/node_modules var

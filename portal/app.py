@@ -8,6 +8,7 @@ from typing import Any
 
 from litestar import Litestar, MediaType, get
 from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import CacheControlHeader
 from litestar.exceptions import HTTPException, PermissionDeniedException, ValidationException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
@@ -26,6 +27,7 @@ from portal.security import (
     CSRF_HEADER_NAME,
     renew_unsigned_csrf_cookie,
     security_headers_middleware,
+    static_files_middleware,
 )
 from portal.settings import Settings, load_settings, secret_key_for
 from portal.templating import ASSETS_DIR, STATIC_DIR, template_config
@@ -91,8 +93,22 @@ def create_app(settings: Settings | None = None) -> Litestar:
         *EXPORT_CONTROLLERS,
         LiveController,
         *PAGE_ROUTES,
-        create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
-        create_static_files_router(path="/assets", directories=[ASSETS_DIR], name="assets"),
+        # Kept by browsers but asked about on each use (ETag, Last-Modified: a 304 most
+        # times), so a new build is seen at once; text goes gzipped (see security.py).
+        create_static_files_router(
+            path="/static",
+            directories=[STATIC_DIR],
+            name="static",
+            cache_control=CacheControlHeader(no_cache=True),
+            middleware=[static_files_middleware],
+        ),
+        create_static_files_router(
+            path="/assets",
+            directories=[ASSETS_DIR],
+            name="assets",
+            cache_control=CacheControlHeader(no_cache=True),
+            middleware=[static_files_middleware],
+        ),
     ]
     app = Litestar(
         route_handlers=route_handlers,
@@ -113,7 +129,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             # Not HttpOnly: scripts on our pages (the API's Scalar viewer) send it back.
             cookie_httponly=False,
             # Files there may be kept by caches, so never carry anyone's cookie; GET-only anyway.
-            exclude=["^/static/", "^/assets/"],
+            # The service worker and the manifest are files of the same kind.
+            exclude=["^/static/", "^/assets/", "^/sw\\.js$", "^/manifest\\.webmanifest$"],
         ),
         template_config=template_config(),
         openapi_config=OpenAPIConfig(

@@ -134,7 +134,13 @@ def jinja_environment(template_dirs: list[Path] | None = None) -> Environment:
     # A page rendered without form errors still sees an (empty, read-only) `errors`, so
     # templates can write errors.get("field") unconditionally. A context value overrides it.
     env.globals["errors"] = MappingProxyType({})
+    # When a page is made: an offline copy says how old it is.
+    env.globals["rendered_at"] = _now
     return env
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 def template_config(

@@ -8,5 +8,8 @@ document.body.classList.add('js-enabled', 'nhsuk-frontend-supported')
 
 initAll()
 
-// Live updates on plan pages (a small module of our own; see live.js).
+// Our own small modules, each optional: the installable app and offline notice (pwa.js),
+// autosave and edits kept offline (outbox.js), live updates on plan pages (live.js).
+import('./pwa.js').then(({ startPwa }) => startPwa()).catch(() => {})
+import('./outbox.js').then(({ startOutbox }) => startOutbox()).catch(() => {})
 import('./live.js').then(({ startLive }) => startLive()).catch(() => {})

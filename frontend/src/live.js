@@ -44,6 +44,22 @@ export function presenceWords (people, me, now) {
     })
 }
 
+// Saves made by this page's own scripts (autosave): their change events are not news here.
+const ownSaves = { pending: new Map(), versions: new Set() }
+
+export function expectOwnSave (section) {
+  ownSaves.pending.set(section, (ownSaves.pending.get(section) || 0) + 1)
+  return (version) => {
+    ownSaves.pending.set(section, ownSaves.pending.get(section) - 1)
+    if (version) ownSaves.versions.add(`${section}@${version}`)
+  }
+}
+
+export function isOwnSave (event, me) {
+  if (!me || event.by_user !== me) return false
+  return (ownSaves.pending.get(event.section) || 0) > 0 || ownSaves.versions.has(`${event.section}@${event.version}`)
+}
+
 export function planIdOf (path) {
   const match = PLAN_PAGE.exec(path)
   return match ? match[1] : null
@@ -158,6 +174,7 @@ export function startLive (win = window) {
   source.addEventListener('change', (message) => {
     let event
     try { event = JSON.parse(message.data) } catch { return }
+    if (isOwnSave(event, me)) return
     say(words(event, me), 'See the latest version')
   })
   source.addEventListener('end', (message) => {

@@ -82,7 +82,8 @@ async def test_phone_journey_from_sign_in_to_a_met_criterion(phone, person, live
     await page.get_by_label("Month").fill("2")
     await page.get_by_label("Year").fill("2027")
     await page.get_by_role("button", name="Save", exact=True).click()
-    await page.wait_for_load_state()
+    # With scripts the form is sent in the background first; its errors come as the page.
+    await page.locator(".nhsuk-error-summary").wait_for()
     assert "must be a real date" in await page.locator(".nhsuk-error-summary").inner_text()
     assert (
         await page.get_by_label("My care coordinator", exact=True).input_value()
@@ -179,7 +180,7 @@ async def test_conflict_edit_and_remove_pages_are_accessible(phone, person, live
     await page.get_by_label("Who I am").fill("Written in this tab")
     await page.get_by_label("No", exact=True).check()
     await page.get_by_role("button", name="Save", exact=True).click()
-    await page.wait_for_load_state()
+    await page.wait_for_selector("h1:has-text('Someone else changed this section')")
     assert "Someone else changed this section" in await page.locator("h1").inner_text()
     assert "Written in this tab" in await page.locator("#mine-who_i_am").inner_text()
     assert "Written in the other tab" in await page.locator("#theirs-who_i_am").inner_text()

@@ -122,6 +122,10 @@ RULES: list[tuple[str, str, Need]] = [
     ("GET", r"/health", Need("public")),
     ("GET", r"/static/.*|/assets/.*", Need("public")),
     ("GET", r"/api/v1/schema.*", Need("public")),
+    # The installable app's files, fetched by the browser for nobody in particular. The service
+    # worker is a file the front-end build writes: until it has run, it is not there (404).
+    ("GET", r"/manifest\.webmanifest|/offline", Need("public")),
+    ("GET", r"/sw\.js", Need("public", statuses=frozenset({200, 404}))),
     ("GET", r"/", Need("public", statuses=frozenset({303}))),
     ("GET", r"/sign-in", Need("public")),
     # An empty form: every visitor is told what is missing.

@@ -13,6 +13,7 @@ from portal.consent.policy import Actor
 from portal.plans.schemas import SessionCreate, SessionRead
 from portal.problems import Problem
 from portal.routes.auth import cleared_cookie, require_actor, session_cookie
+from portal.security import CLEAR_SITE_DATA
 
 
 class SessionController(Controller):
@@ -67,4 +68,9 @@ class SessionController(Controller):
         token = request.cookies.get(settings.session_cookie_name)
         if token:
             await end_session(token)
-        return Response(None, status_code=204, cookies=[cleared_cookie(settings)])
+        return Response(
+            None,
+            status_code=204,
+            cookies=[cleared_cookie(settings)],
+            headers=dict(CLEAR_SITE_DATA),
+        )

@@ -5,6 +5,7 @@ from typing import Any
 from litestar import Router
 from litestar.di import Provide
 
+from portal.routes.pages.app_shell import APP_SHELL_ROUTES
 from portal.routes.pages.auth import AUTH_ROUTES
 from portal.routes.pages.common import SignInRedirect, page_actor
 from portal.routes.pages.errors import redirect_to_sign_in
@@ -39,10 +40,11 @@ _signed_in = Router(
     exception_handlers={SignInRedirect: redirect_to_sign_in},
     include_in_schema=False,
 )
-# An invitation link is its own credential: its pages work signed in or not.
+# An invitation link is its own credential: its pages work signed in or not. The app shell
+# (service worker, manifest, offline page) is fetched by the browser for nobody in particular.
 _public = Router(
     path="/",
-    route_handlers=[*AUTH_ROUTES, *OIDC_ROUTES, *INVITATION_ROUTES],
+    route_handlers=[*AUTH_ROUTES, *OIDC_ROUTES, *INVITATION_ROUTES, *APP_SHELL_ROUTES],
     include_in_schema=False,
 )
 

@@ -11,6 +11,7 @@ from portal.accounts import service as accounts
 from portal.routes.auth import cleared_cookie, optional_actor, session_cookie
 from portal.routes.pages.common import render, safe_next, see_other
 from portal.routes.pages.forms import text
+from portal.security import CLEAR_SITE_DATA
 
 _WRONG_DETAILS = "Enter the email address and password for your account. One of them is not right"
 
@@ -83,7 +84,12 @@ async def sign_out(request: Request[Any, Any, Any]) -> Response[Any]:
     token = request.cookies.get(settings.session_cookie_name)
     if token:
         await accounts.end_session(token)
-    return Redirect(path="/sign-in", status_code=303, cookies=[cleared_cookie(settings)])
+    return Redirect(
+        path="/sign-in",
+        status_code=303,
+        cookies=[cleared_cookie(settings)],
+        headers=dict(CLEAR_SITE_DATA),
+    )
 
 
 AUTH_ROUTES = [home, sign_in_page, sign_in, sign_out]

@@ -57,6 +57,9 @@ def see_other(url: str) -> Redirect:
     return Redirect(path=url, status_code=303)
 
 
+USER_HEADER = "X-Portal-User"
+
+
 def render(
     template: str,
     actor: Actor | None,
@@ -65,6 +68,10 @@ def render(
     headers: dict[str, str] | None = None,
     **context: Any,
 ) -> Template:
+    if actor is not None:
+        # Whom the page was made for: the service worker keeps offline copies only of pages
+        # made for the person signed in now, never one left over from someone else.
+        headers = {**(headers or {}), USER_HEADER: str(actor.user_id)}
     return Template(
         template_name=template,
         context={"current_user": actor, **context},

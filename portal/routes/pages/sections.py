@@ -3,15 +3,20 @@
 A section form carries the version it was opened at. Saving names that version, so a
 change made meanwhile by someone else is merged, or, when both changed the same field,
 the person sees both versions and chooses; nothing typed is lost on the way.
+
+Page scripts (autosave, edits queued offline) post the very same form with the header
+`X-Portal-Save: json` and get JSON back instead of a page: the new version, a conflict (field
+names only: the other person's words are shown by the page flow), or the form's errors.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
 import msgspec
-from litestar import Request, Response, get, post
+from litestar import MediaType, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
@@ -75,6 +80,39 @@ def _version(form: Any, name: str = "version") -> int:
 
 def _nav_part(key: str) -> str | None:
     return _HOME_PAGE.get(key, "")
+
+
+def _after_save(plan_id: uuid.UUID, key: str, then: str = "") -> str:
+    """Where the person goes once the section is saved."""
+    if then == "add-risk":
+        return plan_url(plan_id, "sections", key) + f"?saved={key}#add-risk"
+    if key in _HOME_PAGE:
+        return plan_url(plan_id, _HOME_PAGE[key]) + f"?saved={key}"
+    return plan_url(plan_id) + f"?saved={key}"
+
+
+# --- answers for page scripts -----------------------------------------------------------
+
+
+def _wants_json(request: Request[Any, Any, Any]) -> bool:
+    return request.headers.get("x-portal-save", "").strip().lower() == "json"
+
+
+def _json(body: dict[str, Any], status: int) -> Response[Any]:
+    return Response(body, status_code=status, media_type=MediaType.JSON)
+
+
+def _utc_iso(moment: dt.datetime | None) -> str:
+    moment = moment or dt.datetime.now(dt.UTC)
+    # Stored times are UTC; a naive one (SQLite) is taken as UTC, as on the pages.
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+    return aware.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _input_names(key: str, names: list[str]) -> list[str]:
+    """Content field names as the form's names, the keys its errors use too."""
+    by_name = {f.name: f.input_name for f in section_fields(key)}
+    return [by_name[name] for name in names if name in by_name]
 
 
 async def _section_page(
@@ -152,10 +190,13 @@ async def save_section(
     _check_key(key)
     # Access first, so nobody learns anything about a plan from how their form is judged.
     await service.open_section(actor, plan_id, key, Permission.SECTION_EDIT)
+    as_json = _wants_json(request)
     form = await request.form()
     version = _version(form)
     parsed = parse_section_form(key, form)
     if parsed.errors or parsed.content is None:
+        if as_json:
+            return _json({"errors": parsed.errors}, 422)
         return await _section_page(
             actor,
             plan_id,
@@ -166,11 +207,24 @@ async def save_section(
             status=400,
         )
     try:
-        await service.write_section(actor, plan_id, key, parsed.content, based_on=version)
+        saved = await service.write_section(actor, plan_id, key, parsed.content, based_on=version)
     except service.Conflict as conflict:
+        if as_json:
+            _, theirs, current = await _conflict_choices(actor, plan_id, key, conflict, version)
+            return _json(
+                {
+                    "conflict": True,
+                    "version": current,
+                    "conflicting_fields": _input_names(key, list(theirs)),
+                },
+                409,
+            )
         return await _conflict_page(actor, plan_id, key, conflict, based_on=version)
     except Problem as problem:
         if problem.status == 422 and problem.errors:
+            errors = field_errors_from_problem(key, problem.errors)
+            if as_json:
+                return _json({"errors": errors}, 422)
             return await _section_page(
                 actor,
                 plan_id,
@@ -178,14 +232,16 @@ async def save_section(
                 values=parsed.values,
                 version=version,
                 status=400,
-                errors=field_errors_from_problem(key, problem.errors),
+                errors=errors,
             )
         raise
-    if text(form, "then") == "add-risk":
-        return see_other(plan_url(plan_id, "sections", key) + f"?saved={key}#add-risk")
-    if key in _HOME_PAGE:
-        return see_other(plan_url(plan_id, _HOME_PAGE[key]) + f"?saved={key}")
-    return see_other(plan_url(plan_id) + f"?saved={key}")
+    next_url = _after_save(plan_id, key, text(form, "then"))
+    if as_json:
+        return _json(
+            {"version": saved.version, "next": next_url, "saved_at": _utc_iso(saved.updated_at)},
+            200,
+        )
+    return see_other(next_url)
 
 
 # --- conflicts --------------------------------------------------------------------------
@@ -204,15 +260,11 @@ async def _content_at(
         raise
 
 
-async def _conflict_page(
-    actor: Actor,
-    plan_id: uuid.UUID,
-    key: str,
-    conflict: Problem,
-    *,
-    based_on: int,
-) -> Response[Any]:
-    """Both versions of each field both people changed; the rest of my changes ride along."""
+async def _conflict_choices(
+    actor: Actor, plan_id: uuid.UUID, key: str, conflict: Problem, based_on: int
+) -> tuple[dict[str, Any], dict[str, Any], int]:
+    """What the person is asked about: their draft, the other version of each field both
+    changed, and the version now saved. The rest of my changes ride along in the draft."""
     theirs: dict[str, Any] = conflict.extra.get("current") or {}
     yours: dict[str, Any] = conflict.extra.get("yours") or {}
     version = int(conflict.extra.get("version") or 0)
@@ -235,15 +287,20 @@ async def _conflict_page(
         conflicting = [
             f.name for f in section_fields(key) if draft.get(f.name) != theirs.get(f.name)
         ]
-    return await _render_conflict(
-        actor,
-        plan_id,
-        key,
-        draft,
-        {n: theirs.get(n) for n in conflicting},
-        version,
-        status=409,
-    )
+    return draft, {n: theirs.get(n) for n in conflicting}, version
+
+
+async def _conflict_page(
+    actor: Actor,
+    plan_id: uuid.UUID,
+    key: str,
+    conflict: Problem,
+    *,
+    based_on: int,
+) -> Response[Any]:
+    """Both versions of each field both people changed; the rest of my changes ride along."""
+    draft, theirs, version = await _conflict_choices(actor, plan_id, key, conflict, based_on)
+    return await _render_conflict(actor, plan_id, key, draft, theirs, version, status=409)
 
 
 async def _render_conflict(
@@ -339,9 +396,7 @@ async def resolve_conflict(
         await service.write_section(actor, plan_id, key, section, based_on=version)
     except service.Conflict as conflict:
         return await _conflict_page(actor, plan_id, key, conflict, based_on=version)
-    if key in _HOME_PAGE:
-        return see_other(plan_url(plan_id, _HOME_PAGE[key]) + f"?saved={key}")
-    return see_other(plan_url(plan_id) + f"?saved={key}")
+    return see_other(_after_save(plan_id, key))
 
 
 # --- history ----------------------------------------------------------------------------
