@@ -309,3 +309,76 @@ async def test_a_save_without_the_csrf_token_is_refused(app, owner) -> None:  # 
         )
     assert response.status_code == 403
     assert (await read_section(owner, plan_id, "starting_point"))["version"] == 0
+
+
+# --- a kept edit for a section that changed shape -----------------------------------------
+
+
+async def test_a_kept_edit_of_risks_after_someone_restructured_them_loses_nothing(
+    owner, planner
+) -> None:
+    """Offline, the person added a risk to a list of one, on the form as it was (two risk
+    boxes, and a field an older form had). Meanwhile the planner rewrote the list as two other
+    risks. The kept edit, sent later, is not merged silently over theirs: it is a conflict on
+    the risks, and the person's words are all still in the draft the choose screen offers."""
+    plan_id = await start_plan(owner)
+    shared = await owner.client.post(
+        f"/api/v1/plans/{plan_id}/grants",
+        json={
+            "grantee_email": planner.email,
+            "sections": ["staying_safe"],
+            "access": "edit",
+            "purpose": "Helping me write my plan",
+        },
+    )
+    assert shared.status_code == 201, shared.text
+    first = {"risk": "I fall at night", "mitigation": "A night light", "who_helps": "Me"}
+    written = await owner.client.put(
+        f"/api/v1/plans/{plan_id}/sections/staying_safe",
+        json={"risks": [first]},
+        headers={"If-Match": '"0"'},
+    )
+    assert written.status_code == 200, written.text
+    kept = {
+        "risks-count": "2",
+        "risks-0-risk": "I fall at night",
+        "risks-0-mitigation": "A night light and a rail",
+        "risks-0-who_helps": "Me",
+        "risks-1-risk": "I forget my tablets",
+        "risks-1-mitigation": "A dosette box",
+        "risks-1-who_helps": "My daughter",
+        "an_old_field": "from an older form",
+    }
+    restructured = await planner.client.put(
+        f"/api/v1/plans/{plan_id}/sections/staying_safe",
+        json={
+            "risks": [
+                {"risk": "Stairs", "mitigation": "Stair lift", "who_helps": "Council"},
+                {"risk": "Cooking", "mitigation": "Microwave meals", "who_helps": "Me"},
+            ]
+        },
+        headers={"If-Match": '"1"'},
+    )
+    assert restructured.status_code == 200, restructured.text
+
+    answer = await autosave(owner, plan_id, "staying_safe", kept, 1)
+    body = json_of(answer, 409)
+    assert body["conflicting_fields"] == ["risks"]
+    section = await read_section(owner, plan_id, "staying_safe")
+    assert [r["risk"] for r in section["content"]["risks"]] == ["Stairs", "Cooking"]
+
+    # Handed to the form's own pages (a plain post, as the page script does), the choose
+    # screen holds every word of the kept edit.
+    form = await open_form(owner, plan_id, "staying_safe")
+    page = await owner.client.post(
+        f"/plans/{plan_id}/sections/staying_safe",
+        data={"_csrf_token": hidden(form, "_csrf_token"), "version": "1", **kept},
+    )
+    assert page.status_code == 409, page.text[:500]
+    for words in (
+        "A night light and a rail",
+        "I forget my tablets",
+        "A dosette box",
+        "My daughter",
+    ):
+        assert words in page.text
