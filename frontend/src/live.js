@@ -40,7 +40,8 @@ export function presenceWords (people, me, now) {
     .sort((a, b) => b.seen - a.seen)
     .map((p) => {
       const who = p.subject ? `${p.by_name} (${p.subject})` : p.by_name
-      return p.section ? `${who} is on ${TITLES[p.section] || 'the plan'}.` : `${who} has the plan open.`
+      if (!p.section) return `${who} has the plan open.`
+      return `${who} is ${p.editing ? 'editing' : 'on'} ${TITLES[p.section] || 'the plan'}.`
     })
 }
 
@@ -132,11 +133,27 @@ function csrfToken (doc) {
   return found ? decodeURIComponent(found[1]) : ''
 }
 
+// Typing in this page's section form (outbox.js tells us): "… is editing About me" for the
+// next two minutes, said at once when typing starts and then with the usual renewals.
+const EDITING_FOR_MS = 2 * 60 * 1000
+const typing = { last: 0, said: 0, say: null }
+
+export function editingNow (now = Date.now()) {
+  return typing.last > 0 && now - typing.last < EDITING_FOR_MS
+}
+
+export function noteTyping (now = Date.now()) {
+  const wasEditing = editingNow(now)
+  typing.last = now
+  if (!wasEditing && typing.say) typing.say()
+}
+
 function sayPresence (win, planId, section) {
+  const editing = section !== null && editingNow()
   return win.fetch(`/api/v1/plans/${planId}/presence`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrfToken(win.document) },
-    body: JSON.stringify({ section }),
+    body: JSON.stringify(editing ? { section, editing } : { section }),
     credentials: 'same-origin'
   }).catch(() => {})
 }
@@ -154,6 +171,7 @@ export function startLive (win = window) {
   source.addEventListener('ready', () => {
     win.document.documentElement.dataset.live = 'ready'
     if (beat === null && typeof win.fetch === 'function') {
+      typing.say = () => sayPresence(win, planId, section)
       sayPresence(win, planId, section)
       beat = win.setInterval(() => {
         sayPresence(win, planId, section)

@@ -11,7 +11,7 @@
 // Without JavaScript none of this runs and the form posts as it always did. The server's
 // Clear-Site-Data on sign-out, and clearPhone() here, delete everything kept.
 
-import { expectOwnSave } from './live.js'
+import { expectOwnSave, noteTyping } from './live.js'
 
 const DB_NAME = 'portal'
 const STORE = 'outbox'
@@ -392,6 +392,7 @@ function wireSectionForm (win, form, user) {
   }
 
   form.addEventListener('input', () => {
+    noteTyping()
     win.clearTimeout(keepTimer)
     keepTimer = win.setTimeout(keepNow, KEEP_AFTER_MS)
     win.clearTimeout(sendTimer)

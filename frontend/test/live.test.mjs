@@ -3,7 +3,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 
-import { planIdOf, presenceWords, sectionOf, startLive, words } from '../src/live.js'
+import { editingNow, noteTyping, planIdOf, presenceWords, sectionOf, startLive, words } from '../src/live.js'
 
 const ID = '3f2a91c0-77de-4b4d-8c9c-0123456789ab'
 
@@ -61,4 +61,23 @@ test('who else is here, newest first, never me, forgotten after two minutes', ()
     'Casey Jones (care coordinator) has the plan open.',
     'Sam Patel (co-author) is on Money.'
   ])
+})
+
+test('someone typing in a section is editing it; reading, they are on it', () => {
+  const now = 1_000_000
+  const people = new Map([
+    ['u2', { by_user: 'u2', by_name: 'Sam Patel', subject: 'co-author', section: 'money', editing: true, seen: now }],
+    ['u3', { by_user: 'u3', by_name: 'Robin Lee', subject: 'reading', section: 'about_me', editing: false, seen: now - 10 }]
+  ])
+  assert.deepEqual(presenceWords(people, 'u1', now), [
+    'Sam Patel (co-author) is editing Money.',
+    'Robin Lee (reading) is on About me.'
+  ])
+})
+
+test('typing makes this page editing for two minutes, and is said at once when it starts', () => {
+  assert.equal(editingNow(5_000), false)
+  noteTyping(10_000)
+  assert.equal(editingNow(10_000 + 119_000), true)
+  assert.equal(editingNow(10_000 + 121_000), false)
 })

@@ -51,6 +51,8 @@ class LiveEvent(msgspec.Struct, kw_only=True, frozen=True):
     version: int | None = None
     by_user: uuid.UUID | None = None
     by_name: str = ""
+    # Presence only: typing in the section's form, not just reading it.
+    editing: bool = False
     at: dt.datetime
 
 
@@ -135,8 +137,16 @@ def standing(actor: Actor, facts: PlanAccessFacts) -> str:
     return "reading"
 
 
-def present(actor: Actor, facts: PlanAccessFacts, section: str | None, at: dt.datetime) -> None:
-    """Someone has the plan open, at one section or at the plan as a whole."""
+def present(
+    actor: Actor,
+    facts: PlanAccessFacts,
+    section: str | None,
+    at: dt.datetime,
+    *,
+    editing: bool = False,
+) -> None:
+    """Someone has the plan open, at one section or at the plan as a whole (and may be typing
+    in that section's form)."""
     _publish(
         LiveEvent(
             type="presence",
@@ -145,6 +155,7 @@ def present(actor: Actor, facts: PlanAccessFacts, section: str | None, at: dt.da
             subject=standing(actor, facts),
             by_user=actor.user_id,
             by_name=actor.display_name,
+            editing=editing,
             at=at,
         )
     )

@@ -70,6 +70,10 @@ async def test_a_change_at_a_desktop_appears_on_the_planners_phone(  # type: ign
             timeout=5000
         )
         await owner_page.get_by_label("Who I am").fill(f"I am Maggie {uuid.uuid4().hex[:4]}.")
+        # Typing is told at once: the person is editing, not just reading.
+        await presence.get_by_text("Maggie Owner (the person) is editing About me.").wait_for(
+            timeout=5000
+        )
         await owner_page.get_by_role("button", name="Save", exact=True).click()
 
         notice = pages["planner"].locator("#live-updates")

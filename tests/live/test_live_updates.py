@@ -208,3 +208,32 @@ async def test_who_is_where_reaches_only_those_who_may_see_that_section(
         await asyncio.sleep(0.3)
         assert [p["section"] for p in reader.of("presence")] == ["about_me", None]
         assert reader.of("presence")[-1]["subject"] == "the person"
+
+
+async def test_someone_typing_is_shown_editing_only_where_they_may_change_it(
+    people: dict[str, Any],
+) -> None:
+    plan_id = people["plan_id"]
+    url = f"/api/v1/plans/{plan_id}/presence"
+    async with (
+        Stream(people["reader"], plan_id) as reader,
+        Stream(people["money"], plan_id) as money_reader,
+    ):
+        # The person types in "About me": the reader is told they are editing it.
+        said = await people["owner"].post(url, json={"section": "about_me", "editing": True})
+        assert said.status_code == 204, said.text
+        await reader.wait_for("presence", "about_me", within=1.0)
+        (seen,) = reader.of("presence")
+        assert seen["editing"] is True and seen["by_name"] == "Maggie Owner"
+        # Someone who may only read the money section is never shown as editing it.
+        said = await people["money"].post(url, json={"section": "money", "editing": True})
+        assert said.status_code == 204, said.text
+        await money_reader.wait_for("presence", "money", within=1.0)
+        (own,) = [p for p in money_reader.of("presence") if p["section"] == "money"]
+        assert own["editing"] is False
+        # Reading, not typing, is the default.
+        await people["owner"].post(url, json={"section": "about_me"})
+        await asyncio.sleep(0.3)
+        assert [p["editing"] for p in reader.of("presence")] == [True, False]
+        refused = await people["owner"].post(url, json={"section": "about_me", "editing": "yes"})
+        assert refused.status_code == 422 and "editing" in refused.text

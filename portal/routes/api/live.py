@@ -27,6 +27,9 @@ from portal.settings import Settings
 class Presence(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     # The section the reader has open; None: the plan as a whole.
     section: Annotated[str, msgspec.Meta(max_length=40)] | None = None
+    # Typing in that section's form just now ("Sam (co-author) is editing Money"). Only someone
+    # who may change the section is shown as editing it.
+    editing: bool = False
 
 
 class LiveController(Controller):
@@ -87,4 +90,9 @@ class LiveController(Controller):
                 )
             if not decide(actor, Permission.SECTION_VIEW, record.access, data.section):
                 raise NotFound("section")
-        events.present(actor, record.access, data.section, now())
+        editing = (
+            data.editing
+            and data.section is not None
+            and decide(actor, Permission.SECTION_EDIT, record.access, data.section)
+        )
+        events.present(actor, record.access, data.section, now(), editing=editing)

@@ -10,7 +10,9 @@ from urllib.parse import quote
 from litestar import Request
 from litestar.response import Redirect, Template
 
-from portal.consent.policy import Actor, visible_sections
+from portal.consent import directory
+from portal.consent.policy import Actor, Permission, is_owner, visible_sections
+from portal.plans import service as plans
 from portal.plans.content import SECTION_KEYS, SECTION_TITLES
 from portal.plans.schemas import PlanRead
 from portal.plans.service import PlanRecord
@@ -157,3 +159,27 @@ def banner_for(query: Any) -> str | None:
         if noun:
             return f"{noun} {verb}"
     return None
+
+
+# --- the plan a page is about ---------------------------------------------------------------
+
+
+class PlanPage:
+    """The plan a page is about, with the reader's standing and the words for whose it is."""
+
+    def __init__(self, record: PlanRecord, mine: bool, owner_name: str) -> None:
+        self.record = record
+        self.id = record.id
+        self.title = record.title
+        self.mine = mine
+        self.owner_name = owner_name
+        self.whose = "your plan" if mine else f"{owner_name}'s plan"
+        self.whose_title = "Your plan" if mine else f"{owner_name}'s plan"
+
+
+async def plan_page(actor: Actor, plan_id: uuid.UUID, permission: Permission) -> PlanPage:
+    """The plan, if `permission` allows the actor it (else the service's 404), for a page."""
+    record = await plans.load_plan(actor, plan_id, permission)
+    mine = is_owner(actor, record.access)
+    owner_name = "" if mine else await directory.person_name(record.person_id)
+    return PlanPage(record, mine, owner_name)

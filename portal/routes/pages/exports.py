@@ -20,10 +20,10 @@ from portal.plans.content import SECTION_TITLES
 from portal.problems import Problem
 from portal.reviews import service as reviews
 from portal.routes.api.exports import pdf_response
-from portal.routes.pages.common import plan_url
+from portal.routes.pages.common import plan_page, plan_url
 from portal.routes.pages.forms import text
 from portal.routes.pages.my_data import MY_DATA_ROUTES
-from portal.routes.pages.reviews import VERSION_TAGS, person_page, plan_page
+from portal.routes.pages.reviews import VERSION_TAGS, person_page
 
 Query = Annotated[str | None, QueryParameter()]
 VersionQuery = Annotated[int | None, QueryParameter(name="version")]

@@ -17,7 +17,6 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 
 from portal.accounts import organisations
-from portal.consent import directory
 from portal.consent.policy import (
     ROLE_LABELS,
     Actor,
@@ -26,7 +25,6 @@ from portal.consent.policy import (
     Tray,
     decide,
     decide_tray,
-    is_owner,
 )
 from portal.exports.document import content_view, day, money_of
 from portal.plans import service as plans
@@ -36,7 +34,15 @@ from portal.problems import Problem
 from portal.reviews import requests as review_requests
 from portal.reviews import schemas as r
 from portal.reviews import service
-from portal.routes.pages.common import plan_nav, plan_url, render, see_other, shown_sections
+from portal.routes.pages.common import (
+    PlanPage,
+    plan_nav,
+    plan_page,
+    plan_url,
+    render,
+    see_other,
+    shown_sections,
+)
 from portal.routes.pages.forms import (
     FieldProblem,
     check_length,
@@ -278,29 +284,6 @@ def _comment_groups(plan_id: uuid.UUID, comments: list[r.CommentRead]) -> list[d
                 }
             )
     return groups
-
-
-# --- what the person's pages know -----------------------------------------------------------
-
-
-class PlanPage:
-    """The plan a page is about, with the reader's standing and the words for whose it is."""
-
-    def __init__(self, record: plans.PlanRecord, mine: bool, owner_name: str) -> None:
-        self.record = record
-        self.id = record.id
-        self.title = record.title
-        self.mine = mine
-        self.owner_name = owner_name
-        self.whose = "your plan" if mine else f"{owner_name}'s plan"
-        self.whose_title = "Your plan" if mine else f"{owner_name}'s plan"
-
-
-async def plan_page(actor: Actor, plan_id: uuid.UUID, permission: Permission) -> PlanPage:
-    record = await plans.load_plan(actor, plan_id, permission)
-    mine = is_owner(actor, record.access)
-    owner_name = "" if mine else await directory.person_name(record.person_id)
-    return PlanPage(record, mine, owner_name)
 
 
 def person_page(

@@ -30,18 +30,23 @@ from portal.reviews import changes as package_changes
 from portal.reviews import requests as review_requests
 from portal.reviews import schemas as r
 from portal.reviews import service
-from portal.routes.pages.common import plan_url, render, see_other, shown_sections
+from portal.routes.pages.common import (
+    PlanPage,
+    plan_page,
+    plan_url,
+    render,
+    see_other,
+    shown_sections,
+)
 from portal.routes.pages.forms import FieldProblem, check_length, parse_pounds, pounds_value, text
 from portal.routes.pages.organisations import ORGANISATIONS_NAV, organisation_url
 from portal.routes.pages.reviews import (
     REASON_LIMIT,
-    PlanPage,
     decide_page,
     may_work_reviews,
     outcome_anchors,
     outcome_views,
     person_page,
-    plan_page,
     problem_errors,
     request_views,
 )

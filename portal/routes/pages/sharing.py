@@ -27,13 +27,20 @@ from portal.consent.policy import (
     Authority,
     Permission,
     Power,
-    is_owner,
 )
 from portal.plans import service as plans
 from portal.plans.content import SECTION_KEYS, SECTION_TITLES
 from portal.plans.money import FREQUENCY_LABELS, Frequency
 from portal.problems import NotFound, Problem
-from portal.routes.pages.common import plan_nav, plan_url, render, see_other, shown_sections
+from portal.routes.pages.common import (
+    PlanPage,
+    plan_nav,
+    plan_page,
+    plan_url,
+    render,
+    see_other,
+    shown_sections,
+)
 from portal.routes.pages.forms import (
     FieldProblem,
     check_email,
@@ -262,26 +269,6 @@ def _is_form_refusal(problem: Problem) -> bool:
 # --- what every sharing page knows ----------------------------------------------------------
 
 
-class SharingPlan:
-    """The plan whose sharing is managed, loaded once for the page with the actor's standing."""
-
-    def __init__(self, record: plans.PlanRecord, mine: bool, owner_name: str) -> None:
-        self.record = record
-        self.id = record.id
-        self.title = record.title
-        self.mine = mine
-        self.owner_name = owner_name
-        self.whose = "your plan" if mine else f"{owner_name}'s plan"
-        self.whose_title = "Your plan" if mine else f"{owner_name}'s plan"
-
-
-async def _sharing_plan(actor: Actor, plan_id: uuid.UUID, permission: Permission) -> SharingPlan:
-    record = await plans.load_plan(actor, plan_id, permission)
-    mine = is_owner(actor, record.access)
-    owner_name = "" if mine else await directory.person_name(record.person_id)
-    return SharingPlan(record, mine, owner_name)
-
-
 def _sharing_url(plan_id: uuid.UUID, *parts: str) -> str:
     return plan_url(plan_id, "sharing", *parts)
 
@@ -289,7 +276,7 @@ def _sharing_url(plan_id: uuid.UUID, *parts: str) -> str:
 def _page(
     template: str,
     actor: Actor,
-    plan: SharingPlan,
+    plan: PlanPage,
     *,
     status: int = 200,
     back_href: str | None = None,
@@ -384,7 +371,7 @@ async def _representatives(actor: Actor, plan_id: uuid.UUID) -> list[cs.Represen
 async def sharing_page(
     request: Request[Any, Any, Any], actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
-    plan = await _sharing_plan(actor, plan_id, Permission.PLAN_SHARE)
+    plan = await plan_page(actor, plan_id, Permission.PLAN_SHARE)
     grants = await consent.list_grants(actor, plan_id)
     invitations = await consent.list_invitations(actor, plan_id)
     representatives = await _representatives(actor, plan_id)
@@ -420,7 +407,7 @@ def _empty_scope(
 
 async def _share_form(
     actor: Actor,
-    plan: SharingPlan,
+    plan: PlanPage,
     *,
     values: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
@@ -444,7 +431,7 @@ async def _share_form(
 
 @get("/plans/{plan_id:uuid}/sharing/new", name="sharing-new")
 async def share_form(actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]) -> Response[Any]:
-    plan = await _sharing_plan(actor, plan_id, Permission.PLAN_SHARE)
+    plan = await plan_page(actor, plan_id, Permission.PLAN_SHARE)
     return await _share_form(actor, plan)
 
 
@@ -453,7 +440,7 @@ async def give_grant(
     request: Request[Any, Any, Any], actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
     # Access first, so nobody learns anything about a plan from how their form is judged.
-    plan = await _sharing_plan(actor, plan_id, Permission.PLAN_SHARE)
+    plan = await plan_page(actor, plan_id, Permission.PLAN_SHARE)
     form = await request.form()
     scope = ScopeForm(form)
     organisations = {str(org.id) for org in await directory.organisations()}
@@ -509,7 +496,7 @@ async def _grant(actor: Actor, plan_id: uuid.UUID, grant_id: uuid.UUID) -> cs.Gr
 
 def _change_page(
     actor: Actor,
-    plan: SharingPlan,
+    plan: PlanPage,
     grant: cs.GrantRead,
     *,
     values: dict[str, Any] | None = None,
@@ -540,7 +527,7 @@ def _change_page(
 async def change_form(
     actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID], grant_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
-    plan = await _sharing_plan(actor, plan_id, Permission.PLAN_SHARE)
+    plan = await plan_page(actor, plan_id, Permission.PLAN_SHARE)
     return _change_page(actor, plan, await _grant(actor, plan.id, grant_id))
 
 
@@ -551,7 +538,7 @@ async def change_grant(
     plan_id: FromPath[uuid.UUID],
     grant_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
-    plan = await _sharing_plan(actor, plan_id, Permission.PLAN_SHARE)
+    plan = await plan_page(actor, plan_id, Permission.PLAN_SHARE)
     grant = await _grant(actor, plan.id, grant_id)
     form = await request.form()
     scope = ScopeForm(form)
@@ -589,7 +576,7 @@ async def change_grant(
 async def stop_form(
     actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID], grant_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
-    plan = await _sharing_plan(actor, plan_id, Permission.PLAN_SHARE)
+    plan = await plan_page(actor, plan_id, Permission.PLAN_SHARE)
     grant = await _grant(actor, plan.id, grant_id)
     return _page(
         "sharing/stop.html",
@@ -608,7 +595,7 @@ async def stop_sharing(
     plan_id: FromPath[uuid.UUID],
     grant_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
-    plan = await _sharing_plan(actor, plan_id, Permission.PLAN_SHARE)
+    plan = await plan_page(actor, plan_id, Permission.PLAN_SHARE)
     form = await request.form()
     reason = text(form, "reason").strip()
     try:
@@ -643,7 +630,7 @@ def _what_happened(version: cs.GrantRead, before: cs.GrantRead | None) -> str:
 async def grant_history(
     actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID], grant_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
-    plan = await _sharing_plan(actor, plan_id, Permission.PLAN_SHARE)
+    plan = await plan_page(actor, plan_id, Permission.PLAN_SHARE)
     versions = await consent.grant_history(actor, plan.id, grant_id)
     oldest_first = list(reversed(versions))
     shown = [
@@ -674,7 +661,7 @@ def _frequency(value: Frequency) -> str:
 async def preview(
     actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID], grant_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
-    plan = await _sharing_plan(actor, plan_id, Permission.PLAN_SHARE)
+    plan = await plan_page(actor, plan_id, Permission.PLAN_SHARE)
     grantee, seen = await plans.preview_plan(actor, plan.id, grant_id)
     outcomes = {str(o.id): o.title for o in seen.outcomes}
     return _page(
@@ -701,7 +688,7 @@ async def preview(
 
 def _invite_page(
     actor: Actor,
-    plan: SharingPlan,
+    plan: PlanPage,
     *,
     values: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
@@ -725,7 +712,7 @@ def _invite_page(
 
 @get("/plans/{plan_id:uuid}/sharing/invite", name="sharing-invite")
 async def invite_form(actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]) -> Response[Any]:
-    plan = await _sharing_plan(actor, plan_id, Permission.PLAN_SHARE)
+    plan = await plan_page(actor, plan_id, Permission.PLAN_SHARE)
     return _invite_page(actor, plan)
 
 
@@ -740,7 +727,7 @@ def _valid_days(raw: str) -> int:
 async def invite(
     request: Request[Any, Any, Any], actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
-    plan = await _sharing_plan(actor, plan_id, Permission.PLAN_SHARE)
+    plan = await plan_page(actor, plan_id, Permission.PLAN_SHARE)
     form = await request.form()
     scope = ScopeForm(form)
     email = text(form, "email").strip()
@@ -807,7 +794,7 @@ async def withdraw_form(
     plan_id: FromPath[uuid.UUID],
     invitation_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
-    plan = await _sharing_plan(actor, plan_id, Permission.PLAN_SHARE)
+    plan = await plan_page(actor, plan_id, Permission.PLAN_SHARE)
     invitation = await _invitation(actor, plan.id, invitation_id)
     return _page(
         "sharing/withdraw.html",
@@ -827,7 +814,7 @@ async def withdraw(
     plan_id: FromPath[uuid.UUID],
     invitation_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
-    plan = await _sharing_plan(actor, plan_id, Permission.PLAN_SHARE)
+    plan = await plan_page(actor, plan_id, Permission.PLAN_SHARE)
     await consent.withdraw_invitation(actor, plan.id, invitation_id)
     return see_other(_sharing_url(plan.id) + "?done=withdrawn")
 
@@ -837,7 +824,7 @@ async def withdraw(
 
 def _representative_page(
     actor: Actor,
-    plan: SharingPlan,
+    plan: PlanPage,
     *,
     values: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
@@ -870,7 +857,7 @@ def _representative_page(
 async def representative_form(
     actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
-    plan = await _sharing_plan(actor, plan_id, Permission.PLAN_SHARE)
+    plan = await plan_page(actor, plan_id, Permission.PLAN_SHARE)
     return _representative_page(actor, plan)
 
 
@@ -885,7 +872,7 @@ _REP_TEXT_FIELDS = (
 async def record_representative(
     request: Request[Any, Any, Any], actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
-    plan = await _sharing_plan(actor, plan_id, Permission.PLAN_SHARE)
+    plan = await plan_page(actor, plan_id, Permission.PLAN_SHARE)
     form = await request.form()
     email = text(form, "email").strip()
     authority = text(form, "authority").strip()
@@ -966,7 +953,7 @@ async def _representative(
 async def end_form(
     actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID], record_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
-    plan = await _sharing_plan(actor, plan_id, Permission.PLAN_SHARE)
+    plan = await plan_page(actor, plan_id, Permission.PLAN_SHARE)
     rep = await _representative(actor, plan.id, record_id)
     return _page(
         "sharing/end_representative.html",
@@ -988,7 +975,7 @@ async def end_representative(
     plan_id: FromPath[uuid.UUID],
     record_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
-    plan = await _sharing_plan(actor, plan_id, Permission.PLAN_SHARE)
+    plan = await plan_page(actor, plan_id, Permission.PLAN_SHARE)
     form = await request.form()
     reason = text(form, "reason").strip()
     try:
@@ -1014,7 +1001,7 @@ async def end_representative(
 
 @get("/plans/{plan_id:uuid}/access-log", name="access-log")
 async def access_log(actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]) -> Response[Any]:
-    plan = await _sharing_plan(actor, plan_id, Permission.PLAN_ACCESS_LOG)
+    plan = await plan_page(actor, plan_id, Permission.PLAN_ACCESS_LOG)
     events = await consent.access_log(actor, plan.id)
     return _page(
         "sharing/access_log.html",
