@@ -17,6 +17,14 @@ const DB_NAME = 'portal'
 const STORE = 'outbox'
 export const KEEP_AFTER_MS = 300
 export const SEND_AFTER_MS = 2000
+// Each save is a version in the section's history and a notice to everyone else on the plan:
+// while someone keeps typing, save at most this often (what is typed is on the phone anyway).
+export const SAVE_AT_MOST_EVERY_MS = 15000
+
+// How long to wait before the next autosave: a pause in typing, and not too soon after the last.
+export function autosaveDelay (now, lastSavedAt) {
+  return Math.max(SEND_AFTER_MS, lastSavedAt + SAVE_AT_MOST_EVERY_MS - now)
+}
 
 const SECTION_PATH = /^\/plans\/([0-9a-f-]{36})\/sections\/([a-z_]+)$/
 const RESOLVE_PATH = /^\/plans\/([0-9a-f-]{36})\/sections\/([a-z_]+)\/resolve$/
@@ -311,6 +319,7 @@ function wireSectionForm (win, form, user) {
   let sendTimer = null
   let kept = Promise.resolve()
   let stopped = false // a conflict or a refusal: wait for the person to press Save
+  let lastSavedAt = -Infinity
 
   const say = (text) => { status.textContent = text }
 
@@ -357,7 +366,10 @@ function wireSectionForm (win, form, user) {
     const done = expectOwnSave(where.key)
     const outcome = await send(win, entry, csrfToken(doc), extra)
     done(outcome.version)
-    if (outcome.kind === 'saved') await settle(entry.revision, outcome.version)
+    if (outcome.kind === 'saved') {
+      lastSavedAt = Date.now()
+      await settle(entry.revision, outcome.version)
+    }
     return outcome
   }
 
@@ -396,7 +408,7 @@ function wireSectionForm (win, form, user) {
     win.clearTimeout(keepTimer)
     keepTimer = win.setTimeout(keepNow, KEEP_AFTER_MS)
     win.clearTimeout(sendTimer)
-    sendTimer = win.setTimeout(autosave, SEND_AFTER_MS)
+    sendTimer = win.setTimeout(autosave, autosaveDelay(Date.now(), lastSavedAt))
   })
   // Typing not yet kept when the page goes away is kept now.
   const keepIfPending = () => { if (keepTimer !== null) keepNow() }

@@ -2,7 +2,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 
-import { bodyFor, entryId, fieldsOf, noticeWords, outcomeOf, sectionFormOf, send } from '../src/outbox.js'
+import { autosaveDelay, bodyFor, entryId, fieldsOf, noticeWords, outcomeOf, sectionFormOf, send } from '../src/outbox.js'
 import { expectOwnSave, isOwnSave } from '../src/live.js'
 
 const PLAN = '3f2a91c0-77de-4b4d-8c9c-0123456789ab'
@@ -84,4 +84,10 @@ test('a save made by this page is not told back to it as news', () => {
   assert.ok(isOwnSave({ by_user: 'u1', section: 'about_me', version: 9 }, 'u1'))
   assert.ok(!isOwnSave({ by_user: 'u1', section: 'about_me', version: 10 }, 'u1'))
   assert.ok(!isOwnSave({ by_user: 'u2', section: 'about_me', version: 9 }, 'u1'))
+})
+
+test('autosave waits for a pause in typing, and saves at most every 15 seconds', () => {
+  assert.equal(autosaveDelay(100_000, -Infinity), 2000)
+  assert.equal(autosaveDelay(100_000, 99_000), 14_000)
+  assert.equal(autosaveDelay(100_000, 80_000), 2000)
 })
