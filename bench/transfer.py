@@ -49,27 +49,13 @@ from bench.run import (  # noqa: E402
     sign_in,
 )
 
+# The same browser set-up as the browser tests: Debian's Chromium, a phone-sized screen.
+from tests.browser.conftest import LAUNCH_ARGS, PHONE  # noqa: E402
+
 RESULTS = REPO / "bench" / "results" / "transfer-latest.json"
 STATIC = REPO / "portal" / "static"
 # As portal/security.py compresses static text; files under 1 kB are sent as they are.
 GZIP_LEVEL = 6
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-PHONE: dict[str, Any] = {
-    "viewport": {"width": 390, "height": 844},
-    "is_mobile": True,
-    "has_touch": True,
-    "device_scale_factor": 2,
-    "locale": "en-GB",
-    "timezone_id": "Europe/London",
-}
 QUIET_MS = 500  # a visit is over when nothing has been in flight for this long
 SETTLE_TIMEOUT_S = 20
 WORKER_READY_TIMEOUT_MS = 10_000

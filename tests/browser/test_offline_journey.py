@@ -96,6 +96,14 @@ async def app_ready(page: Any) -> None:
     assert await page.evaluate("() => !!navigator.serviceWorker.controller")
 
 
+async def opened_on_the_phone(page: Any, live_server: str, email: str, plan_id: str) -> None:
+    """Sign in and open the plan and its "About me" online, so the phone keeps both."""
+    await sign_in(page, live_server, email, f"/plans/{plan_id}")
+    await app_ready(page)
+    await page.goto(f"{live_server}/plans/{plan_id}/sections/about_me")
+    await app_ready(page)
+
+
 async def offline_edit(page: Any, live_server: str, plan_id: str, text: str) -> None:
     """Open the plan and its "About me" online (so the phone keeps them), then offline edit
     "Who I am" and press Save."""
@@ -172,10 +180,7 @@ async def test_read_offline_edit_close_and_the_edit_arrives_online(
     try:
         plan_id = await plan_with_about_me(http, "I am Maggie and I love my garden.")
         page = await context.new_page()
-        await sign_in(page, live_server, owner, f"/plans/{plan_id}")
-        await app_ready(page)
-        await page.goto(f"{live_server}/plans/{plan_id}/sections/about_me")
-        await app_ready(page)
+        await opened_on_the_phone(page, live_server, owner, plan_id)
         assert set(await page.evaluate(KEPT_PAGES)) >= {
             f"/plans/{plan_id}",
             f"/plans/{plan_id}/sections/about_me",
@@ -348,10 +353,7 @@ async def test_signing_out_leaves_nothing_of_the_person_on_the_phone(
     try:
         plan_id = await plan_with_about_me(http, "I am Maggie.")
         page = await context.new_page()
-        await sign_in(page, live_server, owner, f"/plans/{plan_id}")
-        await app_ready(page)
-        await page.goto(f"{live_server}/plans/{plan_id}/sections/about_me")
-        await app_ready(page)
+        await opened_on_the_phone(page, live_server, owner, plan_id)
         await page.get_by_label("Who I am").fill("Half a thought")
         await page.wait_for_function(f"async () => ({OUTBOX})().then((kept) => kept.length > 0)")
         assert await page.evaluate(KEPT_PAGES)
