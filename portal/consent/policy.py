@@ -350,3 +350,19 @@ def scope_beyond_authority(
     extra_sections = [key for key in SECTION_KEYS if key in sections - allowed_sections]
     extra_powers = [power.value for power in Power if power in powers - allowed_powers]
     return extra_sections, extra_powers
+
+
+def decide_line_change(
+    actor: Actor | None, plan: PlanAccessFacts, line_providers: frozenset[uuid.UUID]
+) -> bool:
+    """May the actor propose a change to this support line (seed 002: a provider flexes its own
+    package)? The person, or someone who speaks for them, may propose one to any line; anyone
+    else only to a line whose provider is their own provider organisation. `line_providers` are
+    the provider organisations the line's provider names; two or more means the name is
+    ambiguous, and then the line is nobody's."""
+    if not decide(actor, Permission.CHANGE_PROPOSE, plan):
+        return False
+    if speaks_for(actor, plan):
+        return True
+    assert actor is not None  # decide() is False for nobody
+    return len(line_providers) == 1 and bool(line_providers & actor.organisation_ids)

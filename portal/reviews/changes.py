@@ -1,11 +1,16 @@
 """Package changes (seed 002) and staff decisions on outcomes.
 
-A provider with a grant proposes a change to one support line: hours a week and weekly cost
-before and after, and why. The tolerance rule (`tolerance.route_change`, with the signing-off
-organisation's own figures) decides who confirms it: the coordinator within tolerance, a team
-manager outside it. A confirmed change never edits history: the old line ends (kept, as
-removed) and a new line starts (seed 000's "change units"), and the agreed plan becomes a new
-agreed version holding the change. Any party may turn a change request into a full review.
+A provider with a grant proposes a change to one of its own support lines (`package`: whose
+line it is): the line's hours a week and weekly cost after the change, and why; the figures
+before are the agreed plan's, never the proposer's. A line with no hours recorded cannot be
+changed by hours. The tolerance rule, applied to the package as a whole with the signing-off
+organisation's own figures (`tolerance.route_package_change`), decides who confirms it: the
+coordinator within tolerance, a team manager outside it. A confirmed change never edits
+history: the old line ends (kept, as removed) and a new line starts (seed 000's "change
+units"), and the plan becomes a new version holding the change, named as confirmed by whoever
+confirmed it: agreed at once within the agreed budget, or waiting for budget authorisation when
+it is above it (or takes the cost above the allocation). Any party may turn a change request
+into a full review.
 """
 
 from __future__ import annotations
@@ -24,27 +29,35 @@ from portal.consent.policy import (
     OrgPermission,
     Permission,
     decide,
+    decide_line_change,
     decide_organisation,
     is_owner,
+    speaks_for,
 )
 from portal.db import write_transaction
 from portal.notifications.service import tell_about_plan
 from portal.plans import service as plans
-from portal.plans.money import weekly_pence
+from portal.plans.money import Frequency, weekly_pence
 from portal.plans.schemas import OutcomeRead
 from portal.plans.tables import Outcome, Plan, Revision, SupportItem
 from portal.problems import FieldError, NotFound, Problem
+from portal.reviews import package
 from portal.reviews import schemas as r
 from portal.reviews.audit import AuditDraft, append
 from portal.reviews.service import (
     audited,
-    content_hash,
     open_plan_for,
     plan_row,
     role_for,
 )
-from portal.reviews.tables import PackageChange, PlanVersion
-from portal.reviews.tolerance import ChangeRoute, Tolerance, route_change
+from portal.reviews.tables import PackageChange
+from portal.reviews.tolerance import (
+    ChangeRoute,
+    PackageFigures,
+    Tolerance,
+    package_figures,
+    route_package_change,
+)
 from portal.reviews.values import as_uuid, aware
 from portal.reviews.values import now as utc_now
 from portal.reviews.workflow import State
@@ -140,7 +153,14 @@ async def change_tolerance(
 
 # --- package changes ---------------------------------------------------------------------------
 
-_CHANGE_SQL = 'SELECT * FROM "package_change" WHERE "plan" = {}'
+_CHANGE_SQL = (
+    'SELECT c.*, po."name" AS proposer_organisation_name FROM "package_change" c'
+    ' LEFT JOIN "organisation" po ON po."id" = c."proposer_organisation" WHERE c."plan" = {}'
+)
+
+
+def _optional_int(value: Any) -> int | None:
+    return int(value) if value is not None else None
 
 
 def _change_read(row: dict[str, Any]) -> r.PackageChangeRead:
@@ -164,6 +184,16 @@ def _change_read(row: dict[str, Any]) -> r.PackageChangeRead:
         new_support_item_id=(
             as_uuid(row["new_support_item"]) if row["new_support_item"] is not None else None
         ),
+        package_weekly_before_pence=_optional_int(row["package_weekly_before_pence"]),
+        package_weekly_after_pence=_optional_int(row["package_weekly_after_pence"]),
+        package_ordered_minutes=_optional_int(row["package_ordered_minutes"]),
+        package_minutes_after=_optional_int(row["package_minutes_after"]),
+        proposer_organisation_id=(
+            as_uuid(row["proposer_organisation"]) if row["proposer_organisation"] else None
+        ),
+        proposer_organisation_name=row.get("proposer_organisation_name"),
+        version_number=_optional_int(row["version_number"]),
+        budget_authorisation=bool(row["budget_authorisation"]),
     )
 
 
@@ -177,7 +207,7 @@ async def _open_money(actor: Actor, plan_id: uuid.UUID) -> plans.PlanRecord:
 
 async def list_changes(actor: Actor, plan_id: uuid.UUID) -> list[r.PackageChangeRead]:
     await _open_money(actor, plan_id)
-    rows = await PackageChange.raw(_CHANGE_SQL + ' ORDER BY "proposed_at" DESC', plan_id)
+    rows = await PackageChange.raw(_CHANGE_SQL + ' ORDER BY c."proposed_at" DESC', plan_id)
     return [_change_read(dict(row)) for row in rows]
 
 
@@ -198,37 +228,49 @@ async def _live_support(plan_id: uuid.UUID, item_id: uuid.UUID) -> dict[str, Any
     return dict(rows[0])
 
 
-def _check_figures(data: r.PackageChangeCreate, item: dict[str, Any]) -> int:
-    """The figures must add up: the 'before' ones are the plan's, and something changes."""
-    current_weekly = weekly_pence(int(item["cost_pence"]), item["frequency"])
-    if data.weekly_cost_before_pence != current_weekly:
-        raise _invalid(
-            "weekly_cost_before_pence",
-            "Figures do not add up",
-            f"This support costs {current_weekly} pence a week in the plan, not "
-            f"{data.weekly_cost_before_pence}. Start from the plan's figures.",
+class _Baseline(msgspec.Struct, frozen=True, kw_only=True):
+    """The line's figures in the agreed plan, which a change starts from."""
+
+    minutes: int
+    ordered_minutes: int
+    weekly_pence: int
+
+
+def _check_figures(data: r.PackageChangeCreate, item: dict[str, Any]) -> _Baseline:
+    """The starting figures are the plan's own; the change must be possible and change
+    something, with hours and cost going the same way."""
+    if item["frequency"] == Frequency.one_off.value:
+        raise Problem(
+            409,
+            "A one-off item is not a weekly package",
+            f"'{item['description']}' is a one-off cost, not hours of support every week, so it "
+            "cannot be changed by a package change. Ask for a review of the plan instead.",
+            errors=[FieldError("support_item_id", "Choose a line of weekly support")],
         )
     recorded = item["minutes_per_week"]
-    if recorded is not None and data.minutes_before != recorded:
-        raise _invalid(
-            "minutes_before",
-            "Figures do not add up",
-            f"The plan has {recorded} minutes a week of this support, not {data.minutes_before}. "
-            "Start from the plan's figures.",
+    if recorded is None:
+        raise Problem(
+            409,
+            "No hours to change",
+            f"The agreed plan records no hours a week for '{item['description']}', so it cannot "
+            "be changed by hours. Ask the care coordinator to record its hours at a review, or "
+            "ask for a review of the package instead.",
+            errors=[FieldError("support_item_id", "This support has no hours in the plan")],
         )
+    current_weekly = weekly_pence(int(item["cost_pence"]), item["frequency"])
     if not 0 < data.weekly_cost_after_pence <= _MAX_PENCE_A_WEEK:
         raise _invalid(
             "weekly_cost_after_pence",
             "Cost not possible",
             "Give the new weekly cost in pence: more than 0 and at most £1,000,000 a week.",
         )
-    hours = data.minutes_after - data.minutes_before
-    cost = data.weekly_cost_after_pence - data.weekly_cost_before_pence
+    hours = data.minutes_after - int(recorded)
+    cost = data.weekly_cost_after_pence - current_weekly
     if hours == 0 and cost == 0:
         raise _invalid(
             "minutes_after",
             "Nothing changes",
-            "The hours and the cost after the change are the same as before.",
+            "The hours and the cost after the change are the same as the plan's now.",
         )
     if (hours > 0 > cost) or (hours < 0 < cost):
         raise _invalid(
@@ -240,7 +282,29 @@ def _check_figures(data: r.PackageChangeCreate, item: dict[str, Any]) -> int:
     if not data.reason.strip():
         raise _invalid("reason", "Say why", "Say why the package needs to change.")
     ordered = item["ordered_minutes_per_week"]
-    return int(ordered if ordered is not None else (recorded or data.minutes_before))
+    return _Baseline(
+        minutes=int(recorded),
+        ordered_minutes=int(ordered if ordered is not None else recorded),
+        weekly_pence=current_weekly,
+    )
+
+
+async def _check_line_is_theirs(
+    actor: Actor, plan: plans.PlanRecord, item: dict[str, Any]
+) -> uuid.UUID | None:
+    """403 unless the proposer may change this line; the provider organisation it is theirs
+    through (None for the person, or someone who speaks for them)."""
+    owners = await package.line_providers(item["provider"])
+    if not decide_line_change(actor, plan.access, owners):
+        raise Problem(
+            403,
+            "Not your support to change",
+            await package.not_their_line(actor, item, owners),
+            errors=[FieldError("support_item_id", "Choose a line your organisation provides")],
+        )
+    if speaks_for(actor, plan.access):
+        return None
+    return next(iter(owners))
 
 
 async def propose_change(
@@ -263,15 +327,16 @@ async def propose_change(
                 current_state=row["state"],
             )
         item = await _live_support(plan_id, data.support_item_id)
-        ordered = _check_figures(data, item)
+        organisation = await _check_line_is_theirs(actor, plan, item)
+        baseline = _check_figures(data, item)
         org = await _organisation(as_uuid(row["signing_off_organisation"]))
-        verdict = route_change(
-            ordered_minutes=ordered,
-            minutes_after=data.minutes_after,
-            weekly_before_pence=data.weekly_cost_before_pence,
-            weekly_after_pence=data.weekly_cost_after_pence,
-            tolerance=_tolerance_of(org),
+        figures: PackageFigures = package_figures(
+            await package.package_lines(plan_id),
+            str(as_uuid(item["id"])),
+            data.minutes_after,
+            data.weekly_cost_after_pence,
         )
+        verdict = route_package_change(figures, _tolerance_of(org))
         change_id = uuid.uuid4()
         now = utc_now()
         async with write_transaction(Plan._meta.db):
@@ -282,11 +347,16 @@ async def propose_change(
                     support_item=data.support_item_id,
                     proposed_by=actor.user_id,
                     proposer_name=actor.display_name[:200],
-                    minutes_before=data.minutes_before,
+                    proposer_organisation=organisation,
+                    minutes_before=baseline.minutes,
                     minutes_after=data.minutes_after,
-                    ordered_minutes=ordered,
-                    weekly_cost_before_pence=data.weekly_cost_before_pence,
+                    ordered_minutes=baseline.ordered_minutes,
+                    weekly_cost_before_pence=baseline.weekly_pence,
                     weekly_cost_after_pence=data.weekly_cost_after_pence,
+                    package_weekly_before_pence=figures.weekly_before_pence,
+                    package_weekly_after_pence=figures.weekly_after_pence,
+                    package_ordered_minutes=figures.ordered_minutes,
+                    package_minutes_after=figures.minutes_after,
                     reason=data.reason.strip(),
                     route=verdict.route.value,
                     route_reason=_json(list(verdict.reasons)),
@@ -299,7 +369,13 @@ async def propose_change(
                     action="propose_change",
                     actor_user=actor.user_id,
                     actor_name=actor.display_name,
-                    role="person" if is_owner(actor, plan.access) else "provider",
+                    role=(
+                        "person"
+                        if is_owner(actor, plan.access)
+                        else "representative"
+                        if speaks_for(actor, plan.access)
+                        else "provider"
+                    ),
                     organisation=as_uuid(org["id"]),
                     plan=plan_id,
                     version_number=row["agreed_version"],
@@ -308,11 +384,10 @@ async def propose_change(
                         "change": str(change_id),
                         "route": verdict.route.value,
                         "route_reasons": list(verdict.reasons),
-                        "minutes": [ordered, data.minutes_before, data.minutes_after],
-                        "weekly_pence": [
-                            data.weekly_cost_before_pence,
-                            data.weekly_cost_after_pence,
-                        ],
+                        "minutes": [baseline.ordered_minutes, baseline.minutes, data.minutes_after],
+                        "weekly_pence": [baseline.weekly_pence, data.weekly_cost_after_pence],
+                        "package": msgspec.to_builtins(figures),
+                        "provider_organisation": str(organisation) if organisation else "",
                     },
                 ),
                 now,
@@ -322,17 +397,12 @@ async def propose_change(
         return change_id
 
     change_id = await audited(actor, plan_id, "propose_change", act)
-    return _change_read(
-        dict(
-            (await PackageChange.raw('SELECT * FROM "package_change" WHERE "id" = {}', change_id))[
-                0
-            ]
-        )
-    )
+    rows = await PackageChange.raw(_CHANGE_SQL + ' AND c."id" = {}', plan_id, change_id)
+    return _change_read(dict(rows[0]))
 
 
 async def _open_change(plan_id: uuid.UUID, change_id: uuid.UUID) -> dict[str, Any]:
-    rows = await PackageChange.raw(_CHANGE_SQL + ' AND "id" = {}', plan_id, change_id)
+    rows = await PackageChange.raw(_CHANGE_SQL + ' AND c."id" = {}', plan_id, change_id)
     if not rows:
         raise Problem(404, "No such change", "This plan has no such change request.")
     row = dict(rows[0])
@@ -360,10 +430,70 @@ async def _close_change(change_id: uuid.UUID, values: dict[str, Any]) -> None:
         raise Problem(409, "Already decided", "Someone decided on this change request just now.")
 
 
+def _budget_details(made: package.MadeVersion) -> dict[str, Any]:
+    return {
+        "annual_cost_pence": made.annual_cost_pence,
+        "agreed_budget_pence": made.budget.budget_annual_pence,
+        "budget_authorisation": made.budget_reasons,
+    }
+
+
+async def _route_now(
+    actor: Actor, plan: plans.PlanRecord, change: dict[str, Any]
+) -> dict[str, Any]:
+    """The tolerance rule again, on the package as it is now: changes confirmed since this one
+    was proposed count too, so several changes each within tolerance cannot together go round
+    it. A change now outside tolerance moves to the team manager (kept, and said plainly)."""
+    row = await plan_row(plan.id)
+    items = await SupportItem.raw(
+        'SELECT * FROM "support_item" WHERE "id" = {} AND "deleted" = {}',
+        change["support_item"],
+        False,
+    )
+    if not items or change["route"] != ChangeRoute.COORDINATOR.value:
+        return change  # a line gone is refused when it is replaced; a team manager's stays so
+    figures = package_figures(
+        await package.package_lines(plan.id),
+        str(as_uuid(change["support_item"])),
+        int(change["minutes_after"]),
+        int(change["weekly_cost_after_pence"]),
+    )
+    org = await _organisation(as_uuid(row["signing_off_organisation"]))
+    verdict = route_package_change(figures, _tolerance_of(org))
+    if verdict.route == ChangeRoute.COORDINATOR:
+        return change
+    async with write_transaction(Plan._meta.db):
+        await PackageChange.raw(
+            'UPDATE "package_change" SET "route" = {}, "route_reason" = {},'
+            ' "package_weekly_before_pence" = {}, "package_weekly_after_pence" = {},'
+            ' "package_ordered_minutes" = {}, "package_minutes_after" = {}'
+            ' WHERE "id" = {} AND "status" = {}',
+            verdict.route.value,
+            _json(list(verdict.reasons)),
+            figures.weekly_before_pence,
+            figures.weekly_after_pence,
+            figures.ordered_minutes,
+            figures.minutes_after,
+            change["id"],
+            "open",
+        )
+    if decide(actor, Permission.CHANGE_CONFIRM_OUTSIDE_TOLERANCE, plan.access):
+        return {**change, "route": verdict.route.value}
+    raise Problem(
+        409,
+        "Now outside tolerance",
+        "With the changes confirmed since this one was proposed, the package is now outside "
+        "tolerance: " + " ".join(verdict.reasons) + " A team manager decides it now; it has "
+        "moved to their tray.",
+        route=verdict.route.value,
+    )
+
+
 async def decide_change(
     actor: Actor, plan_id: uuid.UUID, change_id: uuid.UUID, data: r.ChangeDecision
 ) -> r.PackageChangeRead:
-    """Confirm (a new support line and a new agreed version) or decline a change request."""
+    """Confirm (a new support line and a new version: agreed within the agreed budget, else
+    waiting for budget authorisation) or decline a change request."""
     action = "confirm_change" if data.decision == "confirm" else "decline_change"
 
     async def act() -> None:
@@ -371,6 +501,8 @@ async def decide_change(
             actor, plan_id, Permission.CHANGE_CONFIRM, "decide on changes to the support"
         )
         change = await _open_change(plan_id, change_id)
+        if data.decision == "confirm":
+            change = await _route_now(actor, plan, change)
         permission = Permission.CHANGE_CONFIRM
         if change["route"] != ChangeRoute.COORDINATOR.value:
             permission = Permission.CHANGE_CONFIRM_OUTSIDE_TOLERANCE
@@ -386,6 +518,7 @@ async def decide_change(
         async with write_transaction(Plan._meta.db):
             new_line: uuid.UUID | None = None
             version: int | None = row["agreed_version"]
+            made: package.MadeVersion | None = None
             if data.decision == "confirm":
                 if row["state"] != State.AGREED.value:
                     raise Problem(
@@ -397,7 +530,10 @@ async def decide_change(
                         current_state=row["state"],
                     )
                 new_line = await _replace_line(actor, plan_id, change, now)
-                version = await _agree_as_changed(actor, plan_id, row, now)
+                made = await package.version_from_change(
+                    actor, plan_id, row, change, await package.proposer_words(change), now
+                )
+                version = made.number
             await _close_change(
                 change_id,
                 {
@@ -406,6 +542,8 @@ async def decide_change(
                     "decided_at": now,
                     "decision_reason": reason,
                     "new_support_item": new_line,
+                    "version_number": made.number if made else None,
+                    "budget_authorisation": bool(made and made.budget_reasons),
                 },
             )
             await append(
@@ -418,11 +556,16 @@ async def decide_change(
                     plan=plan_id,
                     version_number=version,
                     from_state=row["state"],
-                    to_state=row["state"],
+                    to_state=(
+                        State.PLAN_AUTHORISED.value
+                        if made and made.budget_reasons
+                        else row["state"]
+                    ),
                     reason=reason,
                     details={
                         "change": str(change_id),
                         "route": change["route"],
+                        **(_budget_details(made) if made else {}),
                         "new_support_item": str(new_line) if new_line else "",
                     },
                 ),
@@ -432,7 +575,7 @@ async def decide_change(
             await tell_about_plan(plan_id, "package_change_decided", actor.user_id)
 
     await audited(actor, plan_id, action, act)
-    rows = await PackageChange.raw(_CHANGE_SQL + ' AND "id" = {}', plan_id, change_id)
+    rows = await PackageChange.raw(_CHANGE_SQL + ' AND c."id" = {}', plan_id, change_id)
     return _change_read(dict(rows[0]))
 
 
@@ -507,47 +650,6 @@ async def _replace_line(
     return new_id
 
 
-async def _agree_as_changed(
-    actor: Actor, plan_id: uuid.UUID, row: dict[str, Any], now: dt.datetime
-) -> int:
-    """The agreed plan with the confirmed change is kept as a new agreed version of its own."""
-    snapshot = await plans.snapshot_plan(plan_id)
-    top = await PlanVersion.raw(
-        'SELECT MAX("number") AS n FROM "plan_version" WHERE "plan" = {}', plan_id
-    )
-    number = int(top[0]["n"] or 0) + 1
-    previous = await PlanVersion.raw(
-        'SELECT * FROM "plan_version" WHERE "plan" = {} AND "number" = {}',
-        plan_id,
-        row["agreed_version"],
-    )
-    await PlanVersion.update({PlanVersion.status: "superseded"}).where(
-        (PlanVersion.plan == plan_id) & (PlanVersion.status == "agreed")
-    )
-    money = snapshot["money"]
-    await PlanVersion.insert(
-        PlanVersion(
-            plan=plan_id,
-            number=number,
-            status="agreed",
-            organisation=row["signing_off_organisation"],
-            content=msgspec.json.encode(snapshot, order="sorted").decode(),
-            content_hash=content_hash(snapshot),
-            shared_sections=previous[0]["shared_sections"] if previous else "[]",
-            annual_cost_pence=money["total_annual_pence"],
-            allocation_annual_pence=money["allocation_annual_pence"],
-            submitted_by=previous[0]["submitted_by"] if previous else actor.user_id,
-            submitted_at=now,
-            agreed_by=actor.user_id,
-            agreed_at=now,
-            budget_variation_reason="Package change confirmed",
-            review_date=row["review_date"],
-        )
-    )
-    await Plan.update({Plan.agreed_version: number, Plan.updated_at: now}).where(Plan.id == plan_id)
-    return number
-
-
 async def change_to_review(
     actor: Actor, plan_id: uuid.UUID, change_id: uuid.UUID, data: r.ReviewRequestCreate
 ) -> r.PackageChangeRead:
@@ -573,7 +675,7 @@ async def change_to_review(
             await insert_request(actor, plan, reason, now, package_change=as_uuid(change["id"]))
 
     await audited(actor, plan_id, "change_to_review", act)
-    rows = await PackageChange.raw(_CHANGE_SQL + ' AND "id" = {}', plan_id, change_id)
+    rows = await PackageChange.raw(_CHANGE_SQL + ' AND c."id" = {}', plan_id, change_id)
     return _change_read(dict(rows[0]))
 
 

@@ -99,6 +99,11 @@ class VersionSummary(msgspec.Struct, kw_only=True):
     review_date: dt.date | None
     returned_at: dt.datetime | None
     shared_sections: list[str]
+    # A version made by a confirmed package change: who confirmed it and whose change it was
+    # (then `submitted_by` is the one who confirmed it, not the person).
+    package_change_id: uuid.UUID | None = None
+    confirmed_by: str | None = None
+    change_proposed_by: str | None = None
 
 
 class VersionRead(msgspec.Struct, kw_only=True):
@@ -241,12 +246,12 @@ WeeklyPence = Annotated[int, Meta(ge=0, le=100_000_000)]
 
 
 class PackageChangeCreate(_Input):
-    """Hours a week in minutes (7.5 hours is 450) and weekly costs in pence, before and after."""
+    """The line's hours a week after the change, in minutes (7.5 hours is 450), and its weekly
+    cost after it, in pence. The starting figures are the agreed plan's own, never sent: a
+    body that names `minutes_before` or `weekly_cost_before_pence` is refused (422)."""
 
     support_item_id: uuid.UUID
-    minutes_before: Minutes
     minutes_after: Minutes
-    weekly_cost_before_pence: WeeklyPence
     weekly_cost_after_pence: WeeklyPence
     reason: Reason = ""
 
@@ -271,6 +276,19 @@ class PackageChangeRead(msgspec.Struct, kw_only=True):
     decided_at: dt.datetime | None
     decision_reason: str
     new_support_item_id: uuid.UUID | None
+    # The package as a whole, which the tolerance rule is applied to (None on older changes):
+    # the weekly cost of every recurring line, and the hours of every line with hours.
+    package_weekly_before_pence: int | None = None
+    package_weekly_after_pence: int | None = None
+    package_ordered_minutes: int | None = None
+    package_minutes_after: int | None = None
+    # The provider organisation whose line it is (None: the person or their representative).
+    proposer_organisation_id: uuid.UUID | None = None
+    proposer_organisation_name: str | None = None
+    # The version a confirmed change made, and whether it waits for (or went through) budget
+    # authorisation because it is above the agreed budget or takes the cost above the allocation.
+    version_number: int | None = None
+    budget_authorisation: bool = False
 
 
 class ChangeDecision(_Input):

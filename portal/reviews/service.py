@@ -197,6 +197,9 @@ def _version_summary(row: dict[str, Any]) -> r.VersionSummary:
         review_date=as_date(row["review_date"]),
         returned_at=aware(row["returned_at"]),
         shared_sections=_keys(row["shared_sections"]),
+        package_change_id=as_uuid(row["package_change"]) if row.get("package_change") else None,
+        confirmed_by=row.get("confirmed_by_name") or None,
+        change_proposed_by=row.get("change_proposed_by") or None,
     )
 
 

@@ -54,6 +54,16 @@ class PlanVersion(Table, tablename="plan_version"):
     review_date = Date(null=True, default=None)
     returned_by = ForeignKey(UserAccount, null=True, default=None, on_delete=OnDelete.restrict)
     returned_at = Timestamptz(null=True, default=None)
+    # A version made by a confirmed package change: who confirmed it and whose change it was
+    # (their names as they were then), instead of the person "submitting" it.
+    package_change = UUID(null=True, default=None)
+    confirmed_by = UUID(null=True, default=None)
+    confirmed_by_name = Varchar(length=200, null=False, default="")
+    change_proposed_by = Varchar(length=400, null=False, default="")
+    # Agreed directly by a change within the agreed budget: the version whose budget
+    # authorisation covers this one (its annual cost is the agreed budget). Null for a version
+    # whose own budget was authorised.
+    budget_from_version = Integer(null=True, default=None)
     # Unique (plan, number): a unique index made by a raw migration.
 
 
@@ -148,3 +158,16 @@ class PackageChange(Table, tablename="package_change"):
     decision_reason = Text(null=False, default="")
     # The new support line a confirmed change started.
     new_support_item = UUID(null=True, default=None)
+    # The provider organisation whose line it is, named by the line and held by the proposer
+    # (null when the person, or someone who speaks for them, proposed it).
+    proposer_organisation = UUID(null=True, default=None)
+    # The tolerance rule is applied to the package as a whole (seed 002): the weekly cost of
+    # every recurring line, and the hours of every line with hours, before and after.
+    package_weekly_before_pence = BigInt(null=True, default=None)
+    package_weekly_after_pence = BigInt(null=True, default=None)
+    package_ordered_minutes = Integer(null=True, default=None)
+    package_minutes_after = Integer(null=True, default=None)
+    # The version a confirmed change made, and whether it went to budget authorisation
+    # (above the agreed budget, or taking the cost above the allocation) instead of being agreed.
+    version_number = Integer(null=True, default=None)
+    budget_authorisation = Boolean(null=False, default=False)

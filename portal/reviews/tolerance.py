@@ -6,6 +6,12 @@ another band, or the package is (or would be) above the top band: then a team ma
 Costs are weekly totals in pence. The figures are the signing-off organisation's own settings
 (`organisation.tolerance_*`); the defaults are the seed's: 5 hours, 20%, and the bands
 £0–75, £76–150, £151–225, £226–300.
+
+The seed's rule is about the care package, not one line of it: `package_figures` turns the
+plan's lines and one proposed change into the package's weekly cost (every recurring line;
+one-off items are not a weekly cost) and its hours (every recurring line with hours, counted
+from the hours first ordered for each line, which a line keeps across later changes), and
+`route_package_change` applies the rule to those.
 """
 
 from __future__ import annotations
@@ -13,6 +19,8 @@ from __future__ import annotations
 from enum import StrEnum
 
 import msgspec
+
+from portal.plans.money import Frequency, annual_pence, weekly_pence
 
 DEFAULT_MINUTES = 300
 DEFAULT_PERCENT = 20
@@ -80,8 +88,8 @@ def route_change(
     over_percent = change * 100 > tolerance.percent * weekly_before_pence
     if over_percent and after_band != before_band and after_band <= top and before_band <= top:
         reasons.append(
-            f"The weekly cost changes by more than {tolerance.percent}% and moves from band "
-            f"{before_band} to band {after_band}."
+            f"The package's weekly cost changes by more than {tolerance.percent}% and moves from "
+            f"band {before_band} to band {after_band}."
         )
     if before_band > top:
         reasons.append(
@@ -98,4 +106,79 @@ def route_change(
         minutes_from_order=from_order,
         band_before=before_band,
         band_after=after_band,
+    )
+
+
+# --- the package as a whole --------------------------------------------------------------------
+
+
+class PackageLine(msgspec.Struct, frozen=True, kw_only=True):
+    """One live support line of the plan, as the rule needs it."""
+
+    id: str
+    cost_pence: int
+    frequency: str
+    minutes_per_week: int | None = None
+    # The hours first ordered for this line (kept by every later line); None: not yet ordered.
+    ordered_minutes_per_week: int | None = None
+
+
+class PackageFigures(msgspec.Struct, frozen=True, kw_only=True):
+    """The package before and after one change: weekly cost in pence, hours in minutes."""
+
+    weekly_before_pence: int
+    weekly_after_pence: int
+    ordered_minutes: int
+    minutes_before: int
+    minutes_after: int
+
+
+def _recurring(line: PackageLine) -> bool:
+    return Frequency(line.frequency) is not Frequency.one_off
+
+
+def package_figures(
+    lines: list[PackageLine], changed_id: str, minutes_after: int, line_weekly_after_pence: int
+) -> PackageFigures:
+    """The package's weekly cost and hours, before and after the changed line becomes
+    `minutes_after` hours at `line_weekly_after_pence` a week (a weekly line from then on).
+
+    Weekly figures come from the exact annual totals (as the plan's money summary does), so a
+    package of many lines is not a sum of rounded pennies."""
+    annual_before = annual_after = 0
+    ordered = minutes_before = minutes_now = 0
+    for line in lines:
+        if not _recurring(line):
+            continue
+        changed = line.id == changed_id
+        annual = annual_pence(line.cost_pence, line.frequency)
+        annual_before += annual
+        annual_after += (
+            annual_pence(line_weekly_after_pence, Frequency.weekly) if changed else annual
+        )
+        if line.minutes_per_week is None:
+            continue
+        first = line.ordered_minutes_per_week
+        ordered += first if first is not None else line.minutes_per_week
+        minutes_before += line.minutes_per_week
+        minutes_now += minutes_after if changed else line.minutes_per_week
+    return PackageFigures(
+        weekly_before_pence=weekly_pence(annual_before, Frequency.annual),
+        weekly_after_pence=weekly_pence(annual_after, Frequency.annual),
+        ordered_minutes=ordered,
+        minutes_before=minutes_before,
+        minutes_after=minutes_now,
+    )
+
+
+def route_package_change(
+    figures: PackageFigures, tolerance: Tolerance = Tolerance()
+) -> ToleranceVerdict:
+    """The tolerance rule on the package as a whole (seed 002)."""
+    return route_change(
+        ordered_minutes=figures.ordered_minutes,
+        minutes_after=figures.minutes_after,
+        weekly_before_pence=figures.weekly_before_pence,
+        weekly_after_pence=figures.weekly_after_pence,
+        tolerance=tolerance,
     )

@@ -36,6 +36,7 @@ from tests.pages.test_review_pages import (
     words,
 )
 from tests.reviews.test_reviews_and_changes import PA_MORNINGS, H, agreed_plan, pa_line, propose
+from tests.reviews.test_sign_off import authorise_budget
 
 # --- personas -------------------------------------------------------------------------------
 
@@ -366,12 +367,15 @@ async def test_a_provider_proposes_a_change_within_tolerance_and_the_coordinator
     )
     done = words(
         await follow(
-            coordinator.client, confirmed, page_url(plan_id, "review") + "?done=change_confirmed"
+            coordinator.client, confirmed, page_url(plan_id, "review") + "?done=change_for_budget"
         )
     )
     assert "Change confirmed" in done and "No changes to the package are waiting" in done
+    # It costs more than the agreed budget: the new version waits for budget authorisation.
+    assert "waits for budget authorisation" in done
+    await authorise_budget(people["budget"], plan_id)
 
-    # The plan now holds the new line, as a new agreed version.
+    # The plan now holds the new line, as a new agreed version, made by the change.
     money_now = assert_page(await owner.client.get(page_url(plan_id, "money")))
     now = await pa_line(owner, plan_id)
     assert tag_text(money_now, f"hours-{now['id']}") == "10 hours a week"
@@ -380,6 +384,7 @@ async def test_a_provider_proposes_a_change_within_tolerance_and_the_coordinator
     assert status["state"] == "agreed" and status["agreed_version"] == 2
     version = words(assert_page(await owner.client.get(page_url(plan_id, "versions", "2"))))
     assert "£165.00, every week, 10 hours a week" in version
+    assert "confirmed by Coordinator, change proposed by Provider of Test provider" in version
 
 
 async def test_a_change_outside_tolerance_is_for_a_team_manager(people, council) -> None:  # type: ignore[no-untyped-def]

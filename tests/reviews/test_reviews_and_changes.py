@@ -12,11 +12,12 @@ from typing import Any
 
 import pytest
 
+from portal.accounts.tables import Organisation
 from portal.plans.tables import Plan
 from portal.reviews.audit import verify
 from tests.api.helpers import assert_problem, plan_url
 from tests.conftest import Persona, make_persona
-from tests.factories import give_role, make_organisation, write_complete_plan
+from tests.factories import actor_of, give_role, make_organisation, write_complete_plan
 from tests.reviews.test_sign_off import authorise_budget, authorise_plan, status, submit
 
 PA_MORNINGS = "Personal assistant, 9 hours a week (mornings)"  # £148.50 a week, 9 hours
@@ -57,16 +58,28 @@ def url(plan_id: str, path: str) -> str:
     return f"{plan_url(plan_id)}/{path}"
 
 
+async def provider_name(who: Persona) -> str:
+    """The name of the provider organisation this persona works for."""
+    ids = [role.organisation_id for role in (await actor_of(who)).roles]
+    rows = await Organisation.raw(
+        'SELECT "id", "name", "kind" FROM "organisation" WHERE "kind" = {}', "provider"
+    )
+    names = [row["name"] for row in rows if uuid.UUID(str(row["id"])) in ids]
+    assert len(names) == 1, names
+    return str(names[0])
+
+
 async def agreed_plan(people: dict[str, Persona], council: uuid.UUID, **budget: Any) -> str:
-    """A complete plan whose PA line records its hours, agreed by the council, shared with the
-    provider (comment on the money, view of the rest)."""
+    """A complete plan whose PA line records its hours and is provided by the provider's
+    organisation, agreed by the council, shared with the provider (comment on the money,
+    view of the rest)."""
     owner = people["owner"]
     plan_id = await write_complete_plan(owner.client)
     items = (await owner.client.get(url(plan_id, "support-items"))).json()
     line = next(i for i in items if i["description"] == PA_MORNINGS)
     patched = await owner.client.patch(
         url(plan_id, f"support-items/{line['id']}"),
-        json={"minutes_per_week": 9 * H},
+        json={"minutes_per_week": 9 * H, "provider": await provider_name(people["provider"])},
         headers={"If-Match": line["etag"]},
     )
     assert patched.status_code == 200, patched.text
@@ -99,9 +112,7 @@ async def propose(
         url(plan_id, "package-changes"),
         json={
             "support_item_id": line["id"],
-            "minutes_before": line["minutes_per_week"],
             "minutes_after": minutes_after,
-            "weekly_cost_before_pence": line["weekly_pence"],
             "weekly_cost_after_pence": weekly_after,
             "reason": "After the review with Maggie: mornings take longer now",
         },
@@ -255,7 +266,16 @@ async def test_a_change_within_tolerance_is_confirmed_by_the_coordinator(people,
     assert now["minutes_per_week"] == 10 * H and now["weekly_pence"] == 16_500
     history = (await owner.client.get(url(plan_id, f"support-items/{line['id']}/revisions"))).json()
     assert history[0]["deleted"] is True
-    # The agreed plan holds the change as a new agreed version.
+    # It costs more than the agreed budget, so the new version waits for budget authorisation
+    # while version 1 stays the agreed plan; once the budget is authorised, it is agreed.
+    assert confirmed.json()["budget_authorisation"] is True
+    waiting = await status(owner, plan_id)
+    assert waiting["state"] == "plan_authorised" and waiting["agreed_version"] == 1
+    assert {v["number"]: v["status"] for v in waiting["versions"]} == {
+        1: "agreed",
+        2: "plan_authorised",
+    }
+    await authorise_budget(people["budget"], plan_id)
     after = await status(owner, plan_id)
     assert after["state"] == "agreed" and after["agreed_version"] == 2
     assert {v["number"]: v["status"] for v in after["versions"]} == {1: "superseded", 2: "agreed"}
@@ -296,10 +316,19 @@ async def test_figures_that_do_not_add_up_are_refused_and_nothing_is_saved(peopl
     plan_id = await agreed_plan(people, council)
     provider = people["provider"]
     line = await pa_line(provider, plan_id)
-    wrong_before = {**line, "weekly_pence": 15_000}
-    assert_problem(await propose(provider, plan_id, wrong_before, 10 * H, 16_500), 422, "pence")
-    wrong_hours = {**line, "minutes_per_week": 8 * H}
-    assert_problem(await propose(provider, plan_id, wrong_hours, 10 * H, 16_500), 422, "minutes")
+    # The figures before the change are the plan's own: a body that brings its own is refused.
+    for typed in ({"minutes_before": 8 * H}, {"weekly_cost_before_pence": 15_000}):
+        sent = await provider.client.post(
+            url(plan_id, "package-changes"),
+            json={
+                "support_item_id": line["id"],
+                "minutes_after": 10 * H,
+                "weekly_cost_after_pence": 16_500,
+                "reason": "Mornings take longer",
+                **typed,
+            },
+        )
+        assert_problem(sent, 422, "not a field here")
     assert_problem(await propose(provider, plan_id, line, 10 * H, 14_000), 422, "other")
     assert_problem(await propose(provider, plan_id, line, 9 * H, 14_850), 422, "same")
     assert (await provider.client.get(url(plan_id, "package-changes"))).json() == []

@@ -240,6 +240,9 @@ def _version_view(version: r.VersionSummary, plan_id: uuid.UUID) -> dict[str, An
         "verification_code": version.verification_code,
         "submitted_at": version.submitted_at,
         "submitted_by": version.submitted_by,
+        # A version made by a confirmed package change says who confirmed it, not "submitted".
+        "confirmed_by": version.confirmed_by,
+        "change_proposed_by": version.change_proposed_by,
         "plan_authorised_at": version.plan_authorised_at,
         "plan_authorised_by": version.plan_authorised_by,
         "agreed_at": version.agreed_at,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -68,6 +69,10 @@ _REVIEW_BANNERS = {
     "started": "Review started: the plan is a draft again, for the person to change and submit",
     "request_declined": "Review request answered: a review is not needed now",
     "change_confirmed": "Change confirmed: the plan holds the new hours and cost",
+    "change_for_budget": (
+        "Change confirmed: it takes the cost above the agreed budget (or the allocation), so the "
+        "new version waits for budget authorisation before it is agreed"
+    ),
     "change_declined": "Change declined",
     "change_review": "The change was turned into a request for a full review",
     "outcome_agreed": "Outcome agreed",
@@ -113,13 +118,27 @@ def change_view(
     return {
         "id": change.id,
         "line": line or "A support line that has changed since",
-        "proposed_by": change.proposed_by,
+        "proposed_by": change.proposed_by
+        + (f" of {change.proposer_organisation_name}" if change.proposer_organisation_name else ""),
         "proposed_at": change.proposed_at,
         "hours_before": f"{hours_words(change.minutes_before)} a week",
         "hours_after": f"{hours_words(change.minutes_after)} a week",
         "hours_ordered": f"{hours_words(change.ordered_minutes)} a week",
         "cost_before": change.weekly_cost_before_pence,
         "cost_after": change.weekly_cost_after_pence,
+        # The package as a whole, which the tolerance rule was applied to (older changes: none).
+        "package": (
+            {
+                "cost_before": change.package_weekly_before_pence,
+                "cost_after": change.package_weekly_after_pence,
+                "hours_ordered": f"{hours_words(change.package_ordered_minutes or 0)} a week",
+                "hours_after": f"{hours_words(change.package_minutes_after or 0)} a week",
+            }
+            if change.package_weekly_after_pence is not None
+            else None
+        ),
+        "version_number": change.version_number,
+        "budget_authorisation": change.budget_authorisation,
         "reason": change.reason,
         "route": change.route,
         "route_reasons": change.route_reasons,
@@ -292,7 +311,7 @@ async def _decided(
     fields: dict[str, str],
     errors: dict[str, str],
     values: dict[str, Any],
-    done: str,
+    done: str | Callable[[Any], str],
     refusals: tuple[int, ...] = (409, 422),
 ) -> Response[Any]:
     """Make the decision unless the form is wrong; back to the review page, saying what
@@ -300,14 +319,15 @@ async def _decided(
     http_status = 400
     if not errors:
         try:
-            await decision()
+            result = await decision()
         except Problem as problem:
             if problem.status not in refusals:
                 raise
             http_status = problem.status
             errors = problem_errors(problem, fields, key)
         else:
-            return see_other(_review_url(plan_id) + f"?done={done}")
+            said = done(result) if callable(done) else done
+            return see_other(_review_url(plan_id) + f"?done={said}")
     return await _review_page(actor, plan_id, values=values, errors=errors, http_status=http_status)
 
 
@@ -408,7 +428,13 @@ async def decide_change(
         fields={"reason": key},
         errors=errors,
         values=values,
-        done="change_confirmed" if choice == "confirm" else "change_declined",
+        done=lambda change: (
+            "change_declined"
+            if choice != "confirm"
+            else "change_for_budget"
+            if change.budget_authorisation
+            else "change_confirmed"
+        ),
         refusals=(403, 409, 422),
     )
 
@@ -564,7 +590,6 @@ _PROPOSE_FIELDS = {
 }
 _PROPOSE_ANCHORS = {
     "support_item": "support-lines",
-    "before": "before-hours",
     "after": "after-hours",
     "propose": "propose",
 }
@@ -583,7 +608,6 @@ def _find_line(items: list[s.SupportItemRead], chosen: str | None) -> s.SupportI
 
 def _empty_propose_values(line: s.SupportItemRead | None) -> dict[str, Any]:
     return {
-        "before": hours_values(line.minutes_per_week if line else None),
         "after": hours_values(None),
         "cost_after": "",
         "reason": "",
@@ -639,11 +663,6 @@ async def propose_form(
     return _propose_page(actor, plan, items, line)
 
 
-def _pence(form: Any, name: str) -> int | None:
-    raw = text(form, name).strip()
-    return int(raw) if raw.isdigit() and len(raw) <= 12 else None
-
-
 @post("/plans/{plan_id:uuid}/package-changes/new", name="package-change-propose")
 async def propose(
     request: Request[Any, Any, Any], actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]
@@ -662,26 +681,13 @@ async def propose(
             http_status=400,
         )
     values: dict[str, Any] = {
-        "before": hours_parts(form, "before"),
         "after": hours_parts(form, "after"),
         "cost_after": text(form, "cost_after"),
         "reason": text(form, "reason"),
     }
     errors: dict[str, str] = {}
-    # The figures the proposer saw: the service refuses them if the plan has moved on since.
-    minutes_before = _pence(form, "minutes_before")
-    if minutes_before is None:
-        minutes_before = line.minutes_per_week
-    cost_before = _pence(form, "weekly_cost_before_pence")
-    if line.minutes_per_week is None:
-        try:
-            minutes_before = parse_hours(
-                values["before"],
-                "Hours a week now",
-                required="Enter how many hours a week the support is now",
-            )
-        except FieldProblem as exc:
-            errors["before"] = str(exc)
+    # The figures before the change are the agreed plan's own (the service reads them), so the
+    # form neither asks for them nor sends them.
     try:
         minutes_after = parse_hours(
             values["after"],
@@ -703,30 +709,27 @@ async def propose(
         errors["reason"] = "Say why the package needs to change"
     http_status = 400
     if not errors:
-        fields = {
-            **_PROPOSE_FIELDS,
-            "minutes_before": "before" if line.minutes_per_week is None else "propose",
-        }
         try:
             change = await package_changes.propose_change(
                 actor,
                 plan_id,
                 r.PackageChangeCreate(
                     support_item_id=line.id,
-                    minutes_before=minutes_before or 0,
                     minutes_after=minutes_after or 0,
-                    weekly_cost_before_pence=(
-                        cost_before if cost_before is not None else line.weekly_pence
-                    ),
                     weekly_cost_after_pence=cost_after or 0,
                     reason=reason,
                 ),
             )
         except Problem as problem:
-            if problem.status not in (409, 422):
+            if problem.status not in (403, 409, 422):
                 raise
             http_status = problem.status
-            errors = problem_errors(problem, fields, "propose")
+            # About the line itself (not theirs; no hours; the plan moved on): the whole sentence.
+            errors = (
+                {"propose": problem.detail}
+                if problem.status in (403, 409)
+                else problem_errors(problem, _PROPOSE_FIELDS, "propose")
+            )
         else:
             return see_other(
                 plan_url(plan_id, "package-changes", str(change.id)) + "?done=proposed"

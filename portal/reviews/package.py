@@ -1,0 +1,310 @@
+"""A package change and the rules around it: whose line it is, the package the tolerance rule
+is applied to, and the version a confirmed change makes, which answers to the agreed budget.
+
+- Whose line: a support line names its provider in words (`support_item.provider`). A line is
+  a provider organisation's when those words are that organisation's name (ignoring case and
+  the spaces around it) and no other provider organisation has the same name; the proposer is
+  that organisation's when they hold a role in it. Staff of the organisation never type the
+  proposer's organisation: it comes from their roles. The decision is
+  `portal.consent.policy.decide_line_change`.
+- The package: every live line of the plan (`tolerance.package_figures`).
+- The budget: the agreed budget is the annual cost that budget authorisation approved for the
+  agreed version (a version a change agreed directly points at the version whose budget covers
+  it, `plan_version.budget_from_version`). A confirmed change whose new annual cost is above
+  that budget, or that takes the cost above the allocation, is not agreed: the new version waits
+  in the budget authorisation tray (`plan_authorised`), where the spending limit and the reason
+  for a variation apply as for any plan (`service.authorise_budget`). Within the agreed budget
+  the new version is agreed at once, as before.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import msgspec
+
+from portal.accounts.tables import Organisation
+from portal.consent.policy import Actor
+from portal.plans import service as plans
+from portal.plans.tables import Plan, SupportItem
+from portal.problems import Problem
+from portal.reviews.service import content_hash
+from portal.reviews.tables import PlanVersion
+from portal.reviews.tolerance import PackageLine
+from portal.reviews.values import as_uuid
+from portal.reviews.workflow import State
+
+PROVIDER_KIND = "provider"
+
+
+def _pounds(pence: int) -> str:
+    return f"£{pence // 100:,}.{pence % 100:02d}"
+
+
+# --- whose line ---------------------------------------------------------------------------------
+
+
+async def line_providers(provider: str) -> frozenset[uuid.UUID]:
+    """The provider organisations a line's provider words name (more than one: ambiguous)."""
+    name = provider.strip()
+    if not name:
+        return frozenset()
+    # Both sides lowered by the database, so SQLite and PostgreSQL agree on what matches.
+    rows = await Organisation.raw(
+        'SELECT "id" FROM "organisation" WHERE "kind" = {} AND LOWER(TRIM("name")) = LOWER({})',
+        PROVIDER_KIND,
+        name,
+    )
+    return frozenset(as_uuid(row["id"]) for row in rows)
+
+
+async def provider_organisations_of(actor: Actor) -> list[dict[str, Any]]:
+    """The provider organisations the actor holds a role in (id and name), for telling them
+    whose lines they may change."""
+    ids = sorted(actor.organisation_ids)
+    if not ids:
+        return []
+    marks = ", ".join("{}" for _ in ids)
+    rows = await Organisation.raw(
+        f'SELECT "id", "name" FROM "organisation" WHERE "kind" = {{}} AND "id" IN ({marks})'  # noqa: S608
+        ' ORDER BY "name"',
+        PROVIDER_KIND,
+        *ids,
+    )
+    return [dict(row) for row in rows]
+
+
+async def not_their_line(actor: Actor, item: dict[str, Any], owners: frozenset[uuid.UUID]) -> str:
+    """Why this line is not the proposer's, in words that say what to do about it."""
+    line = f"'{item['description']}'"
+    named = item["provider"].strip()
+    if len(owners) > 1:
+        return (
+            f"More than one provider organisation is called '{named}', so the plan does not say "
+            f"which one provides {line}. Ask the care coordinator to change it."
+        )
+    theirs = await provider_organisations_of(actor)
+    if not theirs:
+        return (
+            f"Only the provider of {line} can propose a change to it, and you are not staff of "
+            "a provider organisation. Ask the provider, or ask for a review instead."
+        )
+    names = " or ".join(f"'{org['name']}'" for org in theirs)
+    given = f"'{named}'" if named else "no provider"
+    return (
+        f"{line} is provided by {given}, not by {names}, so you cannot change it. A provider "
+        "proposes changes only to its own support; if the plan names the wrong provider, ask "
+        "the care coordinator to correct it."
+    )
+
+
+# --- the package -------------------------------------------------------------------------------
+
+
+async def package_lines(plan_id: uuid.UUID) -> list[PackageLine]:
+    rows = await SupportItem.raw(
+        'SELECT "id", "cost_pence", "frequency", "minutes_per_week", "ordered_minutes_per_week"'
+        ' FROM "support_item" WHERE "plan" = {} AND "deleted" = {} ORDER BY "position", "id"',
+        plan_id,
+        False,
+    )
+    return [
+        PackageLine(
+            id=str(as_uuid(row["id"])),
+            cost_pence=int(row["cost_pence"]),
+            frequency=row["frequency"],
+            minutes_per_week=row["minutes_per_week"],
+            ordered_minutes_per_week=row["ordered_minutes_per_week"],
+        )
+        for row in rows
+    ]
+
+
+# --- the budget --------------------------------------------------------------------------------
+
+
+def allocation_for(snapshot: dict[str, Any]) -> int | None:
+    """The yearly allocation a change is checked against, read as budget authorisation reads it
+    today (the version's allocation, from the plan's money section). One place, so the staff-set
+    allocation can replace it."""
+    value = snapshot["money"].get("allocation_annual_pence")
+    return int(value) if value is not None else None
+
+
+class Budget(msgspec.Struct, frozen=True, kw_only=True):
+    """The agreed version, its annual cost, and the budget authorised for it."""
+
+    agreed_version: int
+    agreed_annual_pence: int
+    budget_version: int
+    budget_annual_pence: int
+
+
+async def agreed_budget(plan_id: uuid.UUID, agreed_version: int) -> Budget:
+    rows = await PlanVersion.raw(
+        'SELECT "number", "annual_cost_pence", "budget_from_version" FROM "plan_version"'
+        ' WHERE "plan" = {} AND "number" = {}',
+        plan_id,
+        agreed_version,
+    )
+    if not rows:
+        raise Problem(409, "No agreed package", "This plan has no agreed version to change.")
+    agreed = dict(rows[0])
+    budget_version = int(agreed["budget_from_version"] or agreed["number"])
+    budget = agreed
+    if budget_version != agreed["number"]:
+        found = await PlanVersion.raw(
+            'SELECT "annual_cost_pence" FROM "plan_version" WHERE "plan" = {} AND "number" = {}',
+            plan_id,
+            budget_version,
+        )
+        budget = dict(found[0]) if found else agreed
+    return Budget(
+        agreed_version=int(agreed["number"]),
+        agreed_annual_pence=int(agreed["annual_cost_pence"]),
+        budget_version=budget_version,
+        budget_annual_pence=int(budget["annual_cost_pence"]),
+    )
+
+
+def budget_reasons(annual_pence: int, budget: Budget, allocation_pence: int | None) -> list[str]:
+    """Why a confirmed change needs budget authorisation before it is agreed (none: it does not).
+
+    Above the agreed budget; or taking the cost above the allocation (from at or below it), which
+    matters when a budget was authorised above the allocation and later changes brought the
+    cost back under it."""
+    reasons: list[str] = []
+    if annual_pence > budget.budget_annual_pence:
+        reasons.append(
+            f"The package would cost {_pounds(annual_pence)} a year, above the agreed budget of "
+            f"{_pounds(budget.budget_annual_pence)} a year."
+        )
+    if (
+        allocation_pence is not None
+        and annual_pence > allocation_pence >= budget.agreed_annual_pence
+    ):
+        reasons.append(
+            f"The package would cost {_pounds(annual_pence)} a year, above the allocation of "
+            f"{_pounds(allocation_pence)} a year."
+        )
+    return reasons
+
+
+class MadeVersion(msgspec.Struct, frozen=True, kw_only=True):
+    number: int
+    # Waiting for budget authorisation, and why; agreed at once when empty.
+    budget_reasons: list[str]
+    annual_cost_pence: int
+    budget: Budget
+
+
+async def version_from_change(
+    actor: Actor,
+    plan_id: uuid.UUID,
+    row: dict[str, Any],
+    change: dict[str, Any],
+    proposed_by: str,
+    now: dt.datetime,
+) -> MadeVersion:
+    """The plan with the confirmed change, kept as a new version: agreed when within the agreed
+    budget, else waiting for budget authorisation while the agreed version stays the active
+    plan. Runs inside the confirmation's write transaction."""
+    budget = await agreed_budget(plan_id, int(row["agreed_version"]))
+    snapshot = await plans.snapshot_plan(plan_id)
+    money = snapshot["money"]
+    annual = int(money["total_annual_pence"])
+    allocation = allocation_for(snapshot)
+    reasons = budget_reasons(annual, budget, allocation)
+    top = await PlanVersion.raw(
+        'SELECT MAX("number") AS n FROM "plan_version" WHERE "plan" = {}', plan_id
+    )
+    number = int(top[0]["n"] or 0) + 1
+    previous = await PlanVersion.raw(
+        'SELECT "shared_sections", "budget_variation_reason" FROM "plan_version"'
+        ' WHERE "plan" = {} AND "number" = {}',
+        plan_id,
+        budget.agreed_version,
+    )
+    to_budget = bool(reasons)
+    # Compare-and-set from the agreed version this change was confirmed against: of two changes
+    # confirmed at once, one makes the next version and the other is told to try again.
+    if to_budget:
+        moved = await Plan.raw(
+            'UPDATE "plan" SET "state" = {}, "submitted_version" = {}, "state_changed_at" = {},'
+            ' "updated_at" = {} WHERE "id" = {} AND "state" = {} AND "agreed_version" = {}'
+            ' RETURNING "id"',
+            State.PLAN_AUTHORISED.value,
+            number,
+            now,
+            now,
+            plan_id,
+            State.AGREED.value,
+            budget.agreed_version,
+        )
+    else:
+        moved = await Plan.raw(
+            'UPDATE "plan" SET "agreed_version" = {}, "updated_at" = {}'
+            ' WHERE "id" = {} AND "state" = {} AND "agreed_version" = {} RETURNING "id"',
+            number,
+            now,
+            plan_id,
+            State.AGREED.value,
+            budget.agreed_version,
+        )
+    if not moved:
+        raise Problem(
+            409,
+            "The plan changed just now",
+            "Someone changed this plan while you were confirming the change. Reload it and "
+            "decide again.",
+        )
+    if not to_budget:
+        await PlanVersion.update({PlanVersion.status: "superseded"}).where(
+            (PlanVersion.plan == plan_id) & (PlanVersion.status == "agreed")
+        )
+    await PlanVersion.insert(
+        PlanVersion(
+            plan=plan_id,
+            number=number,
+            status=State.PLAN_AUTHORISED.value if to_budget else State.AGREED.value,
+            organisation=row["signing_off_organisation"],
+            content=msgspec.json.encode(snapshot, order="sorted").decode(),
+            content_hash=content_hash(snapshot),
+            shared_sections=previous[0]["shared_sections"] if previous else "[]",
+            annual_cost_pence=annual,
+            allocation_annual_pence=allocation,
+            # The version is made by the one who confirmed the change, not submitted by the
+            # person; `confirmed_by` and `change_proposed_by` say so.
+            submitted_by=actor.user_id,
+            submitted_at=now,
+            agreed_by=None if to_budget else actor.user_id,
+            agreed_at=None if to_budget else now,
+            # Within the budget, the reason the budget differs from the allocation is still the
+            # one given when the budget was authorised; above it, budget authorisation asks again.
+            budget_variation_reason=(
+                "" if to_budget or not previous else previous[0]["budget_variation_reason"]
+            ),
+            review_date=row["review_date"],
+            package_change=as_uuid(change["id"]),
+            confirmed_by=actor.user_id,
+            confirmed_by_name=actor.display_name[:200],
+            change_proposed_by=proposed_by[:400],
+            budget_from_version=None if to_budget else budget.budget_version,
+        )
+    )
+    return MadeVersion(
+        number=number, budget_reasons=reasons, annual_cost_pence=annual, budget=budget
+    )
+
+
+async def proposer_words(change: dict[str, Any]) -> str:
+    """'Sam Provider of Hillsborough Home Care' (or the name alone for the person's own)."""
+    name = str(change["proposer_name"])
+    if change.get("proposer_organisation") is None:
+        return name
+    rows = await Organisation.raw(
+        'SELECT "name" FROM "organisation" WHERE "id" = {}', change["proposer_organisation"]
+    )
+    return f"{name} of {rows[0]['name']}" if rows else name
