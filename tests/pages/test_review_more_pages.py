@@ -444,6 +444,42 @@ async def test_a_change_outside_tolerance_is_for_a_team_manager(people, council)
     assert (await pa_line(provider, plan_id))["id"] == line["id"], "the line is unchanged"
 
 
+async def test_the_change_form_keeps_to_the_plans_hours_and_the_providers_own_lines(  # type: ignore[no-untyped-def]
+    people, council
+) -> None:
+    provider = people["provider"]
+    plan_id = await agreed_plan(people, council)
+    items = (await provider.client.get(f"/api/v1/plans/{plan_id}/support-items")).json()
+    thursdays = next(
+        i for i in items if i["minutes_per_week"] is None and i["frequency"] == "weekly"
+    )
+    new = page_url(plan_id, "package-changes", "new")
+    # No hours in the plan: no boxes to type them, and a sentence saying what to do instead.
+    page = assert_page(await provider.client.get(f"{new}?item={thursdays['id']}"))
+    assert "records no hours a week for this support" in words(page)
+    assert f'<form method="post" action="{new}"' not in page
+    # The provider's own line asks only for the figures after the change.
+    line = await pa_line(provider, plan_id)
+    form = assert_page(await provider.client.get(f"{new}?item={line['id']}"))
+    assert 'name="minutes_before"' not in form and 'name="weekly_cost_before_pence"' not in form
+    assert 'name="before[hours]"' not in form
+    # Posted anyway, a change to a line another provider gives is refused on the form.
+    refused = await provider.client.post(
+        new,
+        data={
+            "support_item": thursdays["id"],
+            "after[hours]": "2",
+            "after[minutes]": "0",
+            "cost_after": "33.00",
+            "reason": "Shorter sessions",
+            "_csrf_token": csrf_token(page),
+        },
+    )
+    [(href, message)] = error_summary(assert_page(refused, 403))
+    assert href == "#propose" and "cannot change it" in message
+    assert (await provider.client.get(f"/api/v1/plans/{plan_id}/package-changes")).json() == []
+
+
 async def test_the_person_turns_a_change_into_a_full_review(people, council) -> None:  # type: ignore[no-untyped-def]
     owner, provider = people["owner"], people["provider"]
     plan_id = await agreed_plan(people, council)

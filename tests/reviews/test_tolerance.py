@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from portal.reviews.tolerance import Tolerance, band_of, route_change
+from portal.reviews.tolerance import (
+    PackageLine,
+    Tolerance,
+    band_of,
+    package_figures,
+    route_change,
+    route_package_change,
+)
 
 C, T = "coordinator", "team_manager"
 H = 60  # minutes in an hour
@@ -96,3 +103,172 @@ def test_an_organisation_can_set_its_own_figures() -> None:
         weekly_after_pence=10_500,
     )
     assert lenient.route == C
+
+
+# --- the package as a whole ------------------------------------------------------------------
+# Seed 002's bands and hours are the package's: every recurring line of the plan counts
+# (one-off items are not a weekly cost), and hours count from those first ordered.
+
+
+def line(
+    name: str,
+    pence: int,
+    minutes: int | None = None,
+    ordered: int | None = None,
+    frequency: str = "weekly",
+) -> PackageLine:
+    return PackageLine(
+        id=name,
+        cost_pence=pence,
+        frequency=frequency,
+        minutes_per_week=minutes,
+        ordered_minutes_per_week=ordered,
+    )
+
+
+# (lines, the changed line, its hours after, its weekly cost after) → route, package weekly
+# cost before and after
+PACKAGE_CASES = [
+    (
+        # The line alone goes from £35 to £55 a week, inside band 1; the package goes from £70
+        # to £90, more than 20% and into band 2.
+        "the package crosses a band though the line alone would not",
+        [line("mine", 3_500, 2 * H), line("theirs", 3_500, 2 * H)],
+        "mine",
+        3 * H,
+        5_500,
+        T,
+        7_000,
+        9_000,
+    ),
+    (
+        # The line alone would move from band 1 to band 2 by a third; the package moves by 8%.
+        "the line alone would cross a band but the package moves little",
+        [line("mine", 6_000, 4 * H), line("day centre", 20_000)],
+        "mine",
+        5 * H,
+        8_000,
+        C,
+        26_000,
+        28_000,
+    ),
+    (
+        "a package already above the top band, however small the change",
+        [line("mine", 5_000, 2 * H), line("nursing", 28_000)],
+        "mine",
+        2 * H + 30,
+        5_500,
+        T,
+        33_000,
+        33_500,
+    ),
+    (
+        "a small change that takes the package above the top band",
+        [line("mine", 5_000, 2 * H), line("nursing", 24_500)],
+        "mine",
+        3 * H,
+        6_000,
+        T,
+        29_500,
+        30_500,
+    ),
+    (
+        "a package at the top of the top band stays with the coordinator",
+        [line("mine", 5_000, 2 * H), line("nursing", 24_000)],
+        "mine",
+        3 * H,
+        6_000,
+        C,
+        29_000,
+        30_000,
+    ),
+    (
+        # Ordered 10 hours; two confirmed changes since made it 13. Five hours from the order
+        # is 15, however many changes it took to get there.
+        "after two changes, 5 hours from the first order is still within",
+        [line("mine", 21_450, 13 * H, ordered=10 * H)],
+        "mine",
+        15 * H,
+        24_750,
+        C,
+        21_450,
+        24_750,
+    ),
+    (
+        "after two changes, a minute more than 5 hours from the first order is outside",
+        [line("mine", 21_450, 13 * H, ordered=10 * H)],
+        "mine",
+        15 * H + 1,
+        24_780,
+        T,
+        21_450,
+        24_780,
+    ),
+    (
+        # Each line moves less than 5 hours from its order; together the package moves 6.
+        "hours count over the whole package, from each line's first order",
+        [line("mine", 16_500, 10 * H, ordered=10 * H), line("theirs", 8_250, 8 * H, ordered=5 * H)],
+        "mine",
+        13 * H,
+        21_450,
+        T,
+        24_750,
+        29_700,
+    ),
+    (
+        # A one-off item is no weekly cost: counted in, £5,000 would put the package far above
+        # the top band. A monthly line counts as its weekly share (£130 a month is £30 a week).
+        "one-off items are not in the weekly cost; monthly lines are",
+        [
+            line("mine", 4_000, 2 * H),
+            line("adaptation", 500_000, frequency="one_off"),
+            line("gym", 13_000, frequency="monthly"),
+        ],
+        "mine",
+        2 * H + 30,
+        4_500,
+        C,
+        7_000,
+        7_500,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("lines", "changed", "after", "after_pence", "route", "package_before", "package_after"),
+    [case[1:] for case in PACKAGE_CASES],
+    ids=[case[0] for case in PACKAGE_CASES],
+)
+def test_the_tolerance_rule_on_the_whole_package(
+    lines: list[PackageLine],
+    changed: str,
+    after: int,
+    after_pence: int,
+    route: str,
+    package_before: int,
+    package_after: int,
+) -> None:
+    figures = package_figures(lines, changed, after, after_pence)
+    assert (figures.weekly_before_pence, figures.weekly_after_pence) == (
+        package_before,
+        package_after,
+    )
+    verdict = route_package_change(figures)
+    assert verdict.route == route, verdict.reasons
+    assert bool(verdict.reasons) == (route == T)
+
+
+def test_package_hours_and_the_reason_given() -> None:
+    lines = [
+        line("mine", 16_500, 10 * H, ordered=10 * H),
+        line("theirs", 8_250, 8 * H, ordered=5 * H),
+        line("no hours", 200),
+    ]
+    figures = package_figures(lines, "mine", 13 * H, 21_450)
+    assert (figures.ordered_minutes, figures.minutes_before, figures.minutes_after) == (
+        15 * H,
+        18 * H,
+        21 * H,
+    )
+    [reason] = route_package_change(figures).reasons
+    assert "6 hours from the hours first ordered" in reason
