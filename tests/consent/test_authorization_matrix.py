@@ -605,9 +605,7 @@ def json_body(method: str, path: str, people: People, world: World) -> Any:
         "/decision": {"decision": "decline", "reason": "Matrix"},
         "/package-changes": {
             "support_item_id": str(world.rows["support-items"]),
-            "minutes_before": 0,
             "minutes_after": 60,
-            "weekly_cost_before_pence": 1000,
             "weekly_cost_after_pence": 1200,
             "reason": "Matrix",
         },
