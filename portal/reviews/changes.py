@@ -29,7 +29,6 @@ from portal.consent.policy import (
     OrgPermission,
     Permission,
     decide,
-    decide_line_change,
     decide_organisation,
     is_owner,
     speaks_for,
@@ -37,7 +36,6 @@ from portal.consent.policy import (
 from portal.db import write_transaction
 from portal.notifications.service import tell_about_plan
 from portal.plans import service as plans
-from portal.plans.money import Frequency, weekly_pence
 from portal.plans.schemas import OutcomeRead
 from portal.plans.tables import Outcome, Plan, Revision, SupportItem
 from portal.problems import FieldError, NotFound, Problem
@@ -61,8 +59,6 @@ from portal.reviews.tolerance import (
 from portal.reviews.values import as_uuid, aware
 from portal.reviews.values import now as utc_now
 from portal.reviews.workflow import State
-
-_MAX_PENCE_A_WEEK = 100_000_000  # £1,000,000 a week, as for any support item
 
 
 def _json(value: Any) -> str:
@@ -228,85 +224,6 @@ async def _live_support(plan_id: uuid.UUID, item_id: uuid.UUID) -> dict[str, Any
     return dict(rows[0])
 
 
-class _Baseline(msgspec.Struct, frozen=True, kw_only=True):
-    """The line's figures in the agreed plan, which a change starts from."""
-
-    minutes: int
-    ordered_minutes: int
-    weekly_pence: int
-
-
-def _check_figures(data: r.PackageChangeCreate, item: dict[str, Any]) -> _Baseline:
-    """The starting figures are the plan's own; the change must be possible and change
-    something, with hours and cost going the same way."""
-    if item["frequency"] == Frequency.one_off.value:
-        raise Problem(
-            409,
-            "A one-off item is not a weekly package",
-            f"'{item['description']}' is a one-off cost, not hours of support every week, so it "
-            "cannot be changed by a package change. Ask for a review of the plan instead.",
-            errors=[FieldError("support_item_id", "Choose a line of weekly support")],
-        )
-    recorded = item["minutes_per_week"]
-    if recorded is None:
-        raise Problem(
-            409,
-            "No hours to change",
-            f"The agreed plan records no hours a week for '{item['description']}', so it cannot "
-            "be changed by hours. Ask the care coordinator to record its hours at a review, or "
-            "ask for a review of the package instead.",
-            errors=[FieldError("support_item_id", "This support has no hours in the plan")],
-        )
-    current_weekly = weekly_pence(int(item["cost_pence"]), item["frequency"])
-    if not 0 < data.weekly_cost_after_pence <= _MAX_PENCE_A_WEEK:
-        raise _invalid(
-            "weekly_cost_after_pence",
-            "Cost not possible",
-            "Give the new weekly cost in pence: more than 0 and at most £1,000,000 a week.",
-        )
-    hours = data.minutes_after - int(recorded)
-    cost = data.weekly_cost_after_pence - current_weekly
-    if hours == 0 and cost == 0:
-        raise _invalid(
-            "minutes_after",
-            "Nothing changes",
-            "The hours and the cost after the change are the same as the plan's now.",
-        )
-    if (hours > 0 > cost) or (hours < 0 < cost):
-        raise _invalid(
-            "weekly_cost_after_pence",
-            "Figures do not add up",
-            "The hours go one way and the cost the other. Check the figures: more hours cost "
-            "more, fewer hours cost less.",
-        )
-    if not data.reason.strip():
-        raise _invalid("reason", "Say why", "Say why the package needs to change.")
-    ordered = item["ordered_minutes_per_week"]
-    return _Baseline(
-        minutes=int(recorded),
-        ordered_minutes=int(ordered if ordered is not None else recorded),
-        weekly_pence=current_weekly,
-    )
-
-
-async def _check_line_is_theirs(
-    actor: Actor, plan: plans.PlanRecord, item: dict[str, Any]
-) -> uuid.UUID | None:
-    """403 unless the proposer may change this line; the provider organisation it is theirs
-    through (None for the person, or someone who speaks for them)."""
-    owners = await package.line_providers(item["provider"])
-    if not decide_line_change(actor, plan.access, owners):
-        raise Problem(
-            403,
-            "Not your support to change",
-            await package.not_their_line(actor, item, owners),
-            errors=[FieldError("support_item_id", "Choose a line your organisation provides")],
-        )
-    if speaks_for(actor, plan.access):
-        return None
-    return next(iter(owners))
-
-
 async def propose_change(
     actor: Actor, plan_id: uuid.UUID, data: r.PackageChangeCreate
 ) -> r.PackageChangeRead:
@@ -327,8 +244,8 @@ async def propose_change(
                 current_state=row["state"],
             )
         item = await _live_support(plan_id, data.support_item_id)
-        organisation = await _check_line_is_theirs(actor, plan, item)
-        baseline = _check_figures(data, item)
+        organisation = await package.check_line_is_theirs(actor, plan, item)
+        baseline = package.check_figures(data, item)
         org = await _organisation(as_uuid(row["signing_off_organisation"]))
         figures: PackageFigures = package_figures(
             await package.package_lines(plan_id),

@@ -26,10 +26,12 @@ from typing import Any
 import msgspec
 
 from portal.accounts.tables import Organisation
-from portal.consent.policy import Actor
+from portal.consent.policy import Actor, decide_line_change, speaks_for
 from portal.plans import service as plans
+from portal.plans.money import Frequency, weekly_pence
 from portal.plans.tables import Plan, SupportItem
-from portal.problems import Problem
+from portal.problems import FieldError, Problem
+from portal.reviews import schemas as r
 from portal.reviews.service import content_hash
 from portal.reviews.tables import PlanVersion
 from portal.reviews.tolerance import PackageLine
@@ -98,6 +100,94 @@ async def not_their_line(actor: Actor, item: dict[str, Any], owners: frozenset[u
         "proposes changes only to its own support; if the plan names the wrong provider, ask "
         "the care coordinator to correct it."
     )
+
+
+# --- the figures a change starts from ---------------------------------------------------------
+
+_MAX_PENCE_A_WEEK = 100_000_000  # £1,000,000 a week, as for any support item
+
+
+def _invalid(field: str, title: str, detail: str) -> Problem:
+    return Problem(422, title, detail, errors=[FieldError(field, detail)])
+
+
+class Baseline(msgspec.Struct, frozen=True, kw_only=True):
+    """The line's figures in the agreed plan, which a change starts from."""
+
+    minutes: int
+    ordered_minutes: int
+    weekly_pence: int
+
+
+def check_figures(data: r.PackageChangeCreate, item: dict[str, Any]) -> Baseline:
+    """The starting figures are the plan's own; the change must be possible and change
+    something, with hours and cost going the same way."""
+    if item["frequency"] == Frequency.one_off.value:
+        raise Problem(
+            409,
+            "A one-off item is not a weekly package",
+            f"'{item['description']}' is a one-off cost, not hours of support every week, so it "
+            "cannot be changed by a package change. Ask for a review of the plan instead.",
+            errors=[FieldError("support_item_id", "Choose a line of weekly support")],
+        )
+    recorded = item["minutes_per_week"]
+    if recorded is None:
+        raise Problem(
+            409,
+            "No hours to change",
+            f"The agreed plan records no hours a week for '{item['description']}', so it cannot "
+            "be changed by hours. Ask the care coordinator to record its hours at a review, or "
+            "ask for a review of the package instead.",
+            errors=[FieldError("support_item_id", "This support has no hours in the plan")],
+        )
+    current_weekly = weekly_pence(int(item["cost_pence"]), item["frequency"])
+    if not 0 < data.weekly_cost_after_pence <= _MAX_PENCE_A_WEEK:
+        raise _invalid(
+            "weekly_cost_after_pence",
+            "Cost not possible",
+            "Give the new weekly cost in pence: more than 0 and at most £1,000,000 a week.",
+        )
+    hours = data.minutes_after - int(recorded)
+    cost = data.weekly_cost_after_pence - current_weekly
+    if hours == 0 and cost == 0:
+        raise _invalid(
+            "minutes_after",
+            "Nothing changes",
+            "The hours and the cost after the change are the same as the plan's now.",
+        )
+    if (hours > 0 > cost) or (hours < 0 < cost):
+        raise _invalid(
+            "weekly_cost_after_pence",
+            "Figures do not add up",
+            "The hours go one way and the cost the other. Check the figures: more hours cost "
+            "more, fewer hours cost less.",
+        )
+    if not data.reason.strip():
+        raise _invalid("reason", "Say why", "Say why the package needs to change.")
+    ordered = item["ordered_minutes_per_week"]
+    return Baseline(
+        minutes=int(recorded),
+        ordered_minutes=int(ordered if ordered is not None else recorded),
+        weekly_pence=current_weekly,
+    )
+
+
+async def check_line_is_theirs(
+    actor: Actor, plan: plans.PlanRecord, item: dict[str, Any]
+) -> uuid.UUID | None:
+    """403 unless the proposer may change this line; the provider organisation it is theirs
+    through (None for the person, or someone who speaks for them)."""
+    owners = await line_providers(item["provider"])
+    if not decide_line_change(actor, plan.access, owners):
+        raise Problem(
+            403,
+            "Not your support to change",
+            await not_their_line(actor, item, owners),
+            errors=[FieldError("support_item_id", "Choose a line your organisation provides")],
+        )
+    if speaks_for(actor, plan.access):
+        return None
+    return next(iter(owners))
 
 
 # --- the package -------------------------------------------------------------------------------
