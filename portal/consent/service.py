@@ -20,16 +20,25 @@ from msgspec import UNSET
 from portal.accounts.tables import Organisation, UserAccount
 from portal.consent import schemas as cs
 from portal.consent.policy import (
+    ACCESS_RANK,
     AUTHORITY_LABELS,
     Access,
     Actor,
     Authority,
+    Grantable,
     GrantFact,
     Permission,
     PlanAccessFacts,
     Power,
+    Refusal,
     RepresentationFact,
+    RepresentativeScope,
+    ShareDecision,
     decide,
+    decide_end_representative,
+    decide_grant_change,
+    decide_representative,
+    decide_share,
     is_owner,
     scope_beyond_authority,
     visible_sections,
@@ -251,6 +260,11 @@ EVENT_WORDS = {
     "representative_recorded": "Recorded someone who speaks for the person",
     "representative_ended": "Ended a record of someone who speaks for the person",
     "submitted": "Submitted the plan for sign-off, sharing these sections with the organisation",
+    "grant_refused": "Tried to share more than they may, and was stopped: nothing changed",
+    "invitation_refused": "Tried to invite someone to more than they may, and was stopped",
+    "acceptance_refused": "Tried to accept an invitation its sender may no longer give",
+    "representative_refused": "Tried to change who speaks for the person without the "
+    "authority to, and was stopped",
     "review_requested": "Asked for a review of the plan",
 }
 
@@ -385,6 +399,119 @@ def _not_to_yourself(facts: PlanAccessFacts, person_id: Any, field: str) -> None
         )
 
 
+# --- refusing what someone may not give -------------------------------------------------------
+
+
+def _and(words: list[str]) -> str:
+    if len(words) <= 1:
+        return "".join(words)
+    return f"{', '.join(words[:-1])} and {words[-1]}"
+
+
+def _titles(keys: Iterable[str]) -> str:
+    return _and([SECTION_TITLES.get(key, key) for key in keys])
+
+
+_ACCESS_WORDS = {
+    Access.VIEW: "view access",
+    Access.COMMENT: "up to comment access",
+    Access.EDIT: "up to edit access",
+}
+
+
+def scope_words(scope: dict[str, Access]) -> str:
+    """What a representative may give, as "About me, with view access, and Money, with up to
+    edit access"."""
+    groups: dict[Access, list[str]] = {}
+    for key, access in scope.items():
+        groups.setdefault(access, []).append(key)
+    return _and(
+        [f"{_titles(keys)}, with {_ACCESS_WORDS[access]}" for access, keys in groups.items()]
+    )
+
+
+_YOUR_RECORD = "because that is what was recorded for you as someone who speaks for the person"
+
+
+def _share_refusal(decision: ShareDecision, doing: str, who_field: str) -> Problem:
+    """The 403 for a grant or invitation beyond the actor's scope, saying what they may do."""
+    if decision.refusal == Refusal.TO_THEMSELVES:
+        return Problem(
+            403,
+            "Not to yourself",
+            "You cannot share the plan with yourself or an organisation you work for: what you "
+            "may see and do is what was recorded for you. Ask the person to change your record "
+            "if you need more, and choose somebody else here.",
+            errors=[FieldError(who_field, "Choose somebody else")],
+        )
+    if decision.refusal == Refusal.CANNOT_SHARE:
+        return Problem(
+            403,
+            "Not allowed",
+            "What was recorded for you does not include choosing who sees the plan. Ask the "
+            "person whose plan this is to share it.",
+        )
+    may = f"You can {doing} only {scope_words(decision.scope)}, {_YOUR_RECORD}."
+    if decision.outside:
+        sections = list(decision.outside)
+        them = "them" if len(sections) > 1 else "it"
+        return Problem(
+            403,
+            "More than you may share",
+            f"{may} {_titles(sections)} {'are' if len(sections) > 1 else 'is'} not yours to "
+            f"share: remove {them}, or ask the person to share {them}.",
+            errors=[FieldError("sections", "Choose only sections you may share")],
+        )
+    lowest = min((decision.scope[key] for key in decision.too_high), key=ACCESS_RANK.__getitem__)
+    return Problem(
+        403,
+        "More than you may share",
+        f"{may} Choose {_ACCESS_WORDS[lowest].replace('up to ', '')} or less for "
+        f"{_titles(decision.too_high)}.",
+        errors=[FieldError("access", "Choose an access you may give")],
+    )
+
+
+async def _refuse(
+    actor: Actor,
+    facts: PlanAccessFacts,
+    event: str,
+    sections: Iterable[str],
+    subject: str,
+    problem: Problem,
+) -> None:
+    """Nothing is saved but the attempt: the person sees it in who has looked at their plan."""
+    await record(actor, facts, event, sections, subject, always=True)
+    raise problem
+
+
+def _grantable(row: dict[str, Any]) -> Grantable:
+    grantee_user = row.get("grantee_user")
+    grantee_org = row.get("grantee_organisation")
+    return Grantable(
+        sections=frozenset(_keys(row["sections"])),
+        access=Access(row["access"]),
+        grantee_user_id=_uuid(grantee_user) if grantee_user else None,
+        grantee_organisation_id=_uuid(grantee_org) if grantee_org else None,
+    )
+
+
+def may_manage(actor: Actor, facts: PlanAccessFacts, grant: cs.GrantRead) -> bool:
+    """Whether the actor may change or stop this grant (pages offer the links only then)."""
+    return decide_share(
+        actor,
+        facts,
+        Grantable(
+            sections=frozenset(grant.sections),
+            access=grant.access,
+            grantee_user_id=grant.grantee.id if grant.grantee.kind == "user" else None,
+            grantee_organisation_id=(
+                grant.grantee.id if grant.grantee.kind == "organisation" else None
+            ),
+        ),
+    ).allowed
+
+
 # --- grants -------------------------------------------------------------------------------
 
 _GRANT_SQL = (
@@ -507,6 +634,21 @@ async def give_grant(actor: Actor, plan_id: uuid.UUID, data: cs.GrantCreate) -> 
                 "There is no organisation with this id. Check it and try again.",
                 errors=[FieldError("grantee_organisation_id", "Choose an organisation")],
             )
+    decision = decide_share(
+        actor,
+        facts,
+        Grantable(
+            sections=frozenset(sections),
+            access=data.access,
+            grantee_user_id=grantee_user,
+            grantee_organisation_id=grantee_org,
+        ),
+    )
+    if not decision.allowed:
+        who = "grantee_email" if grantee_user else "grantee_organisation_id"
+        await _refuse(
+            actor, facts, "grant_refused", sections, "", _share_refusal(decision, "share", who)
+        )
     grant_id = uuid.uuid4()
     async with _transaction():
         existing = await PlanGrant.raw(
@@ -571,7 +713,6 @@ async def _new_grant_version(
                 "Sharing already stopped",
                 "This sharing was stopped already. Share again to give access back.",
             )
-        await PlanGrant.update({PlanGrant.current: False}).where(PlanGrant.id == old["id"])
         values = {
             name: old[name]
             for name in (
@@ -588,10 +729,44 @@ async def _new_grant_version(
             )
         }
         values.update(changes)
-        await PlanGrant.insert(
-            PlanGrant(**values, current=True, made_by=actor.user_id, made_at=_now())
+        # Decided on the grant as it stands in this transaction, so nobody changes it between.
+        decision = decide_grant_change(actor, facts, _grantable(old), _grantable(values))
+        if decision.allowed:
+            await PlanGrant.update({PlanGrant.current: False}).where(PlanGrant.id == old["id"])
+            await PlanGrant.insert(
+                PlanGrant(**values, current=True, made_by=actor.user_id, made_at=_now())
+            )
+            await record(actor, facts, event, _keys(values["sections"]), str(grant_id), always=True)
+    if not decision.allowed:
+        await _refuse(
+            actor,
+            facts,
+            "grant_refused",
+            _keys(values["sections"]),
+            str(grant_id),
+            _grant_change_refusal(actor, facts, decision, _grantable(old)),
         )
-        await record(actor, facts, event, _keys(values["sections"]), str(grant_id), always=True)
+
+
+def _grant_change_refusal(
+    actor: Actor, facts: PlanAccessFacts, decision: ShareDecision, current: Grantable
+) -> Problem:
+    if decide_share(actor, facts, current).allowed:
+        return _share_refusal(decision, "share", "sections")
+    if decision.refusal == Refusal.TO_THEMSELVES:
+        detail = (
+            "This is sharing with you (or an organisation you work for): only the person can "
+            "change or stop it."
+        )
+    else:
+        detail = (
+            f"This sharing covers {_titles(k for k in SECTION_KEYS if k in current.sections)} "
+            f"with {current.access.value} access, which is more than you may share, so only the "
+            "person (or someone whose record covers all of it) can change or stop it."
+        )
+        if decision.scope:
+            detail += f" You can share only {scope_words(decision.scope)}."
+    return Problem(403, "Not yours to change", detail)
 
 
 async def change_grant(
@@ -740,6 +915,18 @@ async def invite(
             )
         if email == actor.email and is_owner(actor, facts):
             _not_to_yourself(facts, facts.person_id, "email")
+    decision = decide_share(
+        actor,
+        facts,
+        Grantable(
+            sections=frozenset(sections),
+            access=data.access,
+            grantee_user_id=actor.user_id if email == actor.email.lower() else None,
+        ),
+    )
+    if not decision.allowed:
+        problem = _share_refusal(decision, "invite people to", "email")
+        await _refuse(actor, facts, "invitation_refused", sections, "", problem)
     token = secrets.token_urlsafe(32)
     now = _now()
     invitation_id = uuid.uuid4()
@@ -778,6 +965,24 @@ async def withdraw_invitation(
     actor: Actor, plan_id: uuid.UUID, invitation_id: uuid.UUID
 ) -> cs.InvitationRead:
     _, facts = await plan_access(actor, plan_id, Permission.PLAN_SHARE)
+    # What an invitation offers never changes: decide on it before taking the write lock.
+    offers = await Invitation.raw(
+        'SELECT "sections", "access" FROM "invitation" WHERE "id" = {} AND "plan" = {}',
+        invitation_id,
+        plan_id,
+    )
+    if not offers:
+        raise NotFound("invitation")
+    sections = _keys(offers[0]["sections"])
+    offered = Grantable(sections=frozenset(sections), access=Access(offers[0]["access"]))
+    if not decide_share(actor, facts, offered).allowed:
+        problem = Problem(
+            403,
+            "Not yours to withdraw",
+            f"This invitation offers {_titles(sections)} with {offered.access.value} access, "
+            "which is more than you may share, so only the person can withdraw it.",
+        )
+        await _refuse(actor, facts, "invitation_refused", sections, str(invitation_id), problem)
     async with _transaction():
         rows = await Invitation.raw(
             _INVITATION_SQL + ' WHERE i."id" = {} AND i."plan" = {}', invitation_id, plan_id
@@ -861,6 +1066,7 @@ async def accept_invitation(actor: Actor, token: str) -> cs.InvitationAccepted:
             "change all of it. Send the link to the person you want to help you.",
         )
     facts = PlanAccessFacts(plan_id=_uuid(row["plan"]), person_id=_uuid(row["plan_person"]))
+    await _check_sender_may_still_give(actor, facts, row)
     grant_id = uuid.uuid4()
     now = _now()
     async with _transaction():
@@ -879,6 +1085,58 @@ async def accept_invitation(actor: Actor, token: str) -> cs.InvitationAccepted:
         await record(actor, facts, "invitation_accepted", _keys(row["sections"]), str(row["id"]))
     grants = _versions(await _grant_rows(facts.plan_id, grant_id))
     return cs.InvitationAccepted(plan_id=facts.plan_id, grant=_grant_read(*grants[-1]))
+
+
+async def _check_sender_may_still_give(
+    actor: Actor, facts: PlanAccessFacts, invitation: dict[str, Any]
+) -> None:
+    """An invitation gives no more than its sender may give when it is used: a representative's
+    invitation is decided again, as a grant from them to whoever accepts it."""
+    senders = await UserAccount.raw(
+        'SELECT u."id", u."email", u."person", p."display_name" FROM "user_account" u'
+        ' JOIN "person" p ON p."id" = u."person" WHERE u."id" = {}',
+        invitation["made_by"],
+    )
+    sender = Actor(
+        user_id=_uuid(senders[0]["id"]),
+        person_id=_uuid(senders[0]["person"]),
+        display_name=senders[0]["display_name"],
+        email=senders[0]["email"],
+    )
+    plan = PlanRef(
+        id=facts.plan_id,
+        person_id=facts.person_id,
+        state=invitation["plan_state"],
+        signing_off_organisation_id=None,
+    )
+    offered = Grantable(
+        sections=frozenset(_keys(invitation["sections"])),
+        access=Access(invitation["access"]),
+        grantee_user_id=actor.user_id,
+    )
+    decision = decide_share(sender, await facts_for(sender, plan), offered)
+    if decision.allowed:
+        return
+    if decision.refusal == Refusal.TO_THEMSELVES:
+        detail = (
+            "You made this invitation yourself, and you cannot share the plan with yourself. "
+            "Send the link to the person you want to help."
+        )
+    else:
+        detail = (
+            f"The person who sent this invitation may no longer share what it offers "
+            f"({_titles(k for k in SECTION_KEYS if k in offered.sections)}, with "
+            f"{offered.access.value} access), so it cannot be used. Ask them, or the person "
+            "whose plan it is, for a new one."
+        )
+    await _refuse(
+        actor,
+        facts,
+        "acceptance_refused",
+        _keys(invitation["sections"]),
+        str(invitation["id"]),
+        Problem(403, "Invitation cannot be used", detail),
+    )
 
 
 async def _grant_from_invitation(
@@ -993,13 +1251,6 @@ async def record_representative(
             "Choose what they may do: view, edit, or choose who sees the plan.",
             errors=[FieldError("powers", "Choose at least one")],
         )
-    if data.authority == Authority.CONSENT and not is_owner(actor, facts):
-        raise Problem(
-            403,
-            "Only the person can give consent",
-            "Only the person themselves can record their own consent for someone to act for "
-            "them. Record the lasting power of attorney or court order instead.",
-        )
     extra_sections, extra_powers = scope_beyond_authority(
         data.authority, frozenset(sections), frozenset(powers)
     )
@@ -1017,6 +1268,16 @@ async def record_representative(
         )
     user = await _user_by_email(data.email, "email")
     _not_to_yourself(facts, user["person"], "email")
+    asked = RepresentativeScope(
+        user_id=_uuid(user["id"]),
+        authority=data.authority,
+        sections=frozenset(sections),
+        powers=frozenset(powers),
+    )
+    decision = decide_representative(actor, facts, asked)
+    if not decision.allowed:
+        problem = _representative_refusal(decision, recording=True)
+        await _refuse(actor, facts, "representative_refused", sections, "", problem)
     record_id = uuid.uuid4()
     async with _transaction():
         existing = await Representative.raw(
@@ -1057,10 +1318,88 @@ async def record_representative(
     return _rep_versions(await _rep_rows(facts.person_id, record_id))[-1]
 
 
+def _representative_refusal(decision: ShareDecision, *, recording: bool) -> Problem:
+    """The 403 for recording or ending a representative without the authority to."""
+    if decision.refusal == Refusal.ONLY_THE_PERSON_CONSENTS:
+        if recording:
+            detail = (
+                "Only the person themselves can record their own consent for someone to act "
+                "for them. Record the lasting power of attorney or court order instead."
+            )
+        else:
+            detail = (
+                "Only the person themselves can withdraw the consent they gave for someone to "
+                "act for them."
+            )
+        return Problem(
+            403,
+            "Only the person can give consent",
+            detail,
+            errors=[FieldError("authority", "Only the person can record their own consent")],
+        )
+    if decision.refusal == Refusal.TO_THEMSELVES:
+        return Problem(
+            403,
+            "Not your own record",
+            "You cannot record yourself as speaking for the person, or widen your own record: "
+            "only the person, or a court-appointed deputy, can. Enter someone else's email "
+            "address.",
+            errors=[FieldError("email", "Enter someone else's email address")],
+        )
+    if decision.refusal == Refusal.BEYOND_DEPUTY:
+        if not recording:
+            return Problem(
+                403,
+                "Not yours to end",
+                "This record reaches further than your own as a deputy, so only the person "
+                "can end it.",
+            )
+        beyond = f" {_titles(decision.outside)} is outside it." if decision.outside else ""
+        return Problem(
+            403,
+            "Wider than your own record",
+            "As a deputy you can record someone only within your own record: the sections it "
+            f"covers and the powers it gives you.{beyond} Choose fewer sections or powers.",
+            errors=[FieldError("sections", "Choose only what your own record covers")],
+        )
+    doing = "record who speaks for them" if recording else "end a record of who speaks for them"
+    return Problem(
+        403,
+        "Only the person or their deputy",
+        f"Only the person, or a court-appointed deputy who may choose who sees the plan, can "
+        f"{doing}. Ask the person (or their deputy) to do it.",
+    )
+
+
 async def end_representative(
     actor: Actor, plan_id: uuid.UUID, record_id: uuid.UUID, reason: str = ""
 ) -> cs.RepresentativeRead:
-    _, facts = await plan_access(actor, plan_id, Permission.PLAN_SHARE)
+    """End a record: the person, a deputy within their own record, or the representative
+    stepping down (which needs no more than that they may open the plan)."""
+    _, facts = await plan_access(actor, plan_id, Permission.PLAN_VIEW)
+    # A record's scope never changes once made (a change is an end and a new record).
+    found = await Representative.raw(
+        'SELECT * FROM "representative" WHERE "person" = {} AND "record_id" = {}'
+        ' AND "current" = {}',
+        facts.person_id,
+        record_id,
+        True,
+    )
+    if not found:
+        raise NotFound("representative")
+    decision = decide_end_representative(
+        actor,
+        facts,
+        RepresentativeScope(
+            user_id=_uuid(found[0]["user"]),
+            authority=Authority(found[0]["authority"]),
+            sections=frozenset(_keys(found[0]["sections"])),
+            powers=frozenset(Power(p) for p in _keys(found[0]["powers"])),
+        ),
+    )
+    if not decision.allowed:
+        problem = _representative_refusal(decision, recording=False)
+        await _refuse(actor, facts, "representative_refused", (), str(record_id), problem)
     async with _transaction():
         rows = await Representative.raw(
             'SELECT * FROM "representative" WHERE "person" = {} AND "record_id" = {}'
