@@ -20,7 +20,6 @@ from msgspec import UNSET
 from portal.accounts.tables import Organisation, UserAccount
 from portal.consent import schemas as cs
 from portal.consent.policy import (
-    ACCESS_RANK,
     AUTHORITY_LABELS,
     Access,
     Actor,
@@ -30,10 +29,8 @@ from portal.consent.policy import (
     Permission,
     PlanAccessFacts,
     Power,
-    Refusal,
     RepresentationFact,
     RepresentativeScope,
-    ShareDecision,
     decide,
     decide_end_representative,
     decide_grant_change,
@@ -42,6 +39,13 @@ from portal.consent.policy import (
     is_owner,
     scope_beyond_authority,
     visible_sections,
+)
+from portal.consent.refusals import (
+    acceptance_refusal,
+    grant_change_refusal,
+    representative_refusal,
+    share_refusal,
+    withdraw_refusal,
 )
 from portal.consent.tables import AccessEvent, Invitation, PlanGrant, Representative
 from portal.db import write_transaction
@@ -399,77 +403,7 @@ def _not_to_yourself(facts: PlanAccessFacts, person_id: Any, field: str) -> None
         )
 
 
-# --- refusing what someone may not give -------------------------------------------------------
-
-
-def _and(words: list[str]) -> str:
-    if len(words) <= 1:
-        return "".join(words)
-    return f"{', '.join(words[:-1])} and {words[-1]}"
-
-
-def _titles(keys: Iterable[str]) -> str:
-    return _and([SECTION_TITLES.get(key, key) for key in keys])
-
-
-_ACCESS_WORDS = {
-    Access.VIEW: "view access",
-    Access.COMMENT: "up to comment access",
-    Access.EDIT: "up to edit access",
-}
-
-
-def scope_words(scope: dict[str, Access]) -> str:
-    """What a representative may give, as "About me, with view access, and Money, with up to
-    edit access"."""
-    groups: dict[Access, list[str]] = {}
-    for key, access in scope.items():
-        groups.setdefault(access, []).append(key)
-    return _and(
-        [f"{_titles(keys)}, with {_ACCESS_WORDS[access]}" for access, keys in groups.items()]
-    )
-
-
-_YOUR_RECORD = "because that is what was recorded for you as someone who speaks for the person"
-
-
-def _share_refusal(decision: ShareDecision, doing: str, who_field: str) -> Problem:
-    """The 403 for a grant or invitation beyond the actor's scope, saying what they may do."""
-    if decision.refusal == Refusal.TO_THEMSELVES:
-        return Problem(
-            403,
-            "Not to yourself",
-            "You cannot share the plan with yourself or an organisation you work for: what you "
-            "may see and do is what was recorded for you. Ask the person to change your record "
-            "if you need more, and choose somebody else here.",
-            errors=[FieldError(who_field, "Choose somebody else")],
-        )
-    if decision.refusal == Refusal.CANNOT_SHARE:
-        return Problem(
-            403,
-            "Not allowed",
-            "What was recorded for you does not include choosing who sees the plan. Ask the "
-            "person whose plan this is to share it.",
-        )
-    may = f"You can {doing} only {scope_words(decision.scope)}, {_YOUR_RECORD}."
-    if decision.outside:
-        sections = list(decision.outside)
-        them = "them" if len(sections) > 1 else "it"
-        return Problem(
-            403,
-            "More than you may share",
-            f"{may} {_titles(sections)} {'are' if len(sections) > 1 else 'is'} not yours to "
-            f"share: remove {them}, or ask the person to share {them}.",
-            errors=[FieldError("sections", "Choose only sections you may share")],
-        )
-    lowest = min((decision.scope[key] for key in decision.too_high), key=ACCESS_RANK.__getitem__)
-    return Problem(
-        403,
-        "More than you may share",
-        f"{may} Choose {_ACCESS_WORDS[lowest].replace('up to ', '')} or less for "
-        f"{_titles(decision.too_high)}.",
-        errors=[FieldError("access", "Choose an access you may give")],
-    )
+# --- refusing what someone may not give (the words are in refusals.py) ----------------------
 
 
 async def _refuse(
@@ -647,7 +581,7 @@ async def give_grant(actor: Actor, plan_id: uuid.UUID, data: cs.GrantCreate) -> 
     if not decision.allowed:
         who = "grantee_email" if grantee_user else "grantee_organisation_id"
         await _refuse(
-            actor, facts, "grant_refused", sections, "", _share_refusal(decision, "share", who)
+            actor, facts, "grant_refused", sections, "", share_refusal(decision, "share", who)
         )
     grant_id = uuid.uuid4()
     async with _transaction():
@@ -744,29 +678,12 @@ async def _new_grant_version(
             "grant_refused",
             _keys(values["sections"]),
             str(grant_id),
-            _grant_change_refusal(actor, facts, decision, _grantable(old)),
+            grant_change_refusal(
+                decision,
+                _grantable(old),
+                holds_current=decide_share(actor, facts, _grantable(old)).allowed,
+            ),
         )
-
-
-def _grant_change_refusal(
-    actor: Actor, facts: PlanAccessFacts, decision: ShareDecision, current: Grantable
-) -> Problem:
-    if decide_share(actor, facts, current).allowed:
-        return _share_refusal(decision, "share", "sections")
-    if decision.refusal == Refusal.TO_THEMSELVES:
-        detail = (
-            "This is sharing with you (or an organisation you work for): only the person can "
-            "change or stop it."
-        )
-    else:
-        detail = (
-            f"This sharing covers {_titles(k for k in SECTION_KEYS if k in current.sections)} "
-            f"with {current.access.value} access, which is more than you may share, so only the "
-            "person (or someone whose record covers all of it) can change or stop it."
-        )
-        if decision.scope:
-            detail += f" You can share only {scope_words(decision.scope)}."
-    return Problem(403, "Not yours to change", detail)
 
 
 async def change_grant(
@@ -925,7 +842,7 @@ async def invite(
         ),
     )
     if not decision.allowed:
-        problem = _share_refusal(decision, "invite people to", "email")
+        problem = share_refusal(decision, "invite people to", "email")
         await _refuse(actor, facts, "invitation_refused", sections, "", problem)
     token = secrets.token_urlsafe(32)
     now = _now()
@@ -976,12 +893,7 @@ async def withdraw_invitation(
     sections = _keys(offers[0]["sections"])
     offered = Grantable(sections=frozenset(sections), access=Access(offers[0]["access"]))
     if not decide_share(actor, facts, offered).allowed:
-        problem = Problem(
-            403,
-            "Not yours to withdraw",
-            f"This invitation offers {_titles(sections)} with {offered.access.value} access, "
-            "which is more than you may share, so only the person can withdraw it.",
-        )
+        problem = withdraw_refusal(offered)
         await _refuse(actor, facts, "invitation_refused", sections, str(invitation_id), problem)
     async with _transaction():
         rows = await Invitation.raw(
@@ -1117,25 +1029,13 @@ async def _check_sender_may_still_give(
     decision = decide_share(sender, await facts_for(sender, plan), offered)
     if decision.allowed:
         return
-    if decision.refusal == Refusal.TO_THEMSELVES:
-        detail = (
-            "You made this invitation yourself, and you cannot share the plan with yourself. "
-            "Send the link to the person you want to help."
-        )
-    else:
-        detail = (
-            f"The person who sent this invitation may no longer share what it offers "
-            f"({_titles(k for k in SECTION_KEYS if k in offered.sections)}, with "
-            f"{offered.access.value} access), so it cannot be used. Ask them, or the person "
-            "whose plan it is, for a new one."
-        )
     await _refuse(
         actor,
         facts,
         "acceptance_refused",
         _keys(invitation["sections"]),
         str(invitation["id"]),
-        Problem(403, "Invitation cannot be used", detail),
+        acceptance_refusal(decision, offered),
     )
 
 
@@ -1276,7 +1176,7 @@ async def record_representative(
     )
     decision = decide_representative(actor, facts, asked)
     if not decision.allowed:
-        problem = _representative_refusal(decision, recording=True)
+        problem = representative_refusal(decision, recording=True)
         await _refuse(actor, facts, "representative_refused", sections, "", problem)
     record_id = uuid.uuid4()
     async with _transaction():
@@ -1318,59 +1218,6 @@ async def record_representative(
     return _rep_versions(await _rep_rows(facts.person_id, record_id))[-1]
 
 
-def _representative_refusal(decision: ShareDecision, *, recording: bool) -> Problem:
-    """The 403 for recording or ending a representative without the authority to."""
-    if decision.refusal == Refusal.ONLY_THE_PERSON_CONSENTS:
-        if recording:
-            detail = (
-                "Only the person themselves can record their own consent for someone to act "
-                "for them. Record the lasting power of attorney or court order instead."
-            )
-        else:
-            detail = (
-                "Only the person themselves can withdraw the consent they gave for someone to "
-                "act for them."
-            )
-        return Problem(
-            403,
-            "Only the person can give consent",
-            detail,
-            errors=[FieldError("authority", "Only the person can record their own consent")],
-        )
-    if decision.refusal == Refusal.TO_THEMSELVES:
-        return Problem(
-            403,
-            "Not your own record",
-            "You cannot record yourself as speaking for the person, or widen your own record: "
-            "only the person, or a court-appointed deputy, can. Enter someone else's email "
-            "address.",
-            errors=[FieldError("email", "Enter someone else's email address")],
-        )
-    if decision.refusal == Refusal.BEYOND_DEPUTY:
-        if not recording:
-            return Problem(
-                403,
-                "Not yours to end",
-                "This record reaches further than your own as a deputy, so only the person "
-                "can end it.",
-            )
-        beyond = f" {_titles(decision.outside)} is outside it." if decision.outside else ""
-        return Problem(
-            403,
-            "Wider than your own record",
-            "As a deputy you can record someone only within your own record: the sections it "
-            f"covers and the powers it gives you.{beyond} Choose fewer sections or powers.",
-            errors=[FieldError("sections", "Choose only what your own record covers")],
-        )
-    doing = "record who speaks for them" if recording else "end a record of who speaks for them"
-    return Problem(
-        403,
-        "Only the person or their deputy",
-        f"Only the person, or a court-appointed deputy who may choose who sees the plan, can "
-        f"{doing}. Ask the person (or their deputy) to do it.",
-    )
-
-
 async def end_representative(
     actor: Actor, plan_id: uuid.UUID, record_id: uuid.UUID, reason: str = ""
 ) -> cs.RepresentativeRead:
@@ -1398,7 +1245,7 @@ async def end_representative(
         ),
     )
     if not decision.allowed:
-        problem = _representative_refusal(decision, recording=False)
+        problem = representative_refusal(decision, recording=False)
         await _refuse(actor, facts, "representative_refused", (), str(record_id), problem)
     async with _transaction():
         rows = await Representative.raw(
