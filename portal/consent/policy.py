@@ -6,7 +6,9 @@ loads the facts (the actor's grants, representations and staff roles) for each r
 
 - The plan's own person controls all of their plan.
 - A representative acts within the sections and powers recorded for them, which can never be
-  wider than the authority they hold (`AUTHORITY_LIMITS`).
+  wider than the authority they hold (`AUTHORITY_LIMITS`); what they share or invite others to
+  stays inside that scope (`decide_share`), and only the person, or a deputy within their own
+  record, records representatives (`decide_representative`).
 - Everyone else sees a section only through a grant that is current, not revoked and not
   expired: to them, a user or their organisation, with `view`, `comment` or `edit`.
 - Staff of the organisation a plan was submitted to see the sections sign-off needs; a role
@@ -366,3 +368,212 @@ def decide_line_change(
         return True
     assert actor is not None  # decide() is False for nobody
     return len(line_providers) == 1 and bool(line_providers & actor.organisation_ids)
+
+
+# --- what someone may give others: grants, invitations, representatives ---------------------
+#
+# Sharing is itself an access decision, over what is being given: a representative can pass
+# on only what was recorded for them, so a grant they make (or change, or stop) must lie inside
+# their own scope. The person is never limited here. These answer with the reason, so the
+# service can say what the actor may do instead.
+
+# Court-appointed deputies are the only representatives who may record (or end) other
+# representatives' records, within their own: an attorney or someone acting on the person's
+# consent cannot appoint anyone, and nobody widens their own record.
+DEPUTY_AUTHORITIES: frozenset[Authority] = frozenset(
+    {Authority.DEPUTY_PERSONAL_WELFARE, Authority.DEPUTY_PROPERTY_AFFAIRS}
+)
+
+
+class Refusal(StrEnum):
+    """Why a grant, invitation or representative record is refused."""
+
+    CANNOT_SHARE = "cannot_share"  # no record with the power to share
+    TO_THEMSELVES = "to_themselves"  # to the actor, or an organisation they work for
+    SECTIONS_OUTSIDE = "sections_outside"  # sections outside the actor's scope
+    ACCESS_TOO_HIGH = "access_too_high"  # more than view when their powers give only view
+    ONLY_THE_PERSON_CONSENTS = "only_the_person_consents"  # the person's own consent is theirs
+    NOT_A_DEPUTY = "not_a_deputy"  # only the person or a deputy records representatives
+    BEYOND_DEPUTY = "beyond_deputy"  # wider than the deputy's own record
+
+
+class Grantable(msgspec.Struct, frozen=True):
+    """Something given or about to be given: sections at one access level, to someone."""
+
+    sections: frozenset[str]
+    access: Access
+    # Who it is for; neither for an invitation not yet accepted.
+    grantee_user_id: uuid.UUID | None = None
+    grantee_organisation_id: uuid.UUID | None = None
+
+
+class RepresentativeScope(msgspec.Struct, frozen=True):
+    """A representative record made or ended: whose, with what authority, covering what."""
+
+    user_id: uuid.UUID
+    authority: Authority
+    sections: frozenset[str]
+    powers: frozenset[Power]
+
+
+class ShareDecision(msgspec.Struct, frozen=True):
+    """The answer, and what the actor may give instead (section key -> highest access)."""
+
+    allowed: bool
+    refusal: Refusal | None = None
+    # The sections asked for that the actor may not give at all, or not at that level.
+    outside: tuple[str, ...] = ()
+    too_high: tuple[str, ...] = ()
+    scope: dict[str, Access] = {}
+
+
+_ALLOWED = ShareDecision(allowed=True)
+
+
+def _power_access(powers: frozenset[Power]) -> Access | None:
+    """The access a representative's powers give on their sections: edit, view, or none."""
+    if Power.EDIT in powers:
+        return Access.EDIT
+    if Power.VIEW in powers:
+        return Access.VIEW
+    return None
+
+
+def sharing_scope(actor: Actor | None, plan: PlanAccessFacts) -> dict[str, Access]:
+    """What the actor may give others on this plan: each section, and the highest access.
+
+    The person may give anything. A representative may give, from each record that carries the
+    power to share, its sections at the access its powers give them (view power: view only;
+    edit power: up to edit). Grants the actor holds themselves give no power to pass them on.
+    """
+    if actor is None:
+        return {}
+    if is_owner(actor, plan):
+        return {key: Access.EDIT for key in SECTION_KEYS}
+    best: dict[str, Access] = {}
+    for rep in plan.representations:
+        access = _power_access(rep.powers)
+        if Power.SHARE not in rep.powers or access is None:
+            continue
+        for key in rep.sections:
+            if key not in best or ACCESS_RANK[access] > ACCESS_RANK[best[key]]:
+                best[key] = access
+    return {key: best[key] for key in SECTION_KEYS if key in best}
+
+
+def _to_themselves(actor: Actor, grant: Grantable) -> bool:
+    return grant.grantee_user_id == actor.user_id or (
+        grant.grantee_organisation_id is not None
+        and grant.grantee_organisation_id in actor.organisation_ids
+    )
+
+
+def decide_share(actor: Actor | None, plan: PlanAccessFacts, grant: Grantable) -> ShareDecision:
+    """May the actor give this grant or invitation (or hold the power over one already given)?
+
+    The person always may. A representative only within `sharing_scope`, and never to
+    themselves or an organisation they work for: what they may do for the person is what was
+    recorded for them, and a grant to themselves would outlast and widen that record.
+    """
+    if actor is None:
+        return ShareDecision(allowed=False, refusal=Refusal.CANNOT_SHARE)
+    if is_owner(actor, plan):
+        return _ALLOWED
+    scope = sharing_scope(actor, plan)
+    if not scope:
+        return ShareDecision(allowed=False, refusal=Refusal.CANNOT_SHARE)
+    if _to_themselves(actor, grant):
+        return ShareDecision(allowed=False, refusal=Refusal.TO_THEMSELVES, scope=scope)
+    outside = tuple(key for key in SECTION_KEYS if key in grant.sections and key not in scope)
+    too_high = tuple(
+        key
+        for key in SECTION_KEYS
+        if key in grant.sections
+        and key in scope
+        and ACCESS_RANK[grant.access] > ACCESS_RANK[scope[key]]
+    )
+    if outside:
+        return ShareDecision(
+            allowed=False,
+            refusal=Refusal.SECTIONS_OUTSIDE,
+            outside=outside,
+            too_high=too_high,
+            scope=scope,
+        )
+    if too_high:
+        return ShareDecision(
+            allowed=False, refusal=Refusal.ACCESS_TOO_HIGH, too_high=too_high, scope=scope
+        )
+    return ShareDecision(allowed=True, scope=scope)
+
+
+def decide_grant_change(
+    actor: Actor | None, plan: PlanAccessFacts, current: Grantable, changed: Grantable
+) -> ShareDecision:
+    """Changing or stopping a grant: the actor must hold the power over the grant as it is
+    (they could have given it), and over what it becomes. So a representative cannot widen a
+    grant beyond their scope, nor narrow or stop one the person (or a wider representative)
+    gave beyond it."""
+    before = decide_share(actor, plan, current)
+    if not before.allowed:
+        return before
+    return decide_share(actor, plan, changed)
+
+
+def _deputies(plan: PlanAccessFacts) -> list[RepresentationFact]:
+    """The actor's records as a court-appointed deputy that carry the power to share."""
+    return [
+        rep
+        for rep in plan.representations
+        if rep.authority in DEPUTY_AUTHORITIES and Power.SHARE in rep.powers
+    ]
+
+
+def _covered(deputies: list[RepresentationFact], record: RepresentativeScope) -> bool:
+    """One deputy record reaches every section and every power of the record."""
+    return any(record.sections <= rep.sections and record.powers <= rep.powers for rep in deputies)
+
+
+def decide_representative(
+    actor: Actor | None, plan: PlanAccessFacts, record: RepresentativeScope
+) -> ShareDecision:
+    """May the actor record this representative? The person may (within the authority's own
+    limits, checked by `scope_beyond_authority`). Otherwise only a court-appointed deputy with
+    the power to share, for a record no wider than one of their own, never for themselves, and
+    never the person's own consent."""
+    if actor is None:
+        return ShareDecision(allowed=False, refusal=Refusal.NOT_A_DEPUTY)
+    if is_owner(actor, plan):
+        return _ALLOWED
+    if record.authority == Authority.CONSENT:
+        return ShareDecision(allowed=False, refusal=Refusal.ONLY_THE_PERSON_CONSENTS)
+    if record.user_id == actor.user_id:
+        return ShareDecision(allowed=False, refusal=Refusal.TO_THEMSELVES)
+    deputies = _deputies(plan)
+    if not deputies:
+        return ShareDecision(allowed=False, refusal=Refusal.NOT_A_DEPUTY)
+    if not _covered(deputies, record):
+        reach = frozenset().union(*(rep.sections for rep in deputies))
+        outside = tuple(key for key in SECTION_KEYS if key in record.sections - reach)
+        return ShareDecision(allowed=False, refusal=Refusal.BEYOND_DEPUTY, outside=outside)
+    return _ALLOWED
+
+
+def decide_end_representative(
+    actor: Actor | None, plan: PlanAccessFacts, record: RepresentativeScope
+) -> ShareDecision:
+    """May the actor end this record? The person may; a representative may step down from
+    their own record (that only narrows what they hold); and a deputy may end the records they
+    could have made. The person's own consent is theirs alone to withdraw."""
+    if actor is None:
+        return ShareDecision(allowed=False, refusal=Refusal.NOT_A_DEPUTY)
+    if is_owner(actor, plan) or record.user_id == actor.user_id:
+        return _ALLOWED
+    if record.authority == Authority.CONSENT:
+        return ShareDecision(allowed=False, refusal=Refusal.ONLY_THE_PERSON_CONSENTS)
+    deputies = _deputies(plan)
+    if not deputies:
+        return ShareDecision(allowed=False, refusal=Refusal.NOT_A_DEPUTY)
+    if not _covered(deputies, record):
+        return ShareDecision(allowed=False, refusal=Refusal.BEYOND_DEPUTY)
+    return _ALLOWED

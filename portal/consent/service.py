@@ -24,15 +24,28 @@ from portal.consent.policy import (
     Access,
     Actor,
     Authority,
+    Grantable,
     GrantFact,
     Permission,
     PlanAccessFacts,
     Power,
     RepresentationFact,
+    RepresentativeScope,
     decide,
+    decide_end_representative,
+    decide_grant_change,
+    decide_representative,
+    decide_share,
     is_owner,
     scope_beyond_authority,
     visible_sections,
+)
+from portal.consent.refusals import (
+    acceptance_refusal,
+    grant_change_refusal,
+    representative_refusal,
+    share_refusal,
+    withdraw_refusal,
 )
 from portal.consent.tables import AccessEvent, Invitation, PlanGrant, Representative
 from portal.db import write_transaction
@@ -251,6 +264,11 @@ EVENT_WORDS = {
     "representative_recorded": "Recorded someone who speaks for the person",
     "representative_ended": "Ended a record of someone who speaks for the person",
     "submitted": "Submitted the plan for sign-off, sharing these sections with the organisation",
+    "grant_refused": "Tried to share more than they may, and was stopped: nothing changed",
+    "invitation_refused": "Tried to invite someone to more than they may, and was stopped",
+    "acceptance_refused": "Tried to accept an invitation its sender may no longer give",
+    "representative_refused": "Tried to change who speaks for the person without the "
+    "authority to, and was stopped",
     "review_requested": "Asked for a review of the plan",
 }
 
@@ -385,6 +403,49 @@ def _not_to_yourself(facts: PlanAccessFacts, person_id: Any, field: str) -> None
         )
 
 
+# --- refusing what someone may not give (the words are in refusals.py) ----------------------
+
+
+async def _refuse(
+    actor: Actor,
+    facts: PlanAccessFacts,
+    event: str,
+    sections: Iterable[str],
+    subject: str,
+    problem: Problem,
+) -> None:
+    """Nothing is saved but the attempt: the person sees it in who has looked at their plan."""
+    await record(actor, facts, event, sections, subject, always=True)
+    raise problem
+
+
+def _grantable(row: dict[str, Any]) -> Grantable:
+    grantee_user = row.get("grantee_user")
+    grantee_org = row.get("grantee_organisation")
+    return Grantable(
+        sections=frozenset(_keys(row["sections"])),
+        access=Access(row["access"]),
+        grantee_user_id=_uuid(grantee_user) if grantee_user else None,
+        grantee_organisation_id=_uuid(grantee_org) if grantee_org else None,
+    )
+
+
+def may_manage(actor: Actor, facts: PlanAccessFacts, grant: cs.GrantRead) -> bool:
+    """Whether the actor may change or stop this grant (pages offer the links only then)."""
+    return decide_share(
+        actor,
+        facts,
+        Grantable(
+            sections=frozenset(grant.sections),
+            access=grant.access,
+            grantee_user_id=grant.grantee.id if grant.grantee.kind == "user" else None,
+            grantee_organisation_id=(
+                grant.grantee.id if grant.grantee.kind == "organisation" else None
+            ),
+        ),
+    ).allowed
+
+
 # --- grants -------------------------------------------------------------------------------
 
 _GRANT_SQL = (
@@ -507,6 +568,21 @@ async def give_grant(actor: Actor, plan_id: uuid.UUID, data: cs.GrantCreate) -> 
                 "There is no organisation with this id. Check it and try again.",
                 errors=[FieldError("grantee_organisation_id", "Choose an organisation")],
             )
+    decision = decide_share(
+        actor,
+        facts,
+        Grantable(
+            sections=frozenset(sections),
+            access=data.access,
+            grantee_user_id=grantee_user,
+            grantee_organisation_id=grantee_org,
+        ),
+    )
+    if not decision.allowed:
+        who = "grantee_email" if grantee_user else "grantee_organisation_id"
+        await _refuse(
+            actor, facts, "grant_refused", sections, "", share_refusal(decision, "share", who)
+        )
     grant_id = uuid.uuid4()
     async with _transaction():
         existing = await PlanGrant.raw(
@@ -571,7 +647,6 @@ async def _new_grant_version(
                 "Sharing already stopped",
                 "This sharing was stopped already. Share again to give access back.",
             )
-        await PlanGrant.update({PlanGrant.current: False}).where(PlanGrant.id == old["id"])
         values = {
             name: old[name]
             for name in (
@@ -588,10 +663,27 @@ async def _new_grant_version(
             )
         }
         values.update(changes)
-        await PlanGrant.insert(
-            PlanGrant(**values, current=True, made_by=actor.user_id, made_at=_now())
+        # Decided on the grant as it stands in this transaction, so nobody changes it between.
+        decision = decide_grant_change(actor, facts, _grantable(old), _grantable(values))
+        if decision.allowed:
+            await PlanGrant.update({PlanGrant.current: False}).where(PlanGrant.id == old["id"])
+            await PlanGrant.insert(
+                PlanGrant(**values, current=True, made_by=actor.user_id, made_at=_now())
+            )
+            await record(actor, facts, event, _keys(values["sections"]), str(grant_id), always=True)
+    if not decision.allowed:
+        await _refuse(
+            actor,
+            facts,
+            "grant_refused",
+            _keys(values["sections"]),
+            str(grant_id),
+            grant_change_refusal(
+                decision,
+                _grantable(old),
+                holds_current=decide_share(actor, facts, _grantable(old)).allowed,
+            ),
         )
-        await record(actor, facts, event, _keys(values["sections"]), str(grant_id), always=True)
 
 
 async def change_grant(
@@ -740,6 +832,18 @@ async def invite(
             )
         if email == actor.email and is_owner(actor, facts):
             _not_to_yourself(facts, facts.person_id, "email")
+    decision = decide_share(
+        actor,
+        facts,
+        Grantable(
+            sections=frozenset(sections),
+            access=data.access,
+            grantee_user_id=actor.user_id if email == actor.email.lower() else None,
+        ),
+    )
+    if not decision.allowed:
+        problem = share_refusal(decision, "invite people to", "email")
+        await _refuse(actor, facts, "invitation_refused", sections, "", problem)
     token = secrets.token_urlsafe(32)
     now = _now()
     invitation_id = uuid.uuid4()
@@ -778,6 +882,19 @@ async def withdraw_invitation(
     actor: Actor, plan_id: uuid.UUID, invitation_id: uuid.UUID
 ) -> cs.InvitationRead:
     _, facts = await plan_access(actor, plan_id, Permission.PLAN_SHARE)
+    # What an invitation offers never changes: decide on it before taking the write lock.
+    offers = await Invitation.raw(
+        'SELECT "sections", "access" FROM "invitation" WHERE "id" = {} AND "plan" = {}',
+        invitation_id,
+        plan_id,
+    )
+    if not offers:
+        raise NotFound("invitation")
+    sections = _keys(offers[0]["sections"])
+    offered = Grantable(sections=frozenset(sections), access=Access(offers[0]["access"]))
+    if not decide_share(actor, facts, offered).allowed:
+        problem = withdraw_refusal(offered)
+        await _refuse(actor, facts, "invitation_refused", sections, str(invitation_id), problem)
     async with _transaction():
         rows = await Invitation.raw(
             _INVITATION_SQL + ' WHERE i."id" = {} AND i."plan" = {}', invitation_id, plan_id
@@ -861,6 +978,7 @@ async def accept_invitation(actor: Actor, token: str) -> cs.InvitationAccepted:
             "change all of it. Send the link to the person you want to help you.",
         )
     facts = PlanAccessFacts(plan_id=_uuid(row["plan"]), person_id=_uuid(row["plan_person"]))
+    await _check_sender_may_still_give(actor, facts, row)
     grant_id = uuid.uuid4()
     now = _now()
     async with _transaction():
@@ -879,6 +997,46 @@ async def accept_invitation(actor: Actor, token: str) -> cs.InvitationAccepted:
         await record(actor, facts, "invitation_accepted", _keys(row["sections"]), str(row["id"]))
     grants = _versions(await _grant_rows(facts.plan_id, grant_id))
     return cs.InvitationAccepted(plan_id=facts.plan_id, grant=_grant_read(*grants[-1]))
+
+
+async def _check_sender_may_still_give(
+    actor: Actor, facts: PlanAccessFacts, invitation: dict[str, Any]
+) -> None:
+    """An invitation gives no more than its sender may give when it is used: a representative's
+    invitation is decided again, as a grant from them to whoever accepts it."""
+    senders = await UserAccount.raw(
+        'SELECT u."id", u."email", u."person", p."display_name" FROM "user_account" u'
+        ' JOIN "person" p ON p."id" = u."person" WHERE u."id" = {}',
+        invitation["made_by"],
+    )
+    sender = Actor(
+        user_id=_uuid(senders[0]["id"]),
+        person_id=_uuid(senders[0]["person"]),
+        display_name=senders[0]["display_name"],
+        email=senders[0]["email"],
+    )
+    plan = PlanRef(
+        id=facts.plan_id,
+        person_id=facts.person_id,
+        state=invitation["plan_state"],
+        signing_off_organisation_id=None,
+    )
+    offered = Grantable(
+        sections=frozenset(_keys(invitation["sections"])),
+        access=Access(invitation["access"]),
+        grantee_user_id=actor.user_id,
+    )
+    decision = decide_share(sender, await facts_for(sender, plan), offered)
+    if decision.allowed:
+        return
+    await _refuse(
+        actor,
+        facts,
+        "acceptance_refused",
+        _keys(invitation["sections"]),
+        str(invitation["id"]),
+        acceptance_refusal(decision, offered),
+    )
 
 
 async def _grant_from_invitation(
@@ -993,13 +1151,6 @@ async def record_representative(
             "Choose what they may do: view, edit, or choose who sees the plan.",
             errors=[FieldError("powers", "Choose at least one")],
         )
-    if data.authority == Authority.CONSENT and not is_owner(actor, facts):
-        raise Problem(
-            403,
-            "Only the person can give consent",
-            "Only the person themselves can record their own consent for someone to act for "
-            "them. Record the lasting power of attorney or court order instead.",
-        )
     extra_sections, extra_powers = scope_beyond_authority(
         data.authority, frozenset(sections), frozenset(powers)
     )
@@ -1017,6 +1168,16 @@ async def record_representative(
         )
     user = await _user_by_email(data.email, "email")
     _not_to_yourself(facts, user["person"], "email")
+    asked = RepresentativeScope(
+        user_id=_uuid(user["id"]),
+        authority=data.authority,
+        sections=frozenset(sections),
+        powers=frozenset(powers),
+    )
+    decision = decide_representative(actor, facts, asked)
+    if not decision.allowed:
+        problem = representative_refusal(decision, recording=True)
+        await _refuse(actor, facts, "representative_refused", sections, "", problem)
     record_id = uuid.uuid4()
     async with _transaction():
         existing = await Representative.raw(
@@ -1060,7 +1221,32 @@ async def record_representative(
 async def end_representative(
     actor: Actor, plan_id: uuid.UUID, record_id: uuid.UUID, reason: str = ""
 ) -> cs.RepresentativeRead:
-    _, facts = await plan_access(actor, plan_id, Permission.PLAN_SHARE)
+    """End a record: the person, a deputy within their own record, or the representative
+    stepping down (which needs no more than that they may open the plan)."""
+    _, facts = await plan_access(actor, plan_id, Permission.PLAN_VIEW)
+    # A record's scope never changes once made (a change is an end and a new record).
+    found = await Representative.raw(
+        'SELECT * FROM "representative" WHERE "person" = {} AND "record_id" = {}'
+        ' AND "current" = {}',
+        facts.person_id,
+        record_id,
+        True,
+    )
+    if not found:
+        raise NotFound("representative")
+    decision = decide_end_representative(
+        actor,
+        facts,
+        RepresentativeScope(
+            user_id=_uuid(found[0]["user"]),
+            authority=Authority(found[0]["authority"]),
+            sections=frozenset(_keys(found[0]["sections"])),
+            powers=frozenset(Power(p) for p in _keys(found[0]["powers"])),
+        ),
+    )
+    if not decision.allowed:
+        problem = representative_refusal(decision, recording=False)
+        await _refuse(actor, facts, "representative_refused", (), str(record_id), problem)
     async with _transaction():
         rows = await Representative.raw(
             'SELECT * FROM "representative" WHERE "person" = {} AND "record_id" = {}'

@@ -97,7 +97,7 @@ def may_share(actor: str) -> bool:
 @dataclass(frozen=True)
 class Need:
     """`kind`: public, signed_in, plan, section_view, section_edit, share, submit, decide,
-    org_view, org_manage, org_tray."""
+    record_representative, org_view, org_manage, org_tray."""
 
     kind: str
     section: str | None = None  # a fixed section; None with a {key} route means "the key"
@@ -163,6 +163,9 @@ RULES: list[tuple[str, str, Need]] = [
     ("POST", re.escape(W) + r"/money", Need("section_edit", "money")),
     # Who speaks for the person is shown with "About me".
     ("GET", re.escape(P) + r"/representatives", Need("section_view", "about_me")),
+    # Recording who speaks for the person: the person, or a deputy within their own record;
+    # never an attorney, whatever powers they hold (there is no deputy in this world).
+    ("POST", re.escape(P) + r"/representatives", Need("record_representative")),
     # Sharing and the access log: the person, or who speaks for them with the power to share.
     (
         "GET|POST|PATCH",
@@ -293,6 +296,8 @@ def expected(actor: str, need: Need, section: str | None) -> str:
         return "hidden"
     if need.kind == "plan":
         return "allowed"
+    if need.kind == "record_representative":
+        return "allowed" if actor == OWNER else "forbidden"
     if need.kind in ("share", "submit"):
         return "allowed" if may_share(actor) else "forbidden"
     if need.kind == "decide":

@@ -20,6 +20,7 @@ from portal.consent import directory
 from portal.consent import schemas as cs
 from portal.consent import service as consent
 from portal.consent.policy import (
+    ACCESS_RANK,
     AUTHORITY_LABELS,
     AUTHORITY_LIMITS,
     Access,
@@ -27,6 +28,7 @@ from portal.consent.policy import (
     Authority,
     Permission,
     Power,
+    sharing_scope,
 )
 from portal.plans import service as plans
 from portal.plans.content import SECTION_KEYS, SECTION_TITLES
@@ -117,14 +119,20 @@ def section_titles(keys: list[str]) -> list[str]:
     return [SECTION_TITLES.get(key, key) for key in keys]
 
 
-def section_items(selected: list[str]) -> list[dict[str, Any]]:
+def section_items(
+    selected: list[str], scope: dict[str, Access] | None = None
+) -> list[dict[str, Any]]:
+    """The sections to choose from: those the actor may give (`scope`), or all of them."""
     return [
         {"value": key, "text": SECTION_TITLES[key], "checked": key in selected}
         for key in SECTION_KEYS
+        if scope is None or key in scope
     ]
 
 
-def access_items(selected: str) -> list[dict[str, Any]]:
+def access_items(selected: str, scope: dict[str, Access] | None = None) -> list[dict[str, Any]]:
+    """The access levels to choose from: up to the highest the actor may give on any section."""
+    highest = max((ACCESS_RANK[a] for a in scope.values()), default=0) if scope is not None else 3
     return [
         {
             "value": access.value,
@@ -133,7 +141,13 @@ def access_items(selected: str) -> list[dict[str, Any]]:
             "checked": access.value == selected,
         }
         for access in Access
+        if ACCESS_RANK[access] <= highest
     ]
+
+
+def _scope(actor: Actor, plan: PlanPage) -> dict[str, Access] | None:
+    """What a representative may give, from the decision; None for the person (everything)."""
+    return None if plan.mine else sharing_scope(actor, plan.record.access)
 
 
 def authority_hint(authority: Authority) -> str:
@@ -262,8 +276,17 @@ def _service_errors(problem: Problem, default: str) -> dict[str, str]:
 
 
 def _is_form_refusal(problem: Problem) -> bool:
-    # 422: what was typed; 409: already shared or recorded. Anything else is a page of its own.
-    return problem.status in (409, 422)
+    # 422: what was typed; 409: already shared or recorded; 403 naming a field: more than the
+    # actor may give (the form says what they may). Anything else is a page of its own.
+    return problem.status in (409, 422) or _beyond_scope(problem)
+
+
+def _beyond_scope(problem: Problem) -> bool:
+    return problem.status == 403 and bool(problem.errors)
+
+
+def _form_status(problem: Problem) -> int:
+    return 403 if _beyond_scope(problem) else 400
 
 
 # --- what every sharing page knows ----------------------------------------------------------
@@ -379,7 +402,14 @@ async def sharing_page(
         "sharing/sharing.html",
         actor,
         plan,
-        grants=[_grant_view(grant, plan.id) for grant in grants],
+        grants=[
+            # A representative changes or stops only what they could have given.
+            {
+                **_grant_view(g, plan.id),
+                "manageable": consent.may_manage(actor, plan.record.access, g),
+            }
+            for g in grants
+        ],
         invitations=[_invitation_view(i, plan.id) for i in invitations],
         representatives=[_representative_view(r, plan.id) for r in representatives],
         banner=_BANNERS.get(request.query_params.get("done") or ""),
@@ -423,8 +453,8 @@ async def _share_form(
         errors=errors or {},
         anchors=_DATE_ANCHORS,
         organisations=await directory.organisations(),
-        section_items=section_items(values["sections"]),
-        access_items=access_items(values["access"]),
+        section_items=section_items(values["sections"], _scope(actor, plan)),
+        access_items=access_items(values["access"], _scope(actor, plan)),
         action_url=_sharing_url(plan.id, "new"),
     )
 
@@ -463,6 +493,7 @@ async def give_grant(
             "'A person who has an account'"
         )
     scope.check()
+    status = 400
     if not scope.errors:
         try:
             await consent.give_grant(
@@ -482,8 +513,11 @@ async def give_grant(
                 raise
             default = "grantee_email" if grantee == "email" else "grantee"
             scope.errors = _service_errors(problem, default)
+            status = _form_status(problem)
     if scope.errors:
-        return await _share_form(actor, plan, values=scope.values, errors=scope.errors, status=400)
+        return await _share_form(
+            actor, plan, values=scope.values, errors=scope.errors, status=status
+        )
     return see_other(_sharing_url(plan.id) + "?done=given")
 
 
@@ -517,8 +551,8 @@ def _change_page(
         values=values,
         errors=errors or {},
         anchors=_DATE_ANCHORS,
-        section_items=section_items(values["sections"]),
-        access_items=access_items(values["access"]),
+        section_items=section_items(values["sections"], _scope(actor, plan)),
+        access_items=access_items(values["access"], _scope(actor, plan)),
         action_url=_sharing_url(plan.id, "grants", str(grant.id)),
     )
 
@@ -549,6 +583,7 @@ async def change_grant(
         check_length("Why you are changing it", reason, 500)
     except FieldProblem as exc:
         scope.errors["reason"] = str(exc)
+    status = 400
     if not scope.errors:
         # An end date left as it was is not sent again, so it keeps its exact moment.
         was = last_day(grant.expires_at) if grant.expires_at else None
@@ -562,12 +597,13 @@ async def change_grant(
         try:
             await consent.change_grant(actor, plan.id, grant_id, update)
         except Problem as problem:
-            if problem.status != 422:
+            if problem.status != 422 and not _beyond_scope(problem):
                 raise
             scope.errors = _service_errors(problem, "sections")
+            status = _form_status(problem)
     if scope.errors:
         return _change_page(
-            actor, plan, grant, values=scope.values, errors=scope.errors, status=400
+            actor, plan, grant, values=scope.values, errors=scope.errors, status=status
         )
     return see_other(_sharing_url(plan.id) + "?done=changed")
 
@@ -703,8 +739,8 @@ def _invite_page(
         values=values,
         errors=errors or {},
         anchors=_DATE_ANCHORS,
-        section_items=section_items(values["sections"]),
-        access_items=access_items(values["access"]),
+        section_items=section_items(values["sections"], _scope(actor, plan)),
+        access_items=access_items(values["access"], _scope(actor, plan)),
         max_valid_days=MAX_VALID_DAYS,
         action_url=_sharing_url(plan.id, "invite"),
     )
@@ -744,6 +780,7 @@ async def invite(
     except FieldProblem as exc:
         scope.errors["valid_days"] = str(exc)
     created = None
+    status = 400
     if not scope.errors:
         try:
             created = await consent.invite(
@@ -762,8 +799,9 @@ async def invite(
             if not _is_form_refusal(problem):
                 raise
             scope.errors = _service_errors(problem, "email")
+            status = _form_status(problem)
     if created is None:
-        return _invite_page(actor, plan, values=scope.values, errors=scope.errors, status=400)
+        return _invite_page(actor, plan, values=scope.values, errors=scope.errors, status=status)
     # The link is shown this once, on this page: never in a redirect or an address to log.
     link = str(request.base_url).rstrip("/") + created.path
     return _page(
@@ -886,6 +924,7 @@ async def record_representative(
         **{name: text(form, name) for name, _, _ in _REP_TEXT_FIELDS},
     }
     errors: dict[str, str] = {}
+    status = 400
     try:
         if not email:
             raise FieldProblem("Enter the email address of their account")
@@ -925,15 +964,17 @@ async def record_representative(
                 ),
             )
         except Problem as problem:
-            # 403 here is "only the person can record their own consent": about the authority.
+            # 403: not theirs to record (the person's own consent, or wider than a deputy's own
+            # record): said next to the field it is about, with the page refused as a whole.
             if problem.status == 403:
-                errors = {"authority": problem.detail}
+                errors = _service_errors(problem, "authority")
+                status = 403
             elif _is_form_refusal(problem):
                 errors = _service_errors(problem, "email")
             else:
                 raise
     if errors:
-        return _representative_page(actor, plan, values=values, errors=errors, status=400)
+        return _representative_page(actor, plan, values=values, errors=errors, status=status)
     return see_other(_sharing_url(plan.id) + "?done=recorded")
 
 
