@@ -252,6 +252,8 @@ EVENT_WORDS = {
     "representative_ended": "Ended a record of someone who speaks for the person",
     "submitted": "Submitted the plan for sign-off, sharing these sections with the organisation",
     "review_requested": "Asked for a review of the plan",
+    "comment": "Commented on",
+    "comment_refused": "Tried to comment, but may only read",
 }
 
 
