@@ -47,7 +47,7 @@ ROLE_WORDS: dict[str, str] = {
 def _refused_text(text: str) -> str | None:
     """Why this comment cannot be kept as written, or None when it can."""
     if not text:
-        return "Write your comment"
+        return "Write your comment before you send it"
     if len(text) > MAX_LENGTH:
         return f"Your comment must be {MAX_LENGTH:,} characters or fewer"
     for char in text:
