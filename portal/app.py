@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     from portal.live import events as live
     from portal.notifications.service import deliver_after_response
     from portal.piccolo_conf import DB
+    from portal.routes.api.comments import COMMENT_CONTROLLERS
     from portal.routes.api.exports import EXPORT_CONTROLLERS
     from portal.routes.api.live import LiveController
     from portal.routes.api.notifications import NotificationController
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         *API_CONTROLLERS,
         *SHARING_CONTROLLERS,
         *REVIEW_CONTROLLERS,
+        *COMMENT_CONTROLLERS,
         *EXPORT_CONTROLLERS,
         LiveController,
         *PAGE_ROUTES,

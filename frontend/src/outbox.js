@@ -39,6 +39,18 @@ export function outcomeOf (status, type = 'basic') {
   return 'later' // busy or failing: try again later, keep it meanwhile
 }
 
+// A form marked data-autosave="after-save" belongs to a plan under sign-off or agreed: saving
+// makes the submitted version out of date, or starts a new draft, and the page says so above
+// the form. Nothing is saved until the person presses Save; what they type is kept on the
+// phone meanwhile, marked 'held', and no other page sends a held edit on its own.
+export function holdsAutosave (form) {
+  return Boolean(form && form.dataset && form.dataset.autosave === 'after-save')
+}
+
+export function sendsByItself (entry) {
+  return entry.state !== 'held'
+}
+
 export function entryId (user, planId, key) {
   return `${user}|${planId}|${key}`
 }
@@ -319,6 +331,7 @@ function wireSectionForm (win, form, user) {
   let sendTimer = null
   let kept = Promise.resolve()
   let stopped = false // a conflict or a refusal: wait for the person to press Save
+  let held = holdsAutosave(form) // under sign-off or agreed: wait for the person to press Save
   let lastSavedAt = -Infinity
 
   const say = (text) => { status.textContent = text }
@@ -337,7 +350,7 @@ function wireSectionForm (win, form, user) {
       labels,
       version: Number(versionInput.value),
       revision,
-      state: 'waiting',
+      state: held ? 'held' : 'waiting',
       title,
       planTitle,
       keptAt: new Date().toISOString()
@@ -374,7 +387,7 @@ function wireSectionForm (win, form, user) {
   }
 
   const autosave = async () => {
-    if (stopped) return
+    if (stopped || held) return
     const outcome = await sendNow()
     switch (outcome.kind) {
       case 'saved':
@@ -414,13 +427,14 @@ function wireSectionForm (win, form, user) {
   const keepIfPending = () => { if (keepTimer !== null) keepNow() }
   win.addEventListener('pagehide', keepIfPending)
   doc.addEventListener('visibilitychange', () => { if (doc.visibilityState === 'hidden') keepIfPending() })
-  win.addEventListener('online', () => { if (!stopped) autosave() })
+  win.addEventListener('online', () => { if (!stopped && !held) autosave() })
 
   form.addEventListener('submit', async (event) => {
     if (form.dataset.handOver === 'yes') return
     event.preventDefault()
     const submitter = event.submitter
     const extra = submitter && submitter.name ? [[submitter.name, submitter.value]] : []
+    held = false // pressing Save is saving on purpose
     keepNow()
     const outcome = await sendNow(extra)
     if (outcome.kind === 'saved' || outcome.kind === 'nothing') {
@@ -461,7 +475,8 @@ export async function flush (win, user, skip = new Set()) {
   const doc = win.document
   const token = csrfToken(doc)
   if (!token || !win.navigator.onLine) return []
-  const entries = (await store.all(win).catch(() => [])).filter((e) => e.user === user && !skip.has(e.id))
+  const entries = (await store.all(win).catch(() => []))
+    .filter((e) => e.user === user && !skip.has(e.id) && sendsByItself(e))
   const outcomes = []
   for (const entry of entries) {
     const done = expectOwnSave(entry.key)

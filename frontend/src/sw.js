@@ -5,7 +5,8 @@
 // - Plan pages the person signed in here has opened are kept, per person, so they can be read
 //   with no connection. Only pages the server marked as made for that person (the
 //   X-Portal-User header) are kept; a page made for anyone else is never stored, and the first
-//   page made for someone new drops everything kept for anyone before.
+//   page made for someone new drops everything kept for anyone before. A page sent with
+//   X-Portal-Keep: no (made for someone who may only read it) is not kept at all.
 // - Pages are fetched from the network first; on a weak signal the kept copy is shown after a
 //   few seconds, marked so the page can say it is offline and how old it is.
 // - API answers, the live stream, form posts and downloads always go to the network.
@@ -58,6 +59,11 @@ async function remember (url, response) {
   if (user !== (await currentUser())) await setCurrentUser(user)
   if (!keptOffline(url.pathname)) return
   const pages = await caches.open(PAGES_PREFIX + user)
+  // A page this person may only read is not kept on their phone (nor a copy kept before).
+  if (response.headers.get('X-Portal-Keep') === 'no') {
+    await pages.delete(url.pathname)
+    return
+  }
   if (response.status === 200 && !response.redirected) {
     await pages.put(url.pathname, response)
   }

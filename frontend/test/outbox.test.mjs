@@ -2,7 +2,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 
-import { autosaveDelay, bodyFor, entryId, fieldsOf, noticeWords, outcomeOf, sectionFormOf, send } from '../src/outbox.js'
+import { autosaveDelay, bodyFor, entryId, fieldsOf, holdsAutosave, noticeWords, outcomeOf, sectionFormOf, send, sendsByItself } from '../src/outbox.js'
 import { expectOwnSave, isOwnSave } from '../src/live.js'
 
 const PLAN = '3f2a91c0-77de-4b4d-8c9c-0123456789ab'
@@ -90,4 +90,13 @@ test('autosave waits for a pause in typing, and saves at most every 15 seconds',
   assert.equal(autosaveDelay(100_000, -Infinity), 2000)
   assert.equal(autosaveDelay(100_000, 99_000), 14_000)
   assert.equal(autosaveDelay(100_000, 80_000), 2000)
+})
+
+test('a form of a plan under sign-off or agreed waits for Save, and its kept typing is never sent by another page', () => {
+  assert.equal(holdsAutosave({ dataset: { autosave: 'after-save' } }), true)
+  assert.equal(holdsAutosave({ dataset: {} }), false)
+  assert.equal(holdsAutosave(null), false)
+  assert.equal(sendsByItself({ ...entry, state: 'held' }), false)
+  assert.equal(sendsByItself({ ...entry, state: 'waiting' }), true)
+  assert.equal(sendsByItself({ ...entry, state: 'conflict' }), true)
 })

@@ -183,3 +183,17 @@ test('signing out (the page tells the worker) forgets every kept page', async ()
   await sw.lifecycle('message', { type: 'forget-everyone' })
   assert.deepEqual([...sw.stores.keys()], ['portal-shell-test1'])
 })
+
+test('a page made for someone who may only read it is not kept, and a copy kept before goes', async () => {
+  const sw = await installed()
+  await sw.visit(`/plans/${PLAN}/sections/about_me`)
+  assert.equal(sw.stores.get('portal-pages-u1').entries.size, 1)
+  sw.network.answer = () => page('About me, to read', { 'X-Portal-User': 'u1', 'X-Portal-Keep': 'no' })
+  const online = await sw.visit(`/plans/${PLAN}/sections/about_me`)
+  assert.match(await online.text(), /About me, to read/)
+  await sw.visit(`/plans/${PLAN}/outcomes`)
+  assert.equal(sw.stores.get('portal-pages-u1').entries.size, 0)
+  sw.network.online = false
+  const offline = await sw.visit(`/plans/${PLAN}/sections/about_me`)
+  assert.match(await offline.text(), /You are offline/)
+})

@@ -270,6 +270,8 @@ EVENT_WORDS = {
     "representative_refused": "Tried to change who speaks for the person without the "
     "authority to, and was stopped",
     "review_requested": "Asked for a review of the plan",
+    "comment": "Commented on",
+    "comment_refused": "Tried to comment, but may only read",
 }
 
 

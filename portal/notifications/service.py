@@ -197,6 +197,37 @@ async def tell_about_plan(
     return [row.id for row in rows]
 
 
+# Told to the person only, when someone comments on a section of their plan.
+SECTION_COMMENT_MESSAGE = "Someone commented on a part of your plan. Sign in to read it."
+
+
+async def tell_person(
+    plan_id: uuid.UUID, kind: str, message: str, link: str, actor_user_id: uuid.UUID | None
+) -> list[uuid.UUID]:
+    """Tell only the plan's person (each of their accounts but the actor's) that something
+    happened, with a link (a path of ids only); inside the caller's transaction, like
+    `tell_about_plan`."""
+    person, _ = await _recipients(plan_id)
+    at = _now()
+    rows = [
+        Notification(
+            id=uuid.uuid4(),
+            user=user,
+            plan=plan_id,
+            kind=kind,
+            message=message,
+            link=link,
+            created_at=at,
+        )
+        for user in person
+        if user != actor_user_id
+    ]
+    if rows:
+        await Notification.insert(*rows)
+        _told.set()
+    return [row.id for row in rows]
+
+
 # Set when this process has told someone something: the next response then sends the emails.
 _told = asyncio.Event()
 

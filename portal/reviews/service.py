@@ -781,8 +781,11 @@ async def return_plan(actor: Actor, plan_id: uuid.UUID, data: r.ReturnRequest) -
 
 async def _comments(actor: Actor, plan: plans.PlanRecord) -> list[r.CommentRead]:
     visible = set(visible_sections(actor, plan.access, SECTION_KEYS))
+    # Sign-off's own comments; comments on a section (portal/comments/) are the section's.
     rows = await PlanComment.raw(
-        'SELECT * FROM "plan_comment" WHERE "plan" = {} ORDER BY "created_at" DESC', plan.id
+        'SELECT * FROM "plan_comment" WHERE "plan" = {} AND "kind" = {} ORDER BY "created_at" DESC',
+        plan.id,
+        "returned",
     )
     return [
         r.CommentRead(

@@ -149,6 +149,13 @@ RULES: list[tuple[str, str, Need]] = [
     ("PUT", re.escape(P) + r"/sections/\{key:str\}", Need("section_edit")),
     ("POST", re.escape(P) + r"/sections/\{key:str\}/revisions/.*/restore", Need("section_edit")),
     ("GET", re.escape(W) + r"/sections/\{key:str\}(/history)?", Need("section_view")),
+    # Comments on a section: read with it; written by anyone who may comment on it.
+    ("GET", re.escape(P) + r"/sections/\{key:str\}/comments", Need("section_view")),
+    (
+        "POST",
+        "(" + re.escape(P) + "|" + re.escape(W) + r")/sections/\{key:str\}/comments",
+        Need("section_comment"),
+    ),
     (
         "POST",
         re.escape(W) + r"/sections/\{key:str\}(/resolve|/history/.*/restore)?",
@@ -157,6 +164,8 @@ RULES: list[tuple[str, str, Need]] = [
     # Rows belong to their section.
     ("GET", re.escape(P) + "/" + ROWS + r"(/.*)?", Need("section_view")),
     ("POST|PATCH|DELETE", re.escape(P) + "/" + ROWS + r"(/.*)?", Need("section_edit")),
+    # Asking whether to remove an item is only for someone who may remove it.
+    ("GET", re.escape(W) + "/" + PAGE_ROWS + r"/\{row_id:uuid\}/remove", Need("section_edit")),
     ("GET", re.escape(W) + "/" + PAGE_ROWS + r"(/.*)?", Need("section_view")),
     ("POST", re.escape(W) + "/" + PAGE_ROWS + r"(/.*)?", Need("section_edit")),
     ("GET", re.escape(W) + r"/money", Need("section_view", "money")),
@@ -616,6 +625,7 @@ def json_body(method: str, path: str, people: People, world: World) -> Any:
         },
         "/tolerance": {"minutes": 300, "percent": 20, "bands_pence": [7_500, 15_000]},
         "/check-copy": {"code": "0000-0000-0000"},
+        "/comments": {"comment": "Matrix"},
     }
     if "/outcome-decisions/" in path:
         return {"decision": "agreed"}

@@ -60,6 +60,14 @@ def see_other(url: str) -> Redirect:
 
 
 USER_HEADER = "X-Portal-User"
+# Someone who may only read a page does not have it kept on their phone: the service worker
+# keeps no copy of a page sent with this header (and drops one it kept before).
+KEEP_HEADER = "X-Portal-Keep"
+
+
+def keep_offline(may_change: bool) -> dict[str, str]:
+    """The headers that say whether the service worker may keep this page for offline reading."""
+    return {} if may_change else {KEEP_HEADER: "no"}
 
 
 def render(

@@ -19,6 +19,7 @@ from portal.reviews.workflow import STATE_WORDS, State
 from portal.routes.pages.common import (
     PLANS_NAV,
     banner_for,
+    keep_offline,
     plan_nav,
     plan_url,
     render,
@@ -144,10 +145,16 @@ async def overview(
         }
         for c in plan.criteria
     ]
+    # Someone who may change nothing here reads it fresh each time: it is not kept on their phone.
+    may_change = [
+        key for key in visible if decide(actor, Permission.SECTION_EDIT, record.access, key)
+    ]
     return render(
         "plans/overview.html",
         actor,
+        headers=keep_offline(bool(may_change)),
         plan=plan,
+        may_change_money="money" in may_change,
         kind_label=s.PLAN_KIND_LABELS.get(plan.kind, plan.kind),
         criteria=criteria,
         money=money_view(plan.money),

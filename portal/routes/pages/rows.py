@@ -16,15 +16,17 @@ from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
-from portal.consent.policy import Actor, Permission, decide
+from portal.consent.policy import Actor, Permission, decide, is_owner
 from portal.plans import schemas as s
 from portal.plans import service
 from portal.plans.content import OutcomeStatus
 from portal.plans.money import FREQUENCY_LABELS, Frequency
 from portal.problems import Problem, explain_validation
 from portal.reviews import changes as package_changes
+from portal.routes.pages.change_warning import change_warning
 from portal.routes.pages.common import (
     banner_for,
+    keep_offline,
     plan_nav,
     plan_url,
     render,
@@ -498,6 +500,12 @@ class _FormRejected(Exception):
 # --- pages ------------------------------------------------------------------------------
 
 
+def _may_change(actor: Actor, page: RowPage, record: service.PlanRecord) -> bool:
+    """Whether this reader may add, change and remove the list's items: asked once a page."""
+    permission = service.ROW_KINDS[page.kind].permission
+    return decide(actor, permission, record.access, page.section)
+
+
 def _rows_of(page: RowPage, plan: s.PlanRead) -> list[Any]:
     rows: dict[str, list[Any]] = {
         "outcome": plan.outcomes,
@@ -527,12 +535,23 @@ async def _list_page(
     outcome_titles = {str(o.id): o.title for o in plan.outcomes}
     criterion = next((c for c in plan.criteria if c.key == page.section), None)
     section = next((x for x in plan.sections if x.key == page.section), None)
+    # Someone who may only read sees the items as text: no form to add one, no Change links.
+    may_edit = _may_change(actor, page, record)
+    may_edit_notes = decide(actor, Permission.SECTION_EDIT, record.access, page.section)
     return render(
         page.template,
         actor,
         status=status,
+        headers=keep_offline(may_edit or may_edit_notes),
         plan=plan,
         page=page,
+        may_edit=may_edit,
+        may_edit_notes=may_edit_notes,
+        warning=(
+            change_warning(record, is_owner(actor, record.access))
+            if may_edit or may_edit_notes
+            else None
+        ),
         rows=_rows_of(page, plan),
         fields=page.fields,
         values=values,
@@ -584,7 +603,6 @@ async def _package_context(
     )
     return {
         # Someone who may only comment on the money (a provider) proposes; they do not edit.
-        "may_edit": decide(actor, Permission.SECTION_EDIT, record.access, "money"),
         "may_propose": may_propose,
         "propose_url": lambda row_id: (
             plan_url(plan.id, "package-changes", "new") + f"?item={row_id}"
@@ -605,15 +623,23 @@ async def _edit_page(
     theirs: list[dict[str, Any]] | None = None,
     status: int = 200,
 ) -> Response[Any]:
+    record = await service.open_rows(actor, plan_id, page.kind, write=False)
     plan = await service.read_plan(actor, plan_id)
     values = values if values is not None else row_values(page, row)
+    may_edit = _may_change(actor, page, record)
+    outcomes = {str(o.id): o.title for o in plan.outcomes}
     return render(
         "plans/row_edit.html",
         actor,
         status=status,
+        headers=keep_offline(may_edit),
         plan=plan,
         page=page,
         row=row,
+        may_edit=may_edit,
+        # Someone who may only read sees the item as text.
+        display=[] if may_edit else row_display(page, msgspec.to_builtins(row), outcomes),
+        warning=change_warning(record, is_owner(actor, record.access)) if may_edit else None,
         name=getattr(row, page.label_field),
         fields=page.fields,
         values=values,
@@ -770,6 +796,8 @@ def _routes_for(page: RowPage) -> list[Any]:
     async def confirm_remove(
         actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID], row_id: FromPath[uuid.UUID]
     ) -> Response[Any]:
+        # Only someone who may remove it is asked whether to.
+        await service.open_rows(actor, plan_id, page.kind, write=True)
         row = await service.read_row(actor, plan_id, page.kind, row_id)
         return await _remove_page(page, actor, plan_id, row)
 

@@ -20,7 +20,8 @@ from litestar import MediaType, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
-from portal.consent.policy import Actor, Permission
+from portal.comments import service as comments
+from portal.consent.policy import Actor, Permission, decide, is_owner
 from portal.plans import service
 from portal.plans.content import (
     CRITERIA_KEYS,
@@ -31,8 +32,10 @@ from portal.plans.content import (
 )
 from portal.problems import NotFound, Problem
 from portal.reviews import service as reviews
+from portal.routes.pages.change_warning import change_warning
 from portal.routes.pages.common import (
     banner_for,
+    keep_offline,
     plan_nav,
     plan_url,
     render,
@@ -125,22 +128,38 @@ async def _section_page(
     version: int | None = None,
     status: int = 200,
     banner: str | None = None,
+    comment_value: str = "",
 ) -> Response[Any]:
     # A section not shared with the actor is refused (and the person told) before anything is read.
-    await service.open_section(actor, plan_id, key, Permission.SECTION_VIEW)
+    record = await service.open_section(actor, plan_id, key, Permission.SECTION_VIEW)
     plan = await service.read_plan(actor, plan_id)
     section = next((x for x in plan.sections if x.key == key), None)
     if section is None:
         raise NotFound("section")
     criterion = next((c for c in plan.criteria if c.key == key), None)
     back = _HOME_PAGE.get(key)
+    # Someone who may only read (or comment) gets the section as text: no form, no autosave.
+    may_edit = decide(actor, Permission.SECTION_EDIT, record.access, key)
+    may_comment = decide(actor, Permission.SECTION_COMMENT, record.access, key)
     # What staff said about this section when they returned the plan.
-    comments = [c for c in await reviews.comments_for(actor, plan_id) if c.section == key]
+    returned = [
+        c
+        for c in await reviews.comments_for(actor, plan_id)
+        if c.section == key and c.kind == "returned"
+    ]
     return render(
         "plans/section.html",
         actor,
         status=status,
+        headers=keep_offline(may_edit),
         plan=plan,
+        may_edit=may_edit,
+        may_comment=may_comment,
+        warning=change_warning(record, is_owner(actor, record.access)) if may_edit else None,
+        content=readable_content(key, section.content),
+        section_comments=await comments.comments_on(plan.id, key),
+        role_words=comments.ROLE_WORDS,
+        comment_value=comment_value,
         key=key,
         title=SECTION_TITLES[key],
         number=CRITERIA_KEYS.index(key) + 1 if key in CRITERIA_KEYS else None,
@@ -157,7 +176,7 @@ async def _section_page(
         holding_items=HOLDING_ITEMS,
         risk_labels=RISK_LABELS,
         banner=banner,
-        comments=comment_views(comments),
+        comments=comment_views(returned),
         navigation_items=plan_nav(plan.id, _nav_part(key), shown_sections(actor, plan)),
         back_href=plan_url(plan.id, back) if back else plan_url(plan.id),
         back_text={
@@ -177,7 +196,10 @@ async def section_form(
     key: FromPath[str],
 ) -> Response[Any]:
     _check_key(key)
-    return await _section_page(actor, plan_id, key, banner=banner_for(request.query_params))
+    banner = banner_for(request.query_params)
+    if request.query_params.get("commented") == "1":
+        banner = "Comment added"
+    return await _section_page(actor, plan_id, key, banner=banner)
 
 
 @post("/plans/{plan_id:uuid}/sections/{key:str}", name="section-save")
@@ -242,6 +264,33 @@ async def save_section(
             200,
         )
     return see_other(next_url)
+
+
+@post("/plans/{plan_id:uuid}/sections/{key:str}/comments", name="section-comment")
+async def comment_on_section(
+    request: Request[Any, Any, Any],
+    actor: NamedDependency[Actor],
+    plan_id: FromPath[uuid.UUID],
+    key: FromPath[str],
+) -> Response[Any]:
+    _check_key(key)
+    form = await request.form()
+    typed = text(form, "comment")
+    try:
+        # Access first (404 or 403, the attempt logged), then what was written.
+        await comments.add_comment(actor, plan_id, key, typed)
+    except Problem as problem:
+        if problem.status != 422 or not problem.errors:
+            raise
+        return await _section_page(
+            actor,
+            plan_id,
+            key,
+            errors={"comment": problem.errors[0].message},
+            comment_value=typed,
+            status=400,
+        )
+    return see_other(plan_url(plan_id, "sections", key) + "?commented=1#comments")
 
 
 # --- conflicts --------------------------------------------------------------------------
@@ -413,6 +462,7 @@ async def _history_page(
     plan = await service.load_plan(actor, plan_id, Permission.PLAN_VIEW)
     section = await service.read_section(actor, plan_id, key)
     revisions = await service.section_history(actor, plan_id, key)
+    may_restore = decide(actor, Permission.SECTION_RESTORE, plan.access, key)
     return render(
         "plans/history.html",
         actor,
@@ -420,6 +470,10 @@ async def _history_page(
         plan=plan,
         key=key,
         title=SECTION_TITLES[key],
+        may_restore=may_restore,
+        # The section's comments belong to its history too: who said what, and when.
+        section_comments=await comments.comments_on(plan.id, key),
+        role_words=comments.ROLE_WORDS,
         current_version=section.version,
         revisions=[
             {
@@ -478,6 +532,13 @@ async def restore_section(
     return see_other(plan_url(plan_id, "sections", key) + f"?restored={key}")
 
 
-SECTION_ROUTES = [section_form, save_section, resolve_conflict, section_history, restore_section]
+SECTION_ROUTES = [
+    section_form,
+    save_section,
+    comment_on_section,
+    resolve_conflict,
+    section_history,
+    restore_section,
+]
 
 __all__ = ["SECTION_ROUTES", "criterion_href"]
