@@ -110,6 +110,10 @@ async def audience_for(actor: Actor, record: plans.PlanRecord, audience: str | N
         raise Problem(400, "There is no such audience", "That grant id is not valid.") from None
     grantee, facts = await consent.preview_as(actor, record.id, grant_id)
     visible = visible_sections(consent.grantee_actor(grantee), facts, SECTION_KEYS)
+    # A copy made for someone else never holds more than its maker may read themselves: a
+    # representative without the money cannot print it through a grant the person gave.
+    own = set(visible_sections(actor, record.access, SECTION_KEYS))
+    visible = [key for key in visible if key in own]
     return Audience(visible=tuple(visible), name=grantee.name, on_behalf=True)
 
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from litestar import Request
 
+from portal.consent.money import users_who_see_money
 from portal.consent.policy import Actor
 from portal.db import write_transaction
 from portal.notifications import schemas as ns
@@ -89,6 +90,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
 }
 EVENTS = frozenset(MESSAGES)
+# News about the money: told only to those who may see the money section (the person always).
+MONEY_EVENTS = frozenset({"package_change_proposed", "package_change_decided"})
 
 
 def _now() -> dt.datetime:
@@ -175,6 +178,9 @@ async def tell_about_plan(
         raise ValueError(f"unknown notification event {event!r}; one of {sorted(EVENTS)}")
     to_person, to_helper = MESSAGES[event]
     person, helpers = await _recipients(plan_id)
+    if event in MONEY_EVENTS:
+        seeing = await users_who_see_money(plan_id, helpers)
+        helpers = [user for user in helpers if user in seeing]
     at = _now()
     link = sign_off_link(plan_id)
     rows = [

@@ -530,7 +530,10 @@ async def preview_plan(
     grantee, facts = await consent.preview_as(actor, plan_id, grant_id)
     plan = await load_plan(actor, plan_id, Permission.PLAN_SHARE)
     visible = visible_sections(consent.grantee_actor(grantee), facts, SECTION_KEYS)
-    return grantee, await _plan_read(plan, visible)
+    # Never more than the one looking may read themselves (a representative without the
+    # money does not see it through a grant the person gave).
+    own = set(visible_sections(actor, plan.access, SECTION_KEYS))
+    return grantee, await _plan_read(plan, [key for key in visible if key in own])
 
 
 async def plan_as_seen(plan: PlanRecord, visible_keys: list[str]) -> s.PlanRead:

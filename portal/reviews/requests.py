@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from portal.consent import service as consent
+from portal.consent.money import may_see_money
 from portal.consent.policy import (
     SIGN_OFF_ROLES,
     STAFF_DECISIONS,
@@ -27,6 +28,7 @@ from portal.plans.tables import Plan
 from portal.problems import FieldError, Problem
 from portal.reviews import schemas as r
 from portal.reviews.audit import AuditDraft, append
+from portal.reviews.redact import request_without_money
 from portal.reviews.service import audited, open_plan_for, plan_row, role_for
 from portal.reviews.tables import ReviewRequest
 from portal.reviews.values import as_date, as_uuid, aware
@@ -148,11 +150,14 @@ async def request_review(
 
 
 async def list_requests(actor: Actor, plan_id: uuid.UUID) -> list[r.ReviewRequestRead]:
-    await plans.load_plan(actor, plan_id, Permission.PLAN_VIEW)
+    plan = await plans.load_plan(actor, plan_id, Permission.PLAN_VIEW)
     rows = await ReviewRequest.raw(
         'SELECT * FROM "review_request" WHERE "plan" = {} ORDER BY "requested_at" DESC', plan_id
     )
-    return [_request_read(dict(row)) for row in rows]
+    found = [_request_read(dict(row)) for row in rows]
+    if may_see_money(actor, plan.access):
+        return found
+    return [request_without_money(request) for request in found]
 
 
 async def start_review(actor: Actor, plan_id: uuid.UUID, data: r.ReviewStart) -> r.ReviewStarted:

@@ -12,6 +12,12 @@ from msgspec import Meta
 Reason = Annotated[str, Meta(max_length=4000)]
 CommentText = Annotated[str, Meta(max_length=4000)]
 Hash = Annotated[str, Meta(max_length=64)]
+# Figures and notes that belong to the money section: null for a reader who may not see it.
+_WITHHELD = "the money section is not shared with the reader"
+MoneyPence = Annotated[
+    int | None, Meta(description=f"Pence a year; null when there is none, or when {_WITHHELD}.")
+]
+MoneyNote = Annotated[str | None, Meta(description=f"About the money; null when {_WITHHELD}.")]
 
 
 class _Input(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -77,7 +83,11 @@ class DecisionRead(msgspec.Struct, kw_only=True):
     version_number: int | None
     from_state: str
     to_state: str
-    reason: str
+    # The note of a money decision (a budget variation, a package change) is money.
+    reason: Annotated[
+        str | None,
+        Meta(description=f"What was said; null for a money decision when {_WITHHELD}."),
+    ]
 
 
 class VersionSummary(msgspec.Struct, kw_only=True):
@@ -87,15 +97,15 @@ class VersionSummary(msgspec.Struct, kw_only=True):
     organisation_name: str
     content_hash: str
     verification_code: str
-    annual_cost_pence: int
-    allocation_annual_pence: int | None
+    annual_cost_pence: MoneyPence
+    allocation_annual_pence: MoneyPence
     submitted_at: dt.datetime
     submitted_by: str
     plan_authorised_at: dt.datetime | None
     plan_authorised_by: str | None
     agreed_at: dt.datetime | None
     agreed_by: str | None
-    budget_variation_reason: str
+    budget_variation_reason: MoneyNote
     review_date: dt.date | None
     returned_at: dt.datetime | None
     shared_sections: list[str]
@@ -144,8 +154,8 @@ class SignOffRead(msgspec.Struct, kw_only=True):
     shares_sections: list[str]
     organisations: list[OrganisationChoice]
     missing: list[str]
-    annual_cost_pence: int
-    allocation_annual_pence: int | None
+    annual_cost_pence: MoneyPence
+    allocation_annual_pence: MoneyPence
     next_steps: list[str]
     comments: list[CommentRead]
     decisions: list[DecisionRead]
@@ -175,7 +185,7 @@ class TrayItem(msgspec.Struct, kw_only=True):
     waiting_since: dt.datetime | None
     # The review date, in the review trays.
     due_on: dt.date | None = None
-    annual_cost_pence: int | None
+    annual_cost_pence: MoneyPence
     within_my_limit: bool | None
 
 
@@ -208,14 +218,21 @@ class ReviewRequestRead(msgspec.Struct, kw_only=True):
     plan_id: uuid.UUID
     requested_by: str
     role: str
-    reason: str
+    # A review asked for instead of a package change gives the change's reason: money.
+    reason: Annotated[
+        str | None,
+        Meta(description=f"Why; null for a request from a package change when {_WITHHELD}."),
+    ]
     # Asked before the scheduled review date.
     early: bool
     requested_at: dt.datetime
     status: str
     decided_at: dt.datetime | None
     decision_reason: str
-    package_change_id: uuid.UUID | None
+    package_change_id: Annotated[
+        uuid.UUID | None,
+        Meta(description=f"The package change it came from; null when none, or when {_WITHHELD}."),
+    ]
 
 
 class ReviewStart(_Input):

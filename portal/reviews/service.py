@@ -22,6 +22,7 @@ import msgspec
 
 from portal.accounts.tables import Organisation
 from portal.consent import service as consent
+from portal.consent.money import may_see_money
 from portal.consent.policy import (
     SIGN_OFF_SECTIONS,
     STAFF_DECISIONS,
@@ -42,6 +43,7 @@ from portal.plans.content import CRITERIA_KEYS, SECTION_KEYS, SECTION_TITLES
 from portal.plans.criteria import evaluate_criteria
 from portal.plans.tables import Plan, SupportItem
 from portal.problems import FieldError, NotFound, Problem
+from portal.reviews import redact
 from portal.reviews import schemas as r
 from portal.reviews.audit import AuditDraft, append, append_alone
 from portal.reviews.tables import AuditEntry, PlanComment, PlanVersion
@@ -412,6 +414,8 @@ async def submit_plan(actor: Actor, plan_id: uuid.UUID, data: r.SubmitRequest) -
             )
         snapshot = await plans.snapshot_plan(plan_id)
         missing = _missing(evaluate_criteria(await plans.plan_facts(plan_id)))
+        if not may_see_money(actor, plan.access):
+            missing = redact.missing_without_money(missing)
         if missing:
             raise Problem(
                 422,
@@ -809,7 +813,8 @@ async def comments_for(actor: Actor, plan_id: uuid.UUID) -> list[r.CommentRead]:
     return await _comments(actor, plan)
 
 
-async def _decisions(plan_id: uuid.UUID) -> list[r.DecisionRead]:
+async def _decisions(plan_id: uuid.UUID, money: bool) -> list[r.DecisionRead]:
+    """The decisions on the plan; the notes of money decisions only for who may see money."""
     rows = await AuditEntry.raw(
         'SELECT * FROM "audit_entry" WHERE "plan" = {} AND "outcome" = {} ORDER BY "seq" DESC',
         plan_id,
@@ -826,10 +831,22 @@ async def _decisions(plan_id: uuid.UUID) -> list[r.DecisionRead]:
             version_number=row["version_number"],
             from_state=row["from_state"],
             to_state=row["to_state"],
-            reason=row["reason"],
+            reason=(
+                row["reason"]
+                if money or not redact.is_money_entry(row["action"], _details(row.get("details")))
+                else None
+            ),
         )
         for row in rows
     ]
+
+
+def _details(text: Any) -> dict[str, Any]:
+    try:
+        found = msgspec.json.decode(text or "{}")
+    except msgspec.DecodeError:
+        return {}
+    return found if isinstance(found, dict) else {}
 
 
 async def _organisations_for_kind(kind: str) -> list[r.OrganisationChoice]:
@@ -849,7 +866,8 @@ async def sign_off_status(actor: Actor, plan_id: uuid.UUID) -> r.SignOffRead:
     plan = await plans.load_plan(actor, plan_id, Permission.PLAN_VIEW)
     row = await plan_row(plan_id)
     state = State(row["state"])
-    versions = [_version_summary(v) for v in await _version_rows(plan_id)]
+    money_shown = may_see_money(actor, plan.access)
+    versions = [_as_seen(_version_summary(v), money_shown) for v in await _version_rows(plan_id)]
     submitted = next((v for v in versions if v.number == row["submitted_version"]), None)
     current_hash: str | None = None
     if submitted is not None:
@@ -864,13 +882,15 @@ async def sign_off_status(actor: Actor, plan_id: uuid.UUID) -> r.SignOffRead:
             org = r.OrganisationChoice(
                 id=as_uuid(found[0]["id"]), name=found[0]["name"], kind=found[0]["kind"]
             )
-    visible = set(visible_sections(actor, plan.access, SECTION_KEYS))
     may_submit = decide(actor, Permission.PLAN_SUBMIT, plan.access)
     missing: list[str] = []
     if may_submit:
         results = evaluate_criteria(await plans.plan_facts(plan_id))
-        missing = [e.message for e in _missing(results)]
-    money = await plans.plan_money(plan_id) if "money" in visible else None
+        errors = _missing(results)
+        missing = [
+            e.message for e in (errors if money_shown else redact.missing_without_money(errors))
+        ]
+    money = await plans.plan_money(plan_id) if money_shown else None
     steps = [
         t.value
         for t in allowed_from(state)
@@ -890,11 +910,11 @@ async def sign_off_status(actor: Actor, plan_id: uuid.UUID) -> r.SignOffRead:
         shares_sections=[k for k in SECTION_KEYS if k in SIGN_OFF_SECTIONS],
         organisations=await _organisations_for_kind(row["kind"]) if may_submit else [],
         missing=missing,
-        annual_cost_pence=money.total_annual_pence if money else 0,
+        annual_cost_pence=money.total_annual_pence if money else None,
         allocation_annual_pence=money.allocation_annual_pence if money else None,
         next_steps=steps,
         comments=await _comments(actor, plan),
-        decisions=await _decisions(plan_id),
+        decisions=await _decisions(plan_id, money_shown),
         versions=versions,
     )
 
@@ -918,9 +938,15 @@ def _visible_content(snapshot: dict[str, Any], visible: set[str]) -> dict[str, A
     return shown
 
 
+def _as_seen(version: r.VersionSummary, money: bool) -> r.VersionSummary:
+    """A version's summary as its reader may see it: its figures only with the money."""
+    return version if money else redact.version_without_money(version)
+
+
 async def list_versions(actor: Actor, plan_id: uuid.UUID) -> list[r.VersionSummary]:
-    await plans.load_plan(actor, plan_id, Permission.PLAN_VIEW)
-    return [_version_summary(v) for v in await _version_rows(plan_id)]
+    plan = await plans.load_plan(actor, plan_id, Permission.PLAN_VIEW)
+    money = may_see_money(actor, plan.access)
+    return [_as_seen(_version_summary(v), money) for v in await _version_rows(plan_id)]
 
 
 async def _version(actor: Actor, plan_id: uuid.UUID, number: int) -> tuple[Any, dict[str, Any]]:
@@ -944,7 +970,8 @@ async def version_as_seen(
             404, "No such version", f"This plan has no version {number}. See its list of versions."
         )
     snapshot = msgspec.json.decode(rows[0]["content"])
-    return _version_summary(rows[0]), _visible_content(snapshot, visible)
+    summary = _as_seen(_version_summary(rows[0]), "money" in visible)
+    return summary, _visible_content(snapshot, visible)
 
 
 async def versions_of(plan_id: uuid.UUID) -> list[r.VersionSummary]:
@@ -957,7 +984,8 @@ async def read_version(actor: Actor, plan_id: uuid.UUID, number: int) -> r.Versi
     visible = set(visible_sections(actor, plan.access, SECTION_KEYS))
     snapshot = msgspec.json.decode(row["content"])
     await consent.record(actor, plan.access, "read", sorted(visible & set(SECTION_KEYS)))
-    return r.VersionRead(version=_version_summary(row), content=_visible_content(snapshot, visible))
+    summary = _as_seen(_version_summary(row), may_see_money(actor, plan.access))
+    return r.VersionRead(version=summary, content=_visible_content(snapshot, visible))
 
 
 def _changed_fields(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
@@ -1130,7 +1158,12 @@ async def tray_page(
     for row in rows:
         if not decide(actor, Permission.PLAN_VIEW, facts[as_uuid(row["id"])]):
             continue
-        cost = int(row["annual_cost_pence"]) if row["annual_cost_pence"] is not None else None
+        cost = (
+            int(row["annual_cost_pence"])
+            if row["annual_cost_pence"] is not None
+            and may_see_money(actor, facts[as_uuid(row["id"])])
+            else None
+        )
         items.append(
             r.TrayItem(
                 plan_id=as_uuid(row["id"]),

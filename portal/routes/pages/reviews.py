@@ -97,6 +97,8 @@ REQUEST_TAGS: dict[str, dict[str, str]] = {
     "started": {"text": "Review started", "colour": "green"},
     "declined": {"text": "Not needed now", "colour": "grey"},
 }
+# A reason the service withheld (it is about money the reader may not see), in words.
+WITHHELD_REASON = "The reason is about the money in the plan, which is not shared with you."
 # Who asked for a review, in words (staff roles and the person are `role_words`').
 _REQUESTER_WORDS = {"co-author": "someone who helps with the plan", "other": ""}
 # The steps (as `next_steps` names them) that are made with a form on the decide page.
@@ -148,7 +150,7 @@ def request_views(requests: list[r.ReviewRequestRead], mine: bool) -> list[dict[
                 "id": request.id,
                 "who": who,
                 "at": request.requested_at,
-                "reason": request.reason,
+                "reason": request.reason if request.reason is not None else WITHHELD_REASON,
                 "early": request.early,
                 "status": request.status,
                 "tag": REQUEST_TAGS.get(request.status, {"text": request.status, "colour": "grey"}),
@@ -667,6 +669,9 @@ async def decide_page(
     values = values or _empty_decision_values(criteria)
     cost = submitted.annual_cost_pence if submitted else status.annual_cost_pence
     allocation = submitted.allocation_annual_pence if submitted else status.allocation_annual_pence
+    # Both are None for a reader who may not see the money: nothing to compare then.
+    compared = cost is not None and allocation is not None
+    difference = abs(cost - allocation) if cost is not None and allocation is not None else None
     organisation_id = status.organisation.id if status.organisation else None
     review = (content.get("sections") or {}).get("review") or {}
     planned_review = day(review.get("review_date"))
@@ -685,9 +690,9 @@ async def decide_page(
         money=money_of(content) if content else None,
         annual_cost_pence=cost,
         allocation_annual_pence=allocation,
-        variation_needed=allocation is not None and allocation != cost,
-        difference_pence=abs(cost - allocation) if allocation is not None else None,
-        over=allocation is not None and cost > allocation,
+        variation_needed=compared and allocation != cost,
+        difference_pence=difference,
+        over=cost is not None and allocation is not None and cost > allocation,
         spending_limit_pence=_spending_limit(actor, organisation_id),
         planned_review=planned_review,
         comment_sections=[{"key": k, "title": SECTION_TITLES[k]} for k in criteria],
