@@ -196,8 +196,11 @@ async def propose(provider: Persona, plan_id: str, line: dict[str, Any], name: s
     return str((await ok(response, 201))["id"])
 
 
-async def replace_support(owner: Persona, plan_id: str) -> dict[str, dict[str, Any]]:
-    """The complete plan's support lines swapped for two with distinctive figures."""
+async def replace_support(
+    owner: Persona, plan_id: str, provider_name: str
+) -> dict[str, dict[str, Any]]:
+    """The complete plan's support lines swapped for two with distinctive figures; the
+    provider's organisation provides the mornings, so it may propose changes to them."""
     plan = (await owner.client.get(plan_url(plan_id))).json()
     outcomes = [o["id"] for o in plan["outcomes"]]
     for item in plan["support_items"]:
@@ -208,16 +211,16 @@ async def replace_support(owner: Persona, plan_id: str) -> dict[str, dict[str, A
             204,
         )
     made = {}
-    for description, cost, frequency, minutes, outcome in (
-        (MORNINGS, MORNINGS_WEEKLY, "weekly", MORNINGS_MINUTES, outcomes[0]),
-        (GARDEN, GARDEN_MONTHLY, "monthly", None, outcomes[-1]),
+    for description, cost, frequency, minutes, outcome, by in (
+        (MORNINGS, MORNINGS_WEEKLY, "weekly", MORNINGS_MINUTES, outcomes[0], provider_name),
+        (GARDEN, GARDEN_MONTHLY, "monthly", None, outcomes[-1], "Employed directly"),
     ):
         made[description] = await ok(
             await owner.client.post(
                 url(plan_id, "support-items"),
                 json={
                     "description": description,
-                    "provider": "Employed directly",
+                    "provider": by,
                     "cost_pence": cost,
                     "frequency": frequency,
                     "outcome_id": outcome,
@@ -280,7 +283,9 @@ async def world(app) -> Any:  # type: ignore[no-untyped-def]
     owner = people[OWNER]
 
     plan_id = await write_complete_plan(owner.client)
-    items = await replace_support(owner, plan_id)
+    provider_name = f"Mornings care {uuid.uuid4().hex[:8]}"
+    await give_role(provider, await make_organisation(provider_name, "provider"), "coordinator")
+    items = await replace_support(owner, plan_id, provider_name)
     provider_grant = await grant(owner, plan_id, provider, ["money", "outcomes"], "comment")
     helper_grant = await grant(owner, plan_id, people[NO_MONEY], WELFARE, "edit")
     await grant(owner, plan_id, people[ABOUT_ME], ["about_me"], "view")
