@@ -232,6 +232,8 @@ _NOT_ALLOWED = {
     "can choose who sees it.",
     Permission.PLAN_ACCESS_LOG: "Only the person whose plan this is, or someone who speaks for "
     "them, can see who has looked at it.",
+    Permission.PLAN_WITHDRAW_CONSENT: "Only the person whose plan this is, or someone who speaks "
+    "for them with the power to share it, can withdraw consent to share it for sign-off.",
 }
 
 
@@ -251,6 +253,8 @@ EVENT_WORDS = {
     "representative_recorded": "Recorded someone who speaks for the person",
     "representative_ended": "Ended a record of someone who speaks for the person",
     "submitted": "Submitted the plan for sign-off, sharing these sections with the organisation",
+    "consent_withdrawn": "Withdrew consent to share the plan for sign-off: the organisation no "
+    "longer sees these sections",
     "review_requested": "Asked for a review of the plan",
 }
 
