@@ -44,6 +44,8 @@ class Permission(StrEnum):
     MONEY_EDIT = "money:edit"
     # Sign-off (portal/reviews/): the person submits; staff of the organisation decide.
     PLAN_SUBMIT = "plan:submit"
+    # Taking back the consent that submitting gave: the plan leaves sign-off.
+    PLAN_WITHDRAW_CONSENT = "plan:withdraw_consent"
     PLAN_AUTHORISE = "plan:authorise"
     BUDGET_AUTHORISE = "budget:authorise"
     PLAN_RETURN = "plan:return"
@@ -300,6 +302,9 @@ def decide(
         return True
     if permission == Permission.PLAN_SUBMIT:
         # Submitting is consent to share the plan with the organisation that signs it off.
+        return _represents_with(actor, plan, Power.SHARE)
+    if permission == Permission.PLAN_WITHDRAW_CONSENT:
+        # Whoever may choose who sees the plan may stop sharing it with the organisation.
         return _represents_with(actor, plan, Power.SHARE)
     if permission in (Permission.PLAN_SHARE, Permission.PLAN_ACCESS_LOG):
         return _represents_with(actor, plan, Power.SHARE)

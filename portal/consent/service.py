@@ -245,6 +245,8 @@ _NOT_ALLOWED = {
     "can choose who sees it.",
     Permission.PLAN_ACCESS_LOG: "Only the person whose plan this is, or someone who speaks for "
     "them, can see who has looked at it.",
+    Permission.PLAN_WITHDRAW_CONSENT: "Only the person whose plan this is, or someone who speaks "
+    "for them with the power to share it, can withdraw consent to share it for sign-off.",
 }
 
 
@@ -269,6 +271,8 @@ EVENT_WORDS = {
     "acceptance_refused": "Tried to accept an invitation its sender may no longer give",
     "representative_refused": "Tried to change who speaks for the person without the "
     "authority to, and was stopped",
+    "consent_withdrawn": "Withdrew consent to share the plan for sign-off: the organisation no "
+    "longer sees these sections",
     "review_requested": "Asked for a review of the plan",
     "comment": "Commented on",
     "comment_refused": "Tried to comment, but may only read",

@@ -88,10 +88,25 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "A decision was recorded on one of the outcomes in your plan.",
         "A decision was recorded on one of the outcomes in a plan you help with.",
     ),
+    "consent_withdrawn": (
+        "Your consent to share your plan for sign-off was withdrawn. Your plan is a draft again.",
+        "Consent to share a plan you help with for sign-off was withdrawn. The plan is a draft "
+        "again.",
+    ),
 }
 EVENTS = frozenset(MESSAGES)
 # News about the money: told only to those who may see the money section (the person always).
 MONEY_EVENTS = frozenset({"package_change_proposed", "package_change_decided"})
+
+
+# What staff of the signing-off organisation are told, when something takes a plan away from
+# them; the link is their work trays, since the plan itself is no longer theirs to open.
+STAFF_MESSAGES: dict[str, str] = {
+    "consent_withdrawn": (
+        "A plan you were working on was withdrawn from sign-off: the person withdrew their "
+        "consent to share it. It has left your work trays."
+    ),
+}
 
 
 def _now() -> dt.datetime:
@@ -226,6 +241,39 @@ async def tell_person(
             created_at=at,
         )
         for user in person
+        if user != actor_user_id
+    ]
+    if rows:
+        await Notification.insert(*rows)
+        _told.set()
+    return [row.id for row in rows]
+
+
+async def tell_staff(
+    plan_id: uuid.UUID,
+    event: str,
+    organisation_id: uuid.UUID,
+    users: Iterable[uuid.UUID],
+    actor_user_id: uuid.UUID | None,
+) -> list[uuid.UUID]:
+    """Tell these staff of the organisation what happened to a plan, as `tell_about_plan` does
+    (inside the decision's transaction; ids only, never content). Returns their ids."""
+    if event not in STAFF_MESSAGES:
+        raise ValueError(
+            f"unknown staff notification event {event!r}; one of {sorted(STAFF_MESSAGES)}"
+        )
+    at = _now()
+    rows = [
+        Notification(
+            id=uuid.uuid4(),
+            user=user,
+            plan=plan_id,
+            kind=event,
+            message=STAFF_MESSAGES[event],
+            link=f"/organisations/{organisation_id}/trays",
+            created_at=at,
+        )
+        for user in _unique(users)
         if user != actor_user_id
     ]
     if rows:

@@ -324,3 +324,52 @@ class ToleranceUpdate(_Input):
     minutes: Annotated[int, Meta(ge=0, le=10_080)]
     percent: Annotated[int, Meta(ge=0, le=1000)]
     bands_pence: Annotated[list[Annotated[int, Meta(ge=1, le=100_000_000)]], Meta(max_length=20)]
+
+
+# --- the sign-off organisation on the sharing page, and withdrawing consent --------------------
+
+
+class SharedSection(msgspec.Struct, kw_only=True):
+    key: str
+    title: str
+
+
+class SharingConsent(msgspec.Struct, kw_only=True):
+    """A submission whose consent is in force: the version it sent, who gave it and when."""
+
+    version_number: int
+    # `under_sign_off` (waiting for a decision) or `agreed` (the active agreed plan).
+    why: Literal["under_sign_off", "agreed"]
+    version_status: str
+    submitted_at: dt.datetime
+    submitted_by: str
+    # Whether the person submitted it themselves, or someone who speaks for them.
+    submitted_by_role: Literal["person", "representative"]
+
+
+class SignOffSharingRead(msgspec.Struct, kw_only=True):
+    """Whom submitting shared the plan with, which sections, since when and by what consent.
+
+    `shared` is false (and the rest empty) when nothing is shared for sign-off: a draft that
+    was never agreed, or whose consent was withdrawn."""
+
+    plan_id: uuid.UUID
+    state: str
+    shared: bool
+    organisation: OrganisationChoice | None
+    sections: list[SharedSection]
+    # What the organisation's staff may do with those sections.
+    access: Literal["comment", ""]
+    since: dt.datetime | None
+    consents: list[SharingConsent]
+    may_withdraw: bool
+    # What withdrawing would mean, in sentences for the person (the page shows the same).
+    withdrawing_means: list[str]
+
+
+class WithdrawConsentRequest(_Input):
+    """`confirm` must be true. `state`, when given, is the state the warning was read in: if the
+    plan has moved on since, nothing changes and the answer is 409, so the warning is read again."""
+
+    confirm: bool = False
+    state: Annotated[str, Meta(max_length=40)] | None = None

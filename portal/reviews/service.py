@@ -26,6 +26,7 @@ from portal.consent.money import may_see_money
 from portal.consent.policy import (
     SIGN_OFF_SECTIONS,
     STAFF_DECISIONS,
+    SUBMITTED_STATES,
     TRAY_ROLES,
     Actor,
     Permission,
@@ -79,6 +80,7 @@ ACTION_WORDS: dict[str, str] = {
     "return": "Returned the plan with comments",
     "amend": "Started a new draft by changing the agreed plan",
     "start_review": "Started a review",
+    "withdraw_consent": "Withdrew consent to share the plan for sign-off: it is a draft again",
     "request_review": "Asked for a review",
     "decline_review": "Decided a review is not needed now",
     "propose_change": "Proposed a change to the support",
@@ -891,10 +893,14 @@ async def sign_off_status(actor: Actor, plan_id: uuid.UUID) -> r.SignOffRead:
             e.message for e in (errors if money_shown else redact.missing_without_money(errors))
         ]
     money = await plans.plan_money(plan_id) if money_shown else None
+    # Consent can be withdrawn only while submitting has shared the plan (see withdrawal.py).
+    sharing = state.value in SUBMITTED_STATES or row["agreed_version"] is not None
     steps = [
         t.value
         for t in allowed_from(state)
-        if t != Transition.AMEND and decide(actor, RULES[t].permission, plan.access)
+        if t != Transition.AMEND
+        and (t != Transition.WITHDRAW_CONSENT or sharing)
+        and decide(actor, RULES[t].permission, plan.access)
     ]
     return r.SignOffRead(
         plan_id=plan.id,

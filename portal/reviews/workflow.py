@@ -12,6 +12,9 @@ the permission listed here); the rules about money and content are the service's
 - submitted or plan_authorised → draft: returned, with comments, by the one deciding.
 - agreed → draft: a change to an agreed plan starts a new draft (the agreed version stays
   the active plan until another is agreed); starting a review does the same.
+- any state → draft: the person (or who speaks for them with the power to share) withdraws
+  the consent that submitting gave. The service refuses it when nothing is shared for sign-off
+  (a draft with no agreed version); see `portal.reviews.withdrawal`.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ class Transition(StrEnum):
     RETURN = "return"
     AMEND = "amend"
     START_REVIEW = "start_review"
+    WITHDRAW_CONSENT = "withdraw_consent"
 
 
 class Rule(msgspec.Struct, frozen=True):
@@ -81,6 +85,12 @@ RULES: dict[Transition, Rule] = {
     ),
     Transition.START_REVIEW: Rule(
         frozenset({State.AGREED}), State.DRAFT, Permission.REVIEW_START, "start a review"
+    ),
+    Transition.WITHDRAW_CONSENT: Rule(
+        frozenset(State),
+        State.DRAFT,
+        Permission.PLAN_WITHDRAW_CONSENT,
+        "withdraw consent to share the plan for sign-off",
     ),
 }
 

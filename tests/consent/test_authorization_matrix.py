@@ -186,6 +186,9 @@ RULES: list[tuple[str, str, Need]] = [
     # them with the power to share) submits; staff of the signing-off organisation decide.
     ("GET", re.escape(P) + r"/(sign-off|comments|versions)(/.*)?", Need("plan")),
     ("POST", re.escape(P) + r"/submit", Need("submit")),
+    # Whom submitting shared the plan with, and withdrawing that consent: as for submitting.
+    ("GET", re.escape(P) + r"/sharing/sign-off", Need("share")),
+    ("POST", re.escape(P) + r"/withdraw-consent", Need("submit")),
     ("POST", re.escape(P) + r"/(authorise-plan|return)", Need("decide", "plan_authoriser")),
     ("POST", re.escape(P) + r"/authorise-budget", Need("decide", "budget_authoriser")),
     ("GET", r"/api/v1/organisations/\{organisation_id:uuid\}/trays(/.*)?", Need("org_tray")),

@@ -94,7 +94,7 @@ async def test_every_event_is_told_in_plain_words_without_the_plans_content(
             assert item["link"] == f"/plans/{world.plan_id}/sign-off"
             assert 20 < len(item["message"]) <= 300
             assert not [w for w in CONTENT_WORDS if w.lower() in item["message"].lower()]
-    assert len(await messages_of(world, "owner")) == len(EVENTS) == 10
+    assert len(await messages_of(world, "owner")) == len(EVENTS) == 11
 
 
 async def test_an_unknown_event_is_a_mistake_in_the_code(world: World) -> None:

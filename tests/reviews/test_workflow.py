@@ -19,6 +19,12 @@ EXPECTED: dict[tuple[State, Transition], State] = {
     (P, Transition.RETURN): D,
     (A, Transition.AMEND): D,
     (A, Transition.START_REVIEW): D,
+    # Withdrawing consent leaves sign-off from anywhere (a draft may still have an agreed
+    # version in force); the service refuses it when nothing is shared.
+    (D, Transition.WITHDRAW_CONSENT): D,
+    (S, Transition.WITHDRAW_CONSENT): D,
+    (P, Transition.WITHDRAW_CONSENT): D,
+    (A, Transition.WITHDRAW_CONSENT): D,
 }
 
 

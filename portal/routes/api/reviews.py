@@ -10,7 +10,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from portal.consent.policy import Actor
 from portal.plans.schemas import OutcomeRead
-from portal.reviews import changes, requests, service
+from portal.reviews import changes, requests, service, withdrawal
 from portal.reviews import schemas as r
 from portal.routes.auth import require_actor
 
@@ -41,6 +41,26 @@ class SignOffController(Controller):
         data: JSONBody[r.SubmitRequest],
     ) -> r.DecisionOutcome:
         return await service.submit_plan(actor, plan_id, data)
+
+    @get("/sharing/sign-off")
+    async def sign_off_sharing(
+        self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]
+    ) -> r.SignOffSharingRead:
+        """Whom submitting shared the plan with: the organisation, the sections it sees, since
+        when and by which submission. For those who choose who sees the plan."""
+        return await withdrawal.sign_off_sharing(actor, plan_id)
+
+    @post("/withdraw-consent", status_code=200)
+    async def withdraw_consent(
+        self,
+        actor: NamedDependency[Actor],
+        plan_id: FromPath[uuid.UUID],
+        data: JSONBody[r.WithdrawConsentRequest],
+    ) -> r.DecisionOutcome:
+        """Withdraw the consent that submitting gave: the plan goes back to draft and leaves
+        sign-off, and an agreed version stops being the active plan. `confirm` must be true;
+        409 when nothing is shared for sign-off (or the plan moved on from `state`)."""
+        return await withdrawal.withdraw_consent(actor, plan_id, data)
 
     @post("/return", status_code=200)
     async def return_plan(

@@ -8,6 +8,7 @@ from litestar.di import Provide
 from portal.routes.pages.app_shell import APP_SHELL_ROUTES
 from portal.routes.pages.auth import AUTH_ROUTES
 from portal.routes.pages.common import SignInRedirect, page_actor
+from portal.routes.pages.consent_withdrawal import WITHDRAWAL_ROUTES
 from portal.routes.pages.errors import redirect_to_sign_in
 from portal.routes.pages.exports import EXPORT_ROUTES
 from portal.routes.pages.invitations import INVITATION_ROUTES
@@ -31,6 +32,7 @@ _signed_in = Router(
         *ROW_ROUTES,
         *ORGANISATION_ROUTES,
         *SHARING_ROUTES,
+        *WITHDRAWAL_ROUTES,
         *REVIEW_ROUTES,
         *REVIEW_MORE_ROUTES,
         *NOTIFICATION_ROUTES,

@@ -68,6 +68,7 @@ VERSION_TAGS: dict[str, dict[str, str]] = {
     "returned": {"text": "Returned with comments", "colour": "orange"},
     "withdrawn": {"text": "Replaced by a later submission", "colour": "grey"},
     "superseded": {"text": "Replaced by a later agreed version", "colour": "grey"},
+    "consent_withdrawn": {"text": "Consent withdrawn", "colour": "grey"},
 }
 # Who made a decision, as the audit trail names them.
 _ACTOR_ROLES = {"person": "the person", "representative": "someone who speaks for the person"}
@@ -96,6 +97,7 @@ REQUEST_TAGS: dict[str, dict[str, str]] = {
     "open": {"text": "Waiting for an answer", "colour": "blue"},
     "started": {"text": "Review started", "colour": "green"},
     "declined": {"text": "Not needed now", "colour": "grey"},
+    "withdrawn": {"text": "Closed: consent withdrawn", "colour": "grey"},
 }
 # A reason the service withheld (it is about money the reader may not see), in words.
 WITHHELD_REASON = "The reason is about the money in the plan, which is not shared with you."

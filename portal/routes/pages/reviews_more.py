@@ -63,6 +63,7 @@ CHANGE_TAGS: dict[str, dict[str, str]] = {
     "confirmed": {"text": "Confirmed", "colour": "green"},
     "declined": {"text": "Declined", "colour": "red"},
     "review": {"text": "Turned into a review", "colour": "orange"},
+    "withdrawn": {"text": "Closed: consent withdrawn", "colour": "grey"},
 }
 # After a redirect the banner is chosen by a known key, never taken from the address.
 _REVIEW_BANNERS = {

@@ -34,6 +34,7 @@ from portal.plans import service as plans
 from portal.plans.content import SECTION_KEYS, SECTION_TITLES
 from portal.plans.money import FREQUENCY_LABELS, Frequency
 from portal.problems import NotFound, Problem
+from portal.reviews import withdrawal
 from portal.routes.pages.common import (
     PlanPage,
     plan_nav,
@@ -43,6 +44,7 @@ from portal.routes.pages.common import (
     see_other,
     shown_sections,
 )
+from portal.routes.pages.consent_withdrawal import sign_off_view
 from portal.routes.pages.forms import (
     FieldProblem,
     check_email,
@@ -97,6 +99,7 @@ _BANNERS = {
     "withdrawn": "Invitation withdrawn",
     "recorded": "Representative recorded",
     "ended": "Representative's record ended",
+    "consent_withdrawn": "Consent withdrawn: the plan is a draft again, out of sign-off",
 }
 # The service names fields as the API does; the forms name them for people.
 _FORM_FIELDS = {
@@ -398,10 +401,13 @@ async def sharing_page(
     grants = await consent.list_grants(actor, plan_id)
     invitations = await consent.list_invitations(actor, plan_id)
     representatives = await _representatives(actor, plan_id)
+    # The organisation the plan was submitted to is shared with too, by the submission.
+    sign_off = sign_off_view(await withdrawal.sign_off_sharing(actor, plan_id), plan)
     return _page(
         "sharing/sharing.html",
         actor,
         plan,
+        sign_off=sign_off,
         grants=[
             # A representative changes or stops only what they could have given.
             {
