@@ -9,6 +9,8 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta
 
+from portal.plans.allocation import StaffAllocation
+
 Reason = Annotated[str, Meta(max_length=4000)]
 CommentText = Annotated[str, Meta(max_length=4000)]
 Hash = Annotated[str, Meta(max_length=64)]
@@ -139,12 +141,18 @@ class SignOffRead(msgspec.Struct, kw_only=True):
     shares_sections: list[str]
     organisations: list[OrganisationChoice]
     missing: list[str]
+    # The recurring cost a year, and (apart) what one-off costs add this year.
     annual_cost_pence: int
+    # The allocation sign-off checks: the organisation's figure, None until its staff set it.
     allocation_annual_pence: int | None
     next_steps: list[str]
     comments: list[CommentRead]
     decisions: list[DecisionRead]
     versions: list[VersionSummary]
+    one_off_this_year_pence: int = 0
+    # Who set the organisation's allocation and when; None until they have (or for a reader
+    # who may not see the money).
+    organisation_allocation: StaffAllocation | None = None
 
 
 class DecisionOutcome(msgspec.Struct, kw_only=True):
@@ -289,3 +297,10 @@ class ToleranceUpdate(_Input):
     minutes: Annotated[int, Meta(ge=0, le=10_080)]
     percent: Annotated[int, Meta(ge=0, le=1000)]
     bands_pence: Annotated[list[Annotated[int, Meta(ge=1, le=100_000_000)]], Meta(max_length=20)]
+
+
+class AllocationSet(_Input):
+    """The organisation's indicative allocation a year, in pence, and why (optional)."""
+
+    annual_pence: Annotated[int, Meta(ge=-(2**62), le=2**62)]
+    reason: Reason = ""

@@ -716,7 +716,8 @@ async def propose(
                     minutes_before=minutes_before or 0,
                     minutes_after=minutes_after or 0,
                     weekly_cost_before_pence=(
-                        cost_before if cost_before is not None else line.weekly_pence
+                        # A one-off line has no weekly cost (None): 0 a week before.
+                        cost_before if cost_before is not None else line.weekly_pence or 0
                     ),
                     weekly_cost_after_pence=cost_after or 0,
                     reason=reason,
