@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 
 from portal.plans.allocation import staff_allocation
+from portal.plans.content import Holding, MoneySection
+from portal.plans.criteria import PlanFacts, evaluate_criteria
 from portal.plans.tables import PlanAllocation
 from portal.reviews.tables import AuditEntry
 from tests.api.helpers import assert_problem, change_section, plan_url
@@ -297,3 +299,22 @@ async def test_a_grantee_without_the_money_section_does_not_see_it(people, counc
     assert read["organisation_allocation"] is None and read["money"] is None
     theirs = await status(stranger, plan_id)
     assert theirs["organisation_allocation"] is None and theirs["allocation_annual_pence"] is None
+
+
+@pytest.mark.parametrize(
+    ("noted", "staff", "missing"),
+    [
+        (None, None, True),
+        (NOTED_PENCE, None, False),  # what the person was told counts for their checklist
+        (None, 1_700_000, False),  # and so does the organisation's own figure
+    ],
+)
+def test_the_money_criterion_counts_either_allocation(
+    noted: int | None, staff: int | None, missing: bool
+) -> None:
+    facts = PlanFacts(
+        sections={"money": MoneySection(allocation_pence=noted, holding=[Holding.direct_payment])},
+        staff_allocation_pence=staff,
+    )
+    [money] = [r for r in evaluate_criteria(facts) if r.key == "money"]
+    assert ("Record the indicative allocation you were told" in money.missing) is missing
