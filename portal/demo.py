@@ -21,6 +21,8 @@ from portal.plans import content as c
 from portal.plans import schemas as s
 from portal.plans import service
 from portal.plans.money import Frequency
+from portal.reviews import allocation as allocations
+from portal.reviews import changes as decisions
 from portal.reviews import schemas as r
 from portal.reviews import service as sign_off
 
@@ -39,6 +41,9 @@ DEMO_AGREED = "chris@example.org"
 # Drew's spending limits: the largest annual cost Drew may approve, in pence.
 DREW_COUNCIL_LIMIT = 1_500_000  # £15,000 a year
 DREW_ICB_LIMIT = 2_000_000  # £20,000 a year
+# The council's indicative allocations a year (what each person was told, noted in their plan).
+PAT_ALLOCATION = 1_300_000  # £13,000
+CHRIS_ALLOCATION = 1_250_000  # £12,500
 # Chris's agreed plan is due for review soon, so it is in the "reviews due" tray.
 CHRIS_REVIEW_IN = dt.timedelta(days=20)
 
@@ -348,7 +353,7 @@ def _pat_plan(today: dt.date) -> _PlanContent:
             (
                 "money",
                 c.MoneySection(
-                    allocation_pence=1_300_000,
+                    allocation_pence=PAT_ALLOCATION,
                     allocation_frequency=Frequency.annual,
                     holding=[c.Holding.council_managed],
                     holding_notes="The council arranges and pays for my care; I'd rather not.",
@@ -557,7 +562,7 @@ def _chris_plan(today: dt.date, review_on: dt.date) -> _PlanContent:
             (
                 "money",
                 c.MoneySection(
-                    allocation_pence=1_250_000,
+                    allocation_pence=CHRIS_ALLOCATION,
                     allocation_frequency=Frequency.annual,
                     holding=[c.Holding.direct_payment, c.Holding.council_managed],
                     holding_notes=(
@@ -719,7 +724,24 @@ async def _load_pat(council: uuid.UUID, progress: Callable[[str], None]) -> bool
     plan_id = await _write_plan(pat, _pat_plan(dt.date.today()), progress)
     progress(f"  submitting it to {DEMO_ORGANISATION}")
     await _submit(pat, plan_id, council)
+    # The council's own figure, which the budget is checked against; the outcomes stay for
+    # Casey to agree or decline before authorising the plan.
+    casey = await _actor(DEMO_STAFF, "Casey Jones")
+    progress("  Casey Jones sets the council's indicative allocation")
+    await allocations.set_allocation(
+        casey,
+        plan_id,
+        r.AllocationSet(annual_pence=PAT_ALLOCATION, reason="The resource allocation system"),
+    )
     return True
+
+
+async def _agree_outcomes(staff: Actor, plan_id: uuid.UUID) -> None:
+    """Staff agree each proposed outcome: a plan is authorised with its outcomes decided."""
+    for outcome in await service.list_rows(staff, plan_id, "outcome"):
+        await decisions.decide_outcome(
+            staff, plan_id, outcome.id, r.OutcomeDecision(decision="agreed")
+        )
 
 
 async def _load_chris(council: uuid.UUID, progress: Callable[[str], None]) -> bool:
@@ -735,7 +757,8 @@ async def _load_chris(council: uuid.UUID, progress: Callable[[str], None]) -> bo
     await _submit(chris, plan_id, council)
     # Staff are signed in after their roles are given, so they act with them.
     casey = await _actor(DEMO_STAFF, "Casey Jones")
-    progress("  Casey Jones authorises the plan")
+    progress("  Casey Jones agrees the outcomes and authorises the plan")
+    await _agree_outcomes(casey, plan_id)
     await sign_off.authorise_plan(
         casey,
         plan_id,
@@ -745,7 +768,12 @@ async def _load_chris(council: uuid.UUID, progress: Callable[[str], None]) -> bo
         ),
     )
     drew = await _actor(DEMO_BUDGET_AUTHORISER, "Drew Evans")
-    progress("  Drew Evans authorises the budget: the plan is agreed")
+    progress("  Drew Evans sets the allocation and authorises the budget: the plan is agreed")
+    await allocations.set_allocation(
+        drew,
+        plan_id,
+        r.AllocationSet(annual_pence=CHRIS_ALLOCATION, reason="The resource allocation system"),
+    )
     await sign_off.authorise_budget(
         drew,
         plan_id,

@@ -79,3 +79,33 @@ async def write_complete_plan(client: Any, kind: str = "care_and_support") -> st
         made = await client.post(f"{base}/contacts", json=contact)
         assert made.status_code == 201, made.text
     return plan_id
+
+
+async def decide_outcomes(client: Any, plan_id: str, decision: str = "agreed") -> list[str]:
+    """Agree (or decline) every proposed outcome of a plan, as staff who may decide them do
+    before the plan is authorised; returns the titles decided."""
+    base = f"/api/v1/plans/{plan_id}"
+    listed = await client.get(f"{base}/outcomes")
+    assert listed.status_code == 200, listed.text
+    decided = []
+    for outcome in listed.json():
+        if outcome["status"] != "proposed":
+            continue
+        body = {"decision": decision, "reason": "" if decision == "agreed" else "Not this year"}
+        answer = await client.post(f"{base}/outcome-decisions/{outcome['id']}", json=body)
+        assert answer.status_code == 200, answer.text
+        decided.append(outcome["title"])
+    return decided
+
+
+async def set_allocation(
+    client: Any, plan_id: str, annual_pence: int, reason: str = ""
+) -> dict[str, Any]:
+    """Set the organisation's indicative allocation, as its coordinator or budget authoriser."""
+    answer = await client.put(
+        f"/api/v1/plans/{plan_id}/allocation",
+        json={"annual_pence": annual_pence, "reason": reason},
+    )
+    assert answer.status_code == 200, answer.text
+    body: dict[str, Any] = answer.json()
+    return body

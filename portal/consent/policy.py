@@ -52,6 +52,8 @@ class Permission(StrEnum):
     REVIEW_REQUEST = "review:request"
     REVIEW_START = "review:start"
     OUTCOME_DECIDE = "outcome:decide"
+    # The indicative allocation sign-off checks is the organisation's figure, set by its staff.
+    ALLOCATION_SET = "allocation:set"
     # A provider (or anyone who may comment on the money) proposes a change to the package.
     CHANGE_PROPOSE = "change:propose"
     CHANGE_CONFIRM = "change:confirm"
@@ -144,6 +146,7 @@ STAFF_DECISIONS: dict[Permission, frozenset[Role]] = {
     Permission.OUTCOME_DECIDE: frozenset(
         {Role.COORDINATOR, Role.PLAN_AUTHORISER, Role.TEAM_MANAGER}
     ),
+    Permission.ALLOCATION_SET: frozenset({Role.COORDINATOR, Role.BUDGET_AUTHORISER}),
     # Within tolerance the coordinator confirms; outside it, a team manager (seed 002).
     Permission.CHANGE_CONFIRM: frozenset({Role.COORDINATOR, Role.TEAM_MANAGER}),
     Permission.CHANGE_CONFIRM_OUTSIDE_TOLERANCE: frozenset({Role.TEAM_MANAGER}),

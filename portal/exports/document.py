@@ -14,6 +14,7 @@ from typing import Any
 
 import msgspec
 
+from portal.plans.allocation import StaffAllocation
 from portal.plans.content import SECTION_KEYS, SECTION_TITLES
 from portal.plans.money import FREQUENCY_LABELS, Frequency, MoneySummary
 from portal.plans.schemas import PlanRead
@@ -41,6 +42,11 @@ def content_of(plan: PlanRead) -> dict[str, Any]:
         "actions": values["actions"],
         "contacts": values["contacts"],
         **({"money": values["money"]} if plan.money is not None else {}),
+        **(
+            {"organisation_allocation": values["organisation_allocation"]}
+            if plan.money is not None and plan.organisation_allocation is not None
+            else {}
+        ),
     }
 
 
@@ -132,7 +138,10 @@ def _support_rows(content: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
                 _text(item.get("description")),
                 _text(item.get("provider")),
                 f"{cost} {how_often}" if cost else "",
-                _pence(item.get("annual_pence")),
+                # A one-off cost has no yearly figure: it is this year's, once.
+                f"{_pence(item.get('this_year_pence') or item.get('cost_pence'))} one-off this year"
+                if item.get("frequency") == "one_off"
+                else _pence(item.get("annual_pence")),
                 f"{hours} a week" if hours else "",
                 served,
             ]
@@ -249,7 +258,11 @@ def money_of(content: dict[str, Any]) -> dict[str, Any] | None:
     money = content.get("money")
     if not isinstance(money, dict):
         return None
+    given = content.get("organisation_allocation")
     try:
-        return money_view(msgspec.convert(money, MoneySummary))
+        return money_view(
+            msgspec.convert(money, MoneySummary),
+            msgspec.convert(given, StaffAllocation) if isinstance(given, dict) else None,
+        )
     except msgspec.ValidationError:
         return None

@@ -299,6 +299,9 @@ def _money_notes(money: Any, section: Json) -> list[str]:
                 f"The support in this plan costs {format_pounds(total_year)} a year "
                 f"({format_pounds(total_week)} a week)"
             )
+        one_off = _pence(money.get("one_off_this_year_pence"))
+        if one_off:
+            words.append(f"One-off costs add {format_pounds(one_off)} this year, paid once")
         allocation = _pence(money.get("allocation_pence"))
         if allocation is not None:
             allocated = _cost_words(allocation, money.get("allocation_frequency"))

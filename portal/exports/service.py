@@ -157,11 +157,17 @@ def _agreed_view(version: r.VersionSummary, base_url: str, plan_id: uuid.UUID) -
 
 def _money_figure(money: dict[str, Any] | None) -> dict[str, Any] | None:
     """A bar of the support's yearly cost against the allocation, with the figures in words."""
-    if not money or not money["has_allocation"] or not money["allocation_annual"]:
+    if not money or not (
+        money.get("organisation") or (money["has_allocation"] and money["allocation_annual"])
+    ):
         return None
-    allocation, total = money["allocation_annual"], money["total_annual"]
+    allocation, total = money["allocation_annual"], money["this_year"]
+    if money.get("organisation"):
+        allocation = money["organisation"]["annual"]
     share = min(total / allocation, 1.5) if allocation else 0
-    words = f"My support costs {pounds(total)} a year against an allocation of {pounds(allocation)}"
+    # Set against the allocation is this year's cost: the yearly cost and any one-off costs.
+    cost = f"{pounds(total)} this year" if money.get("one_off") else f"{pounds(total)} a year"
+    words = f"My support costs {cost} against an allocation of {pounds(allocation)}"
     difference = money.get("difference")
     if difference and difference["words"]:
         words += f": {difference['words'].lower()} {pounds(difference['annual'])} a year"

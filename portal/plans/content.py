@@ -98,7 +98,11 @@ HOLDING_LABELS: dict[Holding, str] = {
 
 
 class MoneySection(SectionContent):
-    """Criterion 7: the allocation and how it is held; support items are rows of their own."""
+    """Criterion 7: the allocation and how it is held; support items are rows of their own.
+
+    `allocation_pence` is the person's note of what they were told; the allocation sign-off
+    checks is the organisation's own figure (`portal.plans.allocation`).
+    """
 
     allocation_pence: Annotated[int, msgspec.Meta(ge=0)] | None = None
     allocation_frequency: Frequency = Frequency.annual
@@ -191,8 +195,8 @@ FIELD_LABELS: dict[str, dict[str, str]] = {
     },
     "outcomes": {"notes": "Anything else about my outcomes"},
     "money": {
-        "allocation_pence": "My indicative allocation",
-        "allocation_frequency": "How often the allocation is given",
+        "allocation_pence": "The indicative allocation I was told",
+        "allocation_frequency": "How often I was told it is given",
         "holding": "How the money is held",
         "holding_notes": "More about how the money is held and managed",
     },

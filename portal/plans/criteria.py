@@ -66,7 +66,7 @@ CRITERION_PROMPTS: dict[str, tuple[str, ...]] = {
         "Are your outcomes realistic, and agreed with the professionals supporting you?",
     ),
     "money": (
-        "How much is your indicative allocation?",
+        "What indicative allocation were you told you would have?",
         "How do you want the money held: as a direct payment, managed by the council or "
         "the NHS, by a third party, or a mix?",
         "What does each item of support cost, and how often?",
@@ -102,6 +102,8 @@ class PlanFacts(msgspec.Struct, kw_only=True):
     outcomes: list[OutcomeFact] = []
     support_items: list[SupportFact] = []
     actions: list[ActionFact] = []
+    # The indicative allocation set by the signing-off organisation's staff, once they have.
+    staff_allocation_pence: int | None = None
 
 
 class CriteriaSummary(TypedDict):
@@ -240,8 +242,10 @@ def _check_money(facts: PlanFacts) -> tuple[list[str], bool]:
     section = _section(facts, "money", MoneySection)
     statuses = {outcome.id: outcome.status for outcome in facts.outcomes}
     missing = []
-    if section.allocation_pence is None:
-        missing.append("Record your indicative allocation")
+    # What the person was told counts for their checklist; so does the organisation's own
+    # figure once its staff have set it (sign-off itself checks only the organisation's).
+    if section.allocation_pence is None and facts.staff_allocation_pence is None:
+        missing.append("Record the indicative allocation you were told")
     if not section.holding:
         missing.append("Choose how the money will be held")
     for number, item in enumerate(facts.support_items, start=1):

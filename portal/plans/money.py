@@ -1,4 +1,9 @@
-"""Money in a plan: integer pence with a frequency, normalised to weekly and annual figures."""
+"""Money in a plan: integer pence with a frequency, normalised to weekly and annual figures.
+
+A recurring cost normalises to a weekly and a yearly figure. A one-off cost is paid once: it is
+never turned into a weekly or yearly recurring figure, and is shown and checked as "one-off this
+year" beside the recurring yearly cost (the cost this year is the two together).
+"""
 
 from collections.abc import Sequence
 from enum import StrEnum
@@ -30,9 +35,8 @@ FREQUENCY_LABELS: dict[Frequency, str] = {
     Frequency.annual: "every year",
 }
 
-# A one-off cost is paid once, so it counts once in the year it falls in.
+# How often a recurring cost is paid in a year. A one-off cost does not recur: it is absent.
 _TIMES_A_YEAR: dict[Frequency, int] = {
-    Frequency.one_off: 1,
     Frequency.weekly: 52,
     Frequency.fortnightly: 26,
     Frequency.four_weekly: 13,
@@ -59,18 +63,38 @@ def _divide_half_up(numerator: int, denominator: int) -> int:
     return -magnitude if numerator < 0 else magnitude
 
 
-def annual_pence(pence: int, frequency: Frequency | str) -> int:
-    """Give the exact yearly figure, the basis every comparison of money in a plan is made on."""
+def _check_pence(pence: int) -> None:
     if isinstance(pence, bool) or not isinstance(pence, int):
         raise TypeError("Money is whole pence (int), never a float or text")
-    return pence * _TIMES_A_YEAR[_as_frequency(frequency)]
+
+
+def is_one_off(frequency: Frequency | str) -> bool:
+    """Whether an amount is paid once, rather than again and again."""
+    return _as_frequency(frequency) is Frequency.one_off
+
+
+def annual_pence(pence: int, frequency: Frequency | str) -> int:
+    """Give the exact recurring yearly figure, the basis every comparison of money in a plan is
+    made on. A one-off amount does not recur, so it adds nothing to a yearly figure: 0."""
+    _check_pence(pence)
+    frequency = _as_frequency(frequency)
+    if frequency is Frequency.one_off:
+        return 0
+    return pence * _TIMES_A_YEAR[frequency]
 
 
 def weekly_pence(pence: int, frequency: Frequency | str) -> int:
-    """Give the weekly figure people and tolerance bands talk in, rounded to the nearest penny."""
+    """Give the weekly figure people and tolerance bands talk in, rounded to the nearest penny.
+    A one-off amount is never spread over weeks: 0."""
     if _as_frequency(frequency) is Frequency.weekly:
         return annual_pence(pence, frequency) // WEEKS_A_YEAR
     return _divide_half_up(annual_pence(pence, frequency), WEEKS_A_YEAR)
+
+
+def this_year_pence(pence: int, frequency: Frequency | str) -> int:
+    """What an amount costs in the plan's year: its recurring yearly figure, or a one-off once."""
+    _check_pence(pence)
+    return pence if is_one_off(frequency) else annual_pence(pence, frequency)
 
 
 def format_pounds(pence: int) -> str:
@@ -84,8 +108,9 @@ def check_cost(pence: int, frequency: Frequency | str) -> None:
     """Refuse impossible amounts, for costs and allocations alike, saying how to put them right."""
     if pence <= 0:
         raise ValueError("Enter an amount of more than £0.00")
-    # Compare the exact yearly figures so rounding the weekly figure cannot let a bigger amount in.
-    if annual_pence(pence, frequency) > MAX_WEEKLY_PENCE * WEEKS_A_YEAR:
+    # Compare the exact yearly figures so rounding the weekly figure cannot let a bigger amount in
+    # (a one-off amount is held to the same ceiling as a year of the largest weekly cost).
+    if this_year_pence(pence, frequency) > MAX_WEEKLY_PENCE * WEEKS_A_YEAR:
         raise ValueError(
             f"This amount works out at more than {format_pounds(MAX_WEEKLY_PENCE)} a week, "
             "the most a plan can hold. Check the amount and how often it is paid."
@@ -93,7 +118,14 @@ def check_cost(pence: int, frequency: Frequency | str) -> None:
 
 
 class MoneySummary(msgspec.Struct, kw_only=True):
-    """The total cost of support set against the allocation, as the person and authoriser see it."""
+    """The cost of support set against the allocation, as the person and authoriser see it.
+
+    `allocation_*` is the figure the person noted in the money section (what they were told);
+    sign-off checks the organisation's own figure (`portal.plans.allocation`). `total_weekly_pence`
+    and `total_annual_pence` are the recurring cost only; one-off costs are
+    `one_off_this_year_pence`, and `this_year_pence` is the two together, the figure set against
+    an allocation and a spending limit.
+    """
 
     allocation_pence: int | None
     allocation_frequency: Frequency
@@ -101,8 +133,11 @@ class MoneySummary(msgspec.Struct, kw_only=True):
     allocation_annual_pence: int | None
     total_weekly_pence: int
     total_annual_pence: int
+    one_off_this_year_pence: int = 0
+    this_year_pence: int = 0
     difference_annual_pence: int | None
     item_count: int
+    one_off_count: int = 0
     over_allocation: bool
 
 
@@ -111,16 +146,23 @@ def summarise_money(
     allocation_frequency: Frequency | str,
     items: "Sequence[SupportFact]",
 ) -> MoneySummary:
-    """Total support exactly per year, so a difference needing a reason is never a rounding slip."""
+    """Total support exactly per year, so a difference needing a reason is never a rounding slip;
+    one-off costs are kept apart from the recurring total and counted once, this year."""
     frequency = _as_frequency(allocation_frequency)
-    total_annual = sum(annual_pence(item.cost_pence, item.frequency) for item in items)
+    recurring = [item for item in items if not is_one_off(item.frequency)]
+    one_offs = [item for item in items if is_one_off(item.frequency)]
+    total_annual = sum(annual_pence(item.cost_pence, item.frequency) for item in recurring)
+    one_off = sum(item.cost_pence for item in one_offs)
+    this_year = total_annual + one_off
     allocation_weekly: int | None = None
     allocation_annual: int | None = None
     difference: int | None = None
     if allocation_pence is not None:
-        allocation_weekly = weekly_pence(allocation_pence, frequency)
-        allocation_annual = annual_pence(allocation_pence, frequency)
-        difference = allocation_annual - total_annual
+        # An allocation given once is this year's money, like a one-off cost: no weekly figure.
+        if frequency is not Frequency.one_off:
+            allocation_weekly = weekly_pence(allocation_pence, frequency)
+        allocation_annual = this_year_pence(allocation_pence, frequency)
+        difference = allocation_annual - this_year
     return MoneySummary(
         allocation_pence=allocation_pence,
         allocation_frequency=frequency,
@@ -128,7 +170,10 @@ def summarise_money(
         allocation_annual_pence=allocation_annual,
         total_weekly_pence=_divide_half_up(total_annual, WEEKS_A_YEAR),
         total_annual_pence=total_annual,
+        one_off_this_year_pence=one_off,
+        this_year_pence=this_year,
         difference_annual_pence=difference,
         item_count=len(items),
+        one_off_count=len(one_offs),
         over_allocation=difference is not None and difference < 0,
     )

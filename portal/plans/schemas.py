@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
+from portal.plans.allocation import StaffAllocation
 from portal.plans.content import LongText, OutcomeStatus, ShortText
 from portal.plans.criteria import CriterionResult
 from portal.plans.money import Frequency, MoneySummary
@@ -131,10 +132,13 @@ class SupportItemRead(msgspec.Struct, kw_only=True):
     provider: str
     cost_pence: int
     frequency: Frequency
-    weekly_pence: int
-    annual_pence: int
+    # The recurring weekly and yearly figures; None for a one-off cost, which never recurs.
+    weekly_pence: int | None
+    annual_pence: int | None
     outcome_id: uuid.UUID | None
     minutes_per_week: int | None = None
+    # What it costs in the plan's year: the yearly figure, or a one-off cost once.
+    this_year_pence: int = 0
     version: int
     etag: str
     created_at: dt.datetime
@@ -228,6 +232,9 @@ class PlanRead(msgspec.Struct, kw_only=True):
     criteria_summary: CriteriaCounts
     # None when the money section is not shared with the reader.
     money: MoneySummary | None
+    # The indicative allocation set by the signing-off organisation's staff: the figure
+    # sign-off checks. None until they set one, or when the reader may not see the money.
+    organisation_allocation: StaffAllocation | None = None
     outcomes: list[OutcomeRead]
     support_items: list[SupportItemRead]
     actions: list[ActionRead]

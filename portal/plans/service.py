@@ -27,6 +27,7 @@ from portal.consent.policy import (
 from portal.db import write_transaction as db_write_transaction
 from portal.live import events as live
 from portal.plans import schemas as s
+from portal.plans.allocation import staff_allocation, staff_allocation_record, staff_allocations
 from portal.plans.content import (
     CRITERIA_KEYS,
     SECTION_KEYS,
@@ -48,7 +49,9 @@ from portal.plans.money import (
     MoneySummary,
     annual_pence,
     check_cost,
+    is_one_off,
     summarise_money,
+    this_year_pence,
     weekly_pence,
 )
 from portal.plans.tables import (
@@ -358,6 +361,8 @@ class _PlanData(msgspec.Struct):
     support: list[dict[str, Any]]
     actions: list[dict[str, Any]]
     contacts: list[dict[str, Any]]
+    # The organisation's indicative allocation a year, for the money criterion; not content.
+    staff_allocation: int | None = None
 
 
 async def _plan_data(plan_id: uuid.UUID) -> _PlanData:
@@ -377,9 +382,12 @@ async def _plan_data(plan_id: uuid.UUID) -> _PlanData:
             await _live_rows(table, plan_id)
             for table in (Outcome, SupportItem, PlanAction, PlanContact)
         ]
+        allocation = await staff_allocation(plan_id)
     else:
-        sections, outcomes, support, actions, contacts = await asyncio.gather(*reads())
-    return _PlanData(sections, outcomes, support, actions, contacts)
+        (sections, outcomes, support, actions, contacts), allocation = await asyncio.gather(
+            asyncio.gather(*reads()), staff_allocation(plan_id)
+        )
+    return _PlanData(sections, outcomes, support, actions, contacts, allocation)
 
 
 async def _plans_data(plan_ids: list[uuid.UUID]) -> dict[uuid.UUID, _PlanData]:
@@ -408,6 +416,8 @@ async def _plans_data(plan_ids: list[uuid.UUID]) -> dict[uuid.UUID, _PlanData]:
     ):
         for row in rows:
             getattr(found[_uuid(row["plan"])], part).append(row)
+    for plan_id, allocation in (await staff_allocations(plan_ids)).items():
+        found[plan_id].staff_allocation = allocation
     return found
 
 
@@ -431,6 +441,7 @@ def _facts(data: _PlanData) -> PlanFacts:
         actions=[
             ActionFact(who=a["who"], what=a["what"], due_by=a["due_by"]) for a in data.actions
         ],
+        staff_allocation_pence=data.staff_allocation,
     )
 
 
@@ -480,16 +491,18 @@ def _outcome_read(row: dict[str, Any]) -> s.OutcomeRead:
 
 
 def _support_read(row: dict[str, Any]) -> s.SupportItemRead:
+    one_off = is_one_off(row["frequency"])
     return s.SupportItemRead(
         **_row_meta(row),
         description=row["description"],
         provider=row["provider"],
         cost_pence=row["cost_pence"],
         frequency=row["frequency"],
-        weekly_pence=weekly_pence(row["cost_pence"], row["frequency"]),
-        annual_pence=annual_pence(row["cost_pence"], row["frequency"]),
+        weekly_pence=None if one_off else weekly_pence(row["cost_pence"], row["frequency"]),
+        annual_pence=None if one_off else annual_pence(row["cost_pence"], row["frequency"]),
         outcome_id=_outcome_link(row),
         minutes_per_week=row.get("minutes_per_week"),
+        this_year_pence=this_year_pence(row["cost_pence"], row["frequency"]),
     )
 
 
@@ -580,6 +593,9 @@ async def _plan_read(plan: PlanRecord, visible_keys: list[str]) -> s.PlanRead:
             ready=counts["ready"],
         ),
         money=money if "money" in visible else None,
+        organisation_allocation=(
+            await staff_allocation_record(plan.id) if "money" in visible else None
+        ),
         outcomes=[_outcome_read(o) for o in data.outcomes] if "outcomes" in visible else [],
         support_items=[_support_read(i) for i in data.support] if "money" in visible else [],
         actions=[_action_read(a) for a in data.actions] if "action_plan" in visible else [],
@@ -986,6 +1002,24 @@ def _comparable(values: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _check_row(kind: RowKind, plan_id: uuid.UUID, values: dict[str, Any]) -> None:
+    if (
+        kind.name == "support"
+        and values.get("minutes_per_week") is not None
+        and is_one_off(values.get("frequency", "weekly"))
+    ):
+        # Hours a week are support that recurs; a one-off cost is paid once and has none.
+        raise Problem(
+            422,
+            "A one-off cost has no hours",
+            "A one-off cost is paid once, so it has no hours a week. Remove the hours, or "
+            "choose how often the support is paid if it happens every week.",
+            errors=[
+                FieldError(
+                    field="minutes_per_week",
+                    message="Remove the hours a week: a one-off cost has none",
+                )
+            ],
+        )
     if kind.name == "support" and ("cost_pence" in values or "frequency" in values):
         try:
             check_cost(values["cost_pence"], values["frequency"])

@@ -151,3 +151,22 @@ class PlanContact(Table, tablename="plan_contact"):
     created_by = ForeignKey(UserAccount, null=False, on_delete=OnDelete.restrict)
     created_at = Timestamptz(default=TimestamptzNow(), null=False)
     updated_at = Timestamptz(default=TimestamptzNow(), null=False)
+
+
+class PlanAllocation(Table, tablename="plan_allocation"):
+    """The indicative allocation set by staff of the organisation that signs the plan off.
+
+    One row per decision, never changed: the newest row of the plan's signing-off organisation
+    is the figure sign-off checks. The person's own note of what they were told stays in the
+    money section; this is the organisation's figure.
+    """
+
+    id = UUID(primary_key=True)
+    plan = ForeignKey(Plan, null=False, on_delete=OnDelete.cascade, index=True)
+    organisation = ForeignKey(Organisation, null=False, on_delete=OnDelete.restrict)
+    # 64-bit, like costs: a year of the largest allowed weekly figure does not fit in 32 bits.
+    annual_pence = BigInt(null=False)
+    reason = Text(null=False, default="")
+    set_by = ForeignKey(UserAccount, null=False, on_delete=OnDelete.restrict)
+    set_by_name = Varchar(length=200, null=False, default="")
+    set_at = Timestamptz(default=TimestamptzNow(), null=False)

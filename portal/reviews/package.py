@@ -28,6 +28,7 @@ import msgspec
 from portal.accounts.tables import Organisation
 from portal.consent.policy import Actor, decide_line_change, speaks_for
 from portal.plans import service as plans
+from portal.plans.allocation import staff_allocation
 from portal.plans.money import Frequency, weekly_pence
 from portal.plans.tables import Plan, SupportItem
 from portal.problems import FieldError, Problem
@@ -215,12 +216,10 @@ async def package_lines(plan_id: uuid.UUID) -> list[PackageLine]:
 # --- the budget --------------------------------------------------------------------------------
 
 
-def allocation_for(snapshot: dict[str, Any]) -> int | None:
-    """The yearly allocation a change is checked against, read as budget authorisation reads it
-    today (the version's allocation, from the plan's money section). One place, so the staff-set
-    allocation can replace it."""
-    value = snapshot["money"].get("allocation_annual_pence")
-    return int(value) if value is not None else None
+async def allocation_for(plan_id: uuid.UUID) -> int | None:
+    """The yearly allocation a change is checked against: the organisation's own figure, as
+    budget authorisation reads it (never the one the person noted in the money section)."""
+    return await staff_allocation(plan_id)
 
 
 class Budget(msgspec.Struct, frozen=True, kw_only=True):
@@ -305,7 +304,7 @@ async def version_from_change(
     snapshot = await plans.snapshot_plan(plan_id)
     money = snapshot["money"]
     annual = int(money["total_annual_pence"])
-    allocation = allocation_for(snapshot)
+    allocation = await allocation_for(plan_id)
     reasons = budget_reasons(annual, budget, allocation)
     top = await PlanVersion.raw(
         'SELECT MAX("number") AS n FROM "plan_version" WHERE "plan" = {}', plan_id

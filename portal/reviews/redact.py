@@ -33,6 +33,8 @@ MONEY_ACTIONS: frozenset[str] = frozenset(
         "confirm_change",
         "decline_change",
         "change_to_review",
+        # The organisation's allocation: its figure and reason are kept in the details only.
+        "set_allocation",
     }
 )
 MONEY_MISSING = (

@@ -9,6 +9,8 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta
 
+from portal.plans.allocation import StaffAllocation
+
 Reason = Annotated[str, Meta(max_length=4000)]
 CommentText = Annotated[str, Meta(max_length=4000)]
 Hash = Annotated[str, Meta(max_length=64)]
@@ -154,12 +156,19 @@ class SignOffRead(msgspec.Struct, kw_only=True):
     shares_sections: list[str]
     organisations: list[OrganisationChoice]
     missing: list[str]
+    # The recurring cost a year, and (apart) what one-off costs add this year.
     annual_cost_pence: MoneyPence
+    # The allocation sign-off checks: the organisation's figure, None until its staff set it.
     allocation_annual_pence: MoneyPence
     next_steps: list[str]
     comments: list[CommentRead]
     decisions: list[DecisionRead]
     versions: list[VersionSummary]
+    # What one-off costs add this year; null when the reader may not see the money section.
+    one_off_this_year_pence: MoneyPence = None
+    # Who set the organisation's allocation and when; None until they have (or for a reader
+    # who may not see the money).
+    organisation_allocation: StaffAllocation | None = None
 
 
 class DecisionOutcome(msgspec.Struct, kw_only=True):
@@ -373,3 +382,10 @@ class WithdrawConsentRequest(_Input):
 
     confirm: bool = False
     state: Annotated[str, Meta(max_length=40)] | None = None
+
+
+class AllocationSet(_Input):
+    """The organisation's indicative allocation a year, in pence, and why (optional)."""
+
+    annual_pence: Annotated[int, Meta(ge=-(2**62), le=2**62)]
+    reason: Reason = ""

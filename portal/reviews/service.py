@@ -40,9 +40,10 @@ from portal.consent.policy import (
 from portal.db import write_transaction
 from portal.notifications.service import tell_about_plan
 from portal.plans import service as plans
+from portal.plans.allocation import staff_allocation, staff_allocation_record
 from portal.plans.content import CRITERIA_KEYS, SECTION_KEYS, SECTION_TITLES
 from portal.plans.criteria import evaluate_criteria
-from portal.plans.tables import Plan, SupportItem
+from portal.plans.tables import Outcome, Plan, SupportItem
 from portal.problems import FieldError, NotFound, Problem
 from portal.reviews import redact
 from portal.reviews import schemas as r
@@ -89,6 +90,7 @@ ACTION_WORDS: dict[str, str] = {
     "change_to_review": "Turned a change request into a review",
     "outcome_agreed": "Agreed an outcome",
     "outcome_declined": "Declined an outcome",
+    "set_allocation": "Set the indicative allocation",
 }
 
 TRAY_TITLES: dict[Tray, str] = {
@@ -461,6 +463,9 @@ async def submit_plan(actor: Actor, plan_id: uuid.UUID, data: r.SubmitRequest) -
                     PlanVersion.id == previous["id"]
                 )
             money = snapshot["money"]
+            # The organisation's own figure, if its staff set one already (it follows the
+            # plan's organisation, just moved to the one chosen now); never the person's note.
+            allocation = await staff_allocation(plan_id)
             await PlanVersion.insert(
                 PlanVersion(
                     plan=plan_id,
@@ -471,7 +476,7 @@ async def submit_plan(actor: Actor, plan_id: uuid.UUID, data: r.SubmitRequest) -
                     content_hash=digest,
                     shared_sections=_json(shared),
                     annual_cost_pence=money["total_annual_pence"],
-                    allocation_annual_pence=money["allocation_annual_pence"],
+                    allocation_annual_pence=allocation,
                     submitted_by=actor.user_id,
                     submitted_at=now,
                 )
@@ -530,6 +535,7 @@ async def authorise_plan(
         version = await _submitted_version(row)
         _check_hash(data.version_hash, version)
         await _check_unchanged(plan_id, version)
+        await _check_outcomes_decided(plan_id)
         now = utc_now()
         async with write_transaction(Plan._meta.db):
             await _move(
@@ -553,6 +559,33 @@ async def authorise_plan(
 
     number = await audited(actor, plan_id, Transition.AUTHORISE_PLAN.value, act)
     return await _outcome(plan_id, Transition.AUTHORISE_PLAN, number)
+
+
+def _quoted(titles: list[str]) -> str:
+    return ", ".join(f"“{title}”" for title in titles)
+
+
+async def _check_outcomes_decided(plan_id: uuid.UUID) -> None:
+    """A plan is agreed with its outcomes decided: each proposed one agreed or declined first."""
+    rows = await Outcome.raw(
+        'SELECT "id", "title" FROM "outcome" WHERE "plan" = {} AND "deleted" = {}'
+        ' AND "status" = {} ORDER BY "position", "created_at"',
+        plan_id,
+        False,
+        "proposed",
+    )
+    if rows:
+        titles = [row["title"] for row in rows]
+        raise Problem(
+            409,
+            "Outcomes still to decide",
+            "Agree or decline each outcome the person proposed before you authorise the plan. "
+            f"Still to decide: {_quoted(titles)}.",
+            errors=[FieldError("outcomes", f"Agree or decline: {_quoted(titles)}")],
+            undecided_outcomes=[
+                {"id": str(as_uuid(row["id"])), "title": row["title"]} for row in rows
+            ],
+        )
 
 
 async def _append_decision(
@@ -624,26 +657,49 @@ async def authorise_budget(
         snapshot = await _check_unchanged(plan_id, version)
         org = as_uuid(row["signing_off_organisation"])
         annual = int(version["annual_cost_pence"])
+        # One-off costs are not a yearly figure; they are checked as this year's, beside it.
+        one_off = int(snapshot["money"].get("one_off_this_year_pence") or 0)
+        this_year = annual + one_off
+        cost_words = (
+            f"{_pounds(this_year)} this year ({_pounds(annual)} a year of recurring support "
+            f"and {_pounds(one_off)} one-off this year)"
+            if one_off
+            else f"{_pounds(annual)} a year"
+        )
         limit = _spending_limit(actor, org)
-        if annual > limit:
+        if this_year > limit:
             raise Problem(
                 403,
                 "Above your spending limit",
-                f"This plan costs {_pounds(annual)} a year, above your spending limit of "
+                f"This plan costs {cost_words}, above your spending limit of "
                 f"{_pounds(limit)}. A budget authoriser with a higher limit needs to approve it.",
                 annual_cost_pence=annual,
+                one_off_this_year_pence=one_off,
+                this_year_pence=this_year,
                 spending_limit_pence=limit,
             )
-        allocation = version["allocation_annual_pence"]
+        allocation = await staff_allocation(plan_id)
+        if allocation is None:
+            raise Problem(
+                409,
+                "No allocation set yet",
+                "The organisation has not set the indicative allocation for this plan yet, so "
+                "the cost cannot be checked against it. A coordinator or budget authoriser of "
+                "the organisation sets it (on this plan's decision page, under 'Set the "
+                "indicative allocation'); then authorise the budget.",
+                errors=[FieldError("allocation", "Set the indicative allocation first")],
+            )
         variation = data.variation_reason.strip()
-        if allocation is not None and int(allocation) != annual and not variation:
-            difference = annual - int(allocation)
+        if allocation != this_year and not variation:
+            difference = this_year - allocation
             words = "more" if difference > 0 else "less"
+            period = "this year" if one_off else "a year"
             raise Problem(
                 422,
                 "Reason for the budget variation needed",
-                f"The plan costs {_pounds(abs(difference))} a year {words} than the indicative "
-                "allocation. Say why the budget differs from the allocation.",
+                f"The plan costs {_pounds(abs(difference))} {period} {words} than the indicative "
+                f"allocation of {_pounds(allocation)} a year (it costs {cost_words}). Say why "
+                "the budget differs from the allocation.",
                 errors=[FieldError("variation_reason", "Say why the budget differs")],
             )
         today = england_today()
@@ -679,6 +735,8 @@ async def authorise_budget(
                     PlanVersion.agreed_at: now,
                     PlanVersion.budget_variation_reason: variation,
                     PlanVersion.review_date: review,
+                    # The organisation's figure this budget was agreed against.
+                    PlanVersion.allocation_annual_pence: allocation,
                 }
             ).where(PlanVersion.id == version["id"])
             await _append_decision(
@@ -691,6 +749,8 @@ async def authorise_budget(
                 now,
                 {
                     "annual_cost_pence": annual,
+                    "one_off_this_year_pence": one_off,
+                    "allocation_annual_pence": allocation,
                     "spending_limit_pence": limit,
                     "review_date": review.isoformat(),
                 },
@@ -895,6 +955,7 @@ async def sign_off_status(actor: Actor, plan_id: uuid.UUID) -> r.SignOffRead:
     money = await plans.plan_money(plan_id) if money_shown else None
     # Consent can be withdrawn only while submitting has shared the plan (see withdrawal.py).
     sharing = state.value in SUBMITTED_STATES or row["agreed_version"] is not None
+    allocation = await staff_allocation_record(plan_id) if money_shown else None
     steps = [
         t.value
         for t in allowed_from(state)
@@ -917,7 +978,9 @@ async def sign_off_status(actor: Actor, plan_id: uuid.UUID) -> r.SignOffRead:
         organisations=await _organisations_for_kind(row["kind"]) if may_submit else [],
         missing=missing,
         annual_cost_pence=money.total_annual_pence if money else None,
-        allocation_annual_pence=money.allocation_annual_pence if money else None,
+        one_off_this_year_pence=money.one_off_this_year_pence if money else None,
+        allocation_annual_pence=allocation.annual_pence if allocation else None,
+        organisation_allocation=allocation,
         next_steps=steps,
         comments=await _comments(actor, plan),
         decisions=await _decisions(plan_id, money_shown),

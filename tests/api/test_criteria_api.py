@@ -214,7 +214,7 @@ async def test_outcomes_need_an_outcome_with_how_it_will_be_achieved(author, pla
 
 async def test_money_needs_allocation_holding_and_every_item_linked(author, plan_id: str) -> None:
     c = author.client
-    allocation = "Record your indicative allocation"
+    allocation = "Record the indicative allocation you were told"
     holding = "Choose how the money will be held"
     await expect(c, plan_id, "money", "missing", [allocation, holding])
     item = await add_row(

@@ -164,7 +164,9 @@ async def test_a_person_writes_a_whole_plan_and_signs_out(app, client: httpx.Asy
     )
     assert pa["outcome_id"] == swimming["id"]
     assert coaching["outcome_id"] == work["id"]
-    assert pass_["weekly_pence"] == 577  # 30,000 / 52 = 576.92
+    # A one-off cost is paid once: no weekly or yearly figure, 300.00 this year.
+    assert (pass_["weekly_pence"], pass_["annual_pence"]) == (None, None)
+    assert pass_["this_year_pence"] == 30_000
 
     first = await add_row(
         client,
@@ -225,20 +227,25 @@ async def test_a_person_writes_a_whole_plan_and_signs_out(app, client: httpx.Asy
     assert [o["title"] for o in final["outcomes"]] == [swimming["title"], work["title"]]
     assert len(final["actions"]) == 2
     assert len(final["contacts"]) == 1
-    # 12,000 x 52 + 25,000 x 12 + 30,000 once = 624,000 + 300,000 + 30,000 = 954,000 a year.
+    # 12,000 x 52 + 25,000 x 12 = 624,000 + 300,000 = 924,000 a year, and 30,000 one-off this
+    # year beside it: 954,000 this year against the allocation.
     assert final["money"] == {
         "allocation_pence": 1_500_000,
         "allocation_frequency": "annual",
         "allocation_weekly_pence": 28_846,  # 1,500,000 / 52 = 28,846.15
         "allocation_annual_pence": 1_500_000,
-        "total_weekly_pence": 18_346,  # 954,000 / 52 = 18,346.15
-        "total_annual_pence": 954_000,
+        "total_weekly_pence": 17_769,  # 924,000 / 52 = 17,769.23
+        "total_annual_pence": 924_000,
+        "one_off_this_year_pence": 30_000,
+        "this_year_pence": 954_000,
         "difference_annual_pence": 546_000,
         "item_count": 3,
+        "one_off_count": 1,
         "over_allocation": False,
     }
-    assert [i["annual_pence"] for i in final["support_items"]] == [624_000, 300_000, 30_000]
-    assert [i["weekly_pence"] for i in final["support_items"]] == [12_000, 5_769, 577]
+    assert [i["annual_pence"] for i in final["support_items"]] == [624_000, 300_000, None]
+    assert [i["weekly_pence"] for i in final["support_items"]] == [12_000, 5_769, None]
+    assert [i["this_year_pence"] for i in final["support_items"]] == [624_000, 300_000, 30_000]
 
     listed = await client.get("/api/v1/plans")
     assert listed.status_code == 200

@@ -1,8 +1,9 @@
 """Money through the API: every frequency normalised to weekly and annual pence, and plan totals.
 
 Every expected figure is worked out by hand in the comment beside it: a year is 52 weeks,
-26 fortnights, 13 four-week periods or 12 months; a one-off counts once in its year; a weekly
-figure rounds to the nearest penny, halves up.
+26 fortnights, 13 four-week periods or 12 months; a weekly
+figure rounds to the nearest penny, halves up. A one-off cost is paid once: it has no weekly or
+yearly figure, and is counted apart, as one-off this year.
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ from .helpers import add_row, change_section, create_plan, if_match, patch_row, 
 
 # (cost in pence, frequency, annual pence, weekly pence)
 ITEMS = [
-    (52_000, "one_off", 52_000, 1_000),  # 52,000 / 52
-    (26, "one_off", 26, 1),  # 0.5 rounds up
     (12_345, "weekly", 641_940, 12_345),  # 12,345 x 52
     (100_000_000, "weekly", 5_200_000_000, 100_000_000),  # £1,000,000 a week: the most allowed
     (20_000, "fortnightly", 520_000, 10_000),  # 20,000 x 26
@@ -74,7 +73,7 @@ async def test_plan_totals_against_an_allocation_follow_every_change(author) -> 
     )
     items: dict[str, dict[str, Any]] = {}
     for cost, frequency in [
-        (50_000, "one_off"),  # 50,000 a year
+        (50_000, "one_off"),  # 50,000 once, this year
         (20_000, "weekly"),  # 1,040,000
         (15_000, "fortnightly"),  # 390,000
         (40_000, "four_weekly"),  # 520,000
@@ -89,24 +88,30 @@ async def test_plan_totals_against_an_allocation_follow_every_change(author) -> 
         result: dict[str, Any] = (await c.get(plan_url(plan_id))).json()["money"]
         return result
 
-    # Total 2,480,000 a year; allocation 220,000 x 12 = 2,640,000 a year.
+    # Recurring 2,430,000 a year and 50,000 one-off: 2,480,000 this year; allocation
+    # 220,000 x 12 = 2,640,000 a year.
     assert await money() == {
         "allocation_pence": 220_000,
         "allocation_frequency": "monthly",
         "allocation_weekly_pence": 50_769,  # 2,640,000 / 52 = 50,769.23
         "allocation_annual_pence": 2_640_000,
-        "total_weekly_pence": 47_692,  # 2,480,000 / 52 = 47,692.31
-        "total_annual_pence": 2_480_000,
+        "total_weekly_pence": 46_731,  # 2,430,000 / 52 = 46,730.77
+        "total_annual_pence": 2_430_000,
+        "one_off_this_year_pence": 50_000,
+        "this_year_pence": 2_480_000,
         "difference_annual_pence": 160_000,
         "item_count": 6,
+        "one_off_count": 1,
         "over_allocation": False,
     }
 
-    # The weekly PA goes up to 24,000: 1,248,000 a year, so the total is 2,688,000.
+    # The weekly PA goes up to 24,000: 1,248,000 a year, so 2,638,000 a year and 2,688,000
+    # this year with the one-off.
     await patch_row(c, plan_id, "support-items", items["weekly"], cost_pence=24_000)
     over = await money()
-    assert over["total_annual_pence"] == 2_688_000
-    assert over["total_weekly_pence"] == 51_692  # 51,692.31
+    assert over["total_annual_pence"] == 2_638_000
+    assert over["total_weekly_pence"] == 50_731  # 50,730.77
+    assert over["this_year_pence"] == 2_688_000
     assert over["difference_annual_pence"] == -48_000
     assert over["over_allocation"] is True
 
@@ -117,7 +122,8 @@ async def test_plan_totals_against_an_allocation_follow_every_change(author) -> 
     )
     assert deleted.status_code == 204
     under = await money()
-    assert under["total_annual_pence"] == 2_638_000
+    assert under["one_off_this_year_pence"] == 0
+    assert under["this_year_pence"] == under["total_annual_pence"] == 2_638_000
     assert under["total_weekly_pence"] == 50_731  # 50,730.77
     assert under["difference_annual_pence"] == 2_000
     assert under["over_allocation"] is False

@@ -23,7 +23,7 @@ import pytest
 from tests.browser.conftest import PHONE, assert_accessible
 from tests.browser.test_sign_off_journey import DESKTOP, account, sign_in, written_plan
 from tests.conftest import PASSWORD, csrf_ready
-from tests.factories import give_role, make_organisation
+from tests.factories import decide_outcomes, give_role, make_organisation, set_allocation
 
 pytestmark = pytest.mark.browser
 
@@ -147,6 +147,12 @@ async def agreed_plan(live_server: str, owner: str, council: uuid.UUID, staff: l
         (staff[1], "authorise-budget", {"variation_reason": "Day centre costs fall"}),
     ):
         async with signed_in(live_server, email) as http:
+            # Outcomes are decided before the plan is authorised; the council's allocation
+            # is set before the budget is.
+            if step == "authorise-plan":
+                await decide_outcomes(http, plan_id)
+            else:
+                await set_allocation(http, plan_id, 1_850_000)
             status = await http.get(f"{base}/sign-off")
             assert status.status_code == 200, status.text
             digest = status.json()["submitted_hash"]

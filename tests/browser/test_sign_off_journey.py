@@ -131,7 +131,17 @@ async def test_submitted_on_a_phone_authorised_at_desktops_agreed_on_the_phone( 
         main = await desk.locator("main").inner_text()
         assert "Decide on Maggie Morgan's plan" in main and "everyone calls me Maggie" in main
         assert "£11,264.00 a year" in main
+        # The outcomes come first: the plan is authorised once each one is agreed or declined.
+        assert "Still to decide" in main
+        assert await desk.get_by_role("button", name="Authorise the plan").count() == 0
         await checked(desk, "decide page, plan authoriser (desktop)")
+        # Each outcome keeps its form once decided (a decision can be changed): agree each once.
+        agree = desk.get_by_role("button", name=re.compile(r"^Agree "))
+        for index in range(await agree.count()):
+            await agree.nth(index).click()
+            await desk.wait_for_url(f"{plan_url}/decide?done=outcome_agreed")
+        assert "Still to decide" not in await desk.locator("main").inner_text()
+        await checked(desk, "decide page, outcomes agreed (desktop)")
         await desk.get_by_label("A note for the record (optional)").fill("Clear and complete.")
         await desk.get_by_role("button", name="Authorise the plan").click()
         await desk.wait_for_url(re.compile(r"/trays/plan_authorisation\?done=authorised$"))
@@ -147,6 +157,14 @@ async def test_submitted_on_a_phone_authorised_at_desktops_agreed_on_the_phone( 
         await checked(desk2, "budget authorisation tray")
         await desk2.locator(f'a[href="/plans/{plan_id}/decide"]').click()
         await desk2.wait_for_url(f"{plan_url}/decide")
+        # The council's own allocation, which the budget is checked against, is set first.
+        assert "Set the indicative allocation first" in await desk2.locator("main").inner_text()
+        await desk2.get_by_label("Indicative allocation a year").fill("18,500.00")
+        await desk2.get_by_role("button", name="Set the allocation").click()
+        await desk2.wait_for_url(f"{plan_url}/decide?done=allocation_set")
+        assert "£18,500.00 a year, set by Robin Budget" in (
+            await desk2.locator("#allocation").inner_text()
+        )
         reason = desk2.get_by_label("Reason for the budget variation", exact=True)
         assert "less than the indicative allocation" in (
             await desk2.locator("#variation_reason-hint").inner_text()
@@ -162,6 +180,8 @@ async def test_submitted_on_a_phone_authorised_at_desktops_agreed_on_the_phone( 
         # Back on the phone: the plan is agreed, with who agreed it and why the budget differs.
         await phone.goto(f"{plan_url}/sign-off")
         assert (await phone.locator("#sign-off-state").inner_text()).strip() == "Agreed"
+        given = await phone.locator("#organisation-allocation").inner_text()
+        assert "£18,500.00 a year" in given and "Set by Robin Budget" in given
         decisions = await phone.locator("#decisions").inner_text()
         assert "Authorised the budget: the plan is agreed" in decisions
         assert "Robin Budget" in decisions and "costs less than was allowed for" in decisions

@@ -104,6 +104,9 @@ async def test_pats_complete_plan_waits_in_caseys_plan_authorisation_tray(demo) 
     status = await sign_off.sign_off_status(pat, summary.id)
     assert status.organisation is not None and status.organisation.id == council
     assert status.submitted_version == 1 and status.agreed_version is None
+    # The council set its allocation; Pat's outcomes wait for Casey to agree or decline them.
+    assert status.allocation_annual_pence == 1_300_000
+    assert {o.status for o in plan.outcomes} == {"proposed"}
 
     casey = await actor_of("casey@example.org")
     tray = await sign_off.tray_page(casey, council, "plan_authorisation", 1, 100)
@@ -120,6 +123,8 @@ async def test_chris_has_an_agreed_plan_due_for_review_within_the_month(demo) ->
     assert (summary.kind, summary.state) == ("care_and_support", "agreed")
 
     status = await sign_off.sign_off_status(chris, summary.id)
+    plan = await plans.read_plan(chris, summary.id)
+    assert {o.status for o in plan.outcomes} == {"agreed"}
     assert status.agreed_version == 1 and status.submitted_version is None
     review_on = dt.date.today() + dt.timedelta(days=20)
     assert status.review_date == review_on
@@ -135,7 +140,19 @@ async def test_chris_has_an_agreed_plan_due_for_review_within_the_month(demo) ->
     assert version.annual_cost_pence != version.allocation_annual_pence
     assert version.annual_cost_pence <= 1_500_000
     assert version.budget_variation_reason
-    assert [d.action for d in status.decisions] == ["authorise_budget", "authorise_plan", "submit"]
+    # Casey agreed the outcomes before authorising; Drew set the council's allocation first.
+    assert [d.action for d in status.decisions] == [
+        "authorise_budget",
+        "set_allocation",
+        "authorise_plan",
+        *["outcome_agreed"] * len(plan.outcomes),
+        "submit",
+    ]
+    assert status.organisation_allocation is not None
+    assert status.organisation_allocation.set_by == "Drew Evans"
+    assert status.allocation_annual_pence == version.allocation_annual_pence == 1_250_000
+    # The travel training is one-off: this year's cost, beside the yearly cost.
+    assert status.one_off_this_year_pence == 45_000
 
     casey = await actor_of("casey@example.org")
     due = await sign_off.tray_page(casey, council, "reviews_due", 1, 100)

@@ -191,6 +191,8 @@ RULES: list[tuple[str, str, Need]] = [
     ("POST", re.escape(P) + r"/withdraw-consent", Need("submit")),
     ("POST", re.escape(P) + r"/(authorise-plan|return)", Need("decide", "plan_authoriser")),
     ("POST", re.escape(P) + r"/authorise-budget", Need("decide", "budget_authoriser")),
+    # The allocation sign-off checks: set by a coordinator or budget authoriser of the organisation.
+    ("PUT", re.escape(P) + r"/allocation", Need("decide", "coordinator")),
     ("GET", r"/api/v1/organisations/\{organisation_id:uuid\}/trays(/.*)?", Need("org_tray")),
     # Reviews: anyone who may open the plan asks for one; coordinators and team managers start
     # or decline them. Outcome decisions: coordinators, plan authorisers, team managers.
@@ -215,6 +217,7 @@ RULES: list[tuple[str, str, Need]] = [
     ("GET", re.escape(W) + r"/decide", Need("decide", "plan_authoriser")),
     ("POST", re.escape(W) + r"/decide/(authorise-plan|return)", Need("decide", "plan_authoriser")),
     ("POST", re.escape(W) + r"/decide/authorise-budget", Need("decide", "budget_authoriser")),
+    ("POST", re.escape(W) + r"/decide/allocation", Need("decide", "coordinator")),
     ("GET", r"/organisations/\{organisation_id:uuid\}/trays(/.*)?", Need("org_tray")),
     # Messages: anyone signed in reads their own. Marking one read names it by id, and the id
     # filled in here is nobody's: every signed-in actor is told it does not exist (404), as
@@ -618,6 +621,7 @@ def json_body(method: str, path: str, people: People, world: World) -> Any:
         "/staff": {"email": world.spare_email, "role": "coordinator"},
         "/authorise-plan": {"version_hash": "0" * 64},
         "/authorise-budget": {"version_hash": "0" * 64},
+        "/allocation": {"annual_pence": 1_850_000},
         "/return": {"version_hash": "0" * 64, "reason": "Matrix"},
         "/decision": {"decision": "decline", "reason": "Matrix"},
         "/package-changes": {

@@ -22,7 +22,7 @@ import pytest
 
 from portal.plans.tables import Plan
 from tests.conftest import Persona, make_persona
-from tests.factories import give_role, make_organisation, write_complete_plan
+from tests.factories import decide_outcomes, give_role, make_organisation, write_complete_plan
 from tests.pages.test_review_pages import (
     api_status,
     assert_page,
@@ -608,6 +608,7 @@ async def test_a_plan_authoriser_agrees_an_outcome_on_the_decide_page(people, co
 
 
 async def authorise_plan_through_api(who: Persona, plan_id: str) -> None:
+    await decide_outcomes(who.client, plan_id)
     digest = (await api_status(who, plan_id))["submitted_hash"]
     done = await who.client.post(
         f"/api/v1/plans/{plan_id}/authorise-plan", json={"version_hash": digest}

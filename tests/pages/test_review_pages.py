@@ -415,6 +415,20 @@ async def test_the_plan_and_then_the_budget_are_authorised_through_the_pages(  #
     )
     plan_id = await submitted_plan(people, council)
 
+    # The outcomes are decided first: until then the page lists them instead of the button.
+    waiting = assert_page(await authoriser.client.get(f"/plans/{plan_id}/decide"))
+    assert "Still to decide" in words(waiting)
+    assert f'action="/plans/{plan_id}/decide/authorise-plan"' not in waiting
+    for action in re.findall(rf'action="(/plans/{plan_id}/outcome-decisions/[^"]+)"', waiting):
+        page = assert_page(await authoriser.client.get(f"/plans/{plan_id}/decide"))
+        agreed_one = await authoriser.client.post(
+            action,
+            data={"decision": "agreed", "back": "decide", "_csrf_token": csrf_token(page)},
+        )
+        assert agreed_one.status_code == 303, agreed_one.text[:2000]
+    ready = words(assert_page(await authoriser.client.get(f"/plans/{plan_id}/decide")))
+    assert "Still to decide" not in ready
+
     authorised = await decide(authoriser, plan_id, "authorise-plan", {"note": "Clear and full"})
     page = words(
         await follow(
@@ -443,6 +457,37 @@ async def test_the_plan_and_then_the_budget_are_authorised_through_the_pages(  #
     assert href == "#authorise-budget"
     assert "above your spending limit" in message and COST in message and "£5,000.00" in message
     assert (await api_status(owner, plan_id))["state"] == "plan_authorised"
+
+    # Nobody has set the organisation's allocation yet: the budget cannot be checked against it.
+    unset = words(assert_page(await budget.client.get(f"/plans/{plan_id}/decide")))
+    assert "Set the indicative allocation first" in unset
+    assert f"The plan notes {ALLOCATION} a year: what the person was told" in unset
+    not_yet = await decide(
+        budget, plan_id, "authorise-budget", {"variation_reason": "Day centre costs fall"}
+    )
+    [(href, message)] = error_summary(assert_page(not_yet, 409))
+    assert href == "#authorise-budget" and "has not set the indicative allocation" in message
+    set_page = assert_page(await budget.client.get(f"/plans/{plan_id}/decide"))
+    wrong = await budget.client.post(
+        f"/plans/{plan_id}/decide/allocation",
+        data={"allocation_amount": "lots", "_csrf_token": csrf_token(set_page)},
+    )
+    [(href, message)] = error_summary(assert_page(wrong, 400))
+    assert href == "#allocation_amount" and "pounds and pence" in message
+    assert 'value="lots"' in wrong.text, "what was typed is kept"
+    allocated = await budget.client.post(
+        f"/plans/{plan_id}/decide/allocation",
+        data={
+            "allocation_amount": "18,500.00",
+            "allocation_reason": "The resource allocation system's figure",
+            "_csrf_token": csrf_token(set_page),
+        },
+    )
+    shown = words(
+        await follow(budget.client, allocated, f"/plans/{plan_id}/decide?done=allocation_set")
+    )
+    assert "Indicative allocation set" in shown
+    assert f"{ALLOCATION} a year, set by Budget on" in shown
 
     # The budget differs from the allocation: the page says a reason is needed, and asks for it.
     budget_page = words(assert_page(await budget.client.get(f"/plans/{plan_id}/decide")))
@@ -490,6 +535,10 @@ async def test_the_plan_and_then_the_budget_are_authorised_through_the_pages(  #
     # The person sees their plan agreed, with its review date, and the agreed version.
     sign_off = words(assert_page(await owner.client.get(f"/plans/{plan_id}/sign-off")))
     assert "Agreed" in sign_off and "Review by 1 December 2035" in sign_off
+    # ... and the allocation as the organisation's figure, on the sign-off and money pages.
+    assert "Indicative allocation from" in sign_off and f"{ALLOCATION} a year Set by" in sign_off
+    money_page = words(assert_page(await owner.client.get(f"/plans/{plan_id}/money")))
+    assert "Indicative allocation from" in money_page and "Set by Budget on" in money_page
     assert "Authorised the budget: the plan is agreed" in sign_off
     assert "Day centre costs fall in year two" in sign_off
     assert "Authorised the plan (version 1) Clear and full" in sign_off

@@ -402,7 +402,7 @@ CASES: dict[str, tuple[str, PlanFacts, str, list[str]]] = {
         "money",
         PlanFacts(sections={"money": MoneySection(allocation_frequency=Frequency.annual)}),
         "missing",
-        ["Record your indicative allocation", "Choose how the money will be held"],
+        ["Record the indicative allocation you were told", "Choose how the money will be held"],
     ),
     "7 allocation without holding": (
         "money",
@@ -414,7 +414,7 @@ CASES: dict[str, tuple[str, PlanFacts, str, list[str]]] = {
         "money",
         PlanFacts(outcomes=[walking()], support_items=[support(WALKING)]),
         "partial",
-        ["Record your indicative allocation", "Choose how the money will be held"],
+        ["Record the indicative allocation you were told", "Choose how the money will be held"],
     ),
     "7 unlinked support item": (
         "money",

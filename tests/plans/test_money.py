@@ -31,9 +31,10 @@ NORMALISATION = [
     (26, Frequency.annual, 26, 1),  # 0.5 rounds up
     (25, Frequency.annual, 25, 0),  # 0.48
     (130, Frequency.annual, 130, 3),  # 2.5 rounds up, not to even
-    (52, Frequency.one_off, 52, 1),
-    (26, Frequency.one_off, 26, 1),  # 0.5 rounds up
-    (30_000, Frequency.one_off, 30_000, 577),  # 576.92
+    # A one-off cost is paid once: never turned into a yearly or weekly recurring figure.
+    (52, Frequency.one_off, 0, 0),
+    (26, Frequency.one_off, 0, 0),
+    (30_000, Frequency.one_off, 0, 0),
 ]
 
 

@@ -14,11 +14,18 @@ from typing import Any
 
 import pytest
 
+from bench.plan_content import OUTCOMES
 from portal.reviews.audit import verify
 from portal.reviews.tables import AuditEntry
 from tests.api.helpers import assert_problem, plan_url
 from tests.conftest import ROOT, Persona, make_persona
-from tests.factories import give_role, make_organisation, write_complete_plan
+from tests.factories import (
+    decide_outcomes,
+    give_role,
+    make_organisation,
+    set_allocation,
+    write_complete_plan,
+)
 
 HIGH_LIMIT = 5_000_000  # £50,000 a year
 # The realistic plan costs £11,264.00 a year against an allocation of £18,500.
@@ -72,13 +79,24 @@ async def submit(who: Persona, plan_id: str, council: uuid.UUID) -> dict[str, An
 
 
 async def authorise_plan(who: Persona, plan_id: str) -> dict[str, Any]:
+    # Outcomes are decided before a plan is agreed: the authoriser agrees each one first.
+    await decide_outcomes(who.client, plan_id)
     digest = (await status(who, plan_id))["submitted_hash"]
     response = await who.client.post(url(plan_id, "authorise-plan"), json={"version_hash": digest})
     assert response.status_code == 200, response.text
     return await status(who, plan_id)
 
 
+async def allocate(who: Persona, plan_id: str) -> None:
+    """The budget authoriser sets the organisation's allocation, if nobody has yet: the figure
+    the person was told (noted in the plan), as staff would confirm it."""
+    if (await status(who, plan_id))["allocation_annual_pence"] is None:
+        noted = (await who.client.get(plan_url(plan_id))).json()["money"]
+        await set_allocation(who.client, plan_id, noted["allocation_annual_pence"])
+
+
 async def authorise_budget(who: Persona, plan_id: str, **extra: Any) -> dict[str, Any]:
+    await allocate(who, plan_id)
     digest = (await status(who, plan_id))["submitted_hash"]
     body = {"version_hash": digest, "variation_reason": "Day centre costs fall in year two"}
     response = await who.client.post(url(plan_id, "authorise-budget"), json={**body, **extra})
@@ -249,11 +267,14 @@ async def test_the_journey_from_draft_to_agreed_through_a_return_a_change_and_a_
     assert statuses == {1: "returned", 2: "superseded", 3: "superseded", 4: "agreed"}
 
     actions = [row["action"] for row in await audit_rows(plan_id) if row["outcome"] == "done"]
+    # The first time through, the outcomes are agreed and the allocation is set; they hold after.
     assert actions == [
         "submit",
         "return",
         "submit",
+        *["outcome_agreed"] * len(OUTCOMES),
         "authorise_plan",
+        "set_allocation",
         "authorise_budget",
         "amend",
         "submit",
@@ -310,6 +331,7 @@ async def test_a_budget_above_the_spending_limit_is_refused(people, council) -> 
 async def test_a_budget_that_differs_from_the_allocation_needs_a_reason(people, council) -> None:  # type: ignore[no-untyped-def]
     plan_id = await submitted_plan(people, council)
     await authorise_plan(people["authoriser"], plan_id)
+    await allocate(people["budget"], plan_id)
     digest = (await status(people["budget"], plan_id))["submitted_hash"]
     response = await people["budget"].client.post(
         url(plan_id, "authorise-budget"), json={"version_hash": digest, "variation_reason": " "}
@@ -378,6 +400,7 @@ async def test_staff_of_another_organisation_learn_nothing(people, council) -> N
 async def test_two_authorisers_at_once_one_decision_wins(people, council) -> None:  # type: ignore[no-untyped-def]
     for _ in range(3):
         plan_id = await submitted_plan(people, council)
+        await decide_outcomes(people["authoriser"].client, plan_id)
         digest = (await status(people["authoriser"], plan_id))["submitted_hash"]
         answers = await asyncio.gather(
             *[

@@ -9,8 +9,9 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from portal.consent.policy import Actor
+from portal.plans.allocation import StaffAllocation
 from portal.plans.schemas import OutcomeRead
-from portal.reviews import changes, requests, service, withdrawal
+from portal.reviews import allocation, changes, requests, service, withdrawal
 from portal.reviews import schemas as r
 from portal.routes.auth import require_actor
 
@@ -88,6 +89,16 @@ class SignOffController(Controller):
         data: JSONBody[r.AuthoriseBudgetRequest],
     ) -> r.DecisionOutcome:
         return await service.authorise_budget(actor, plan_id, data)
+
+    @put("/allocation", status_code=200)
+    async def set_allocation(
+        self,
+        actor: NamedDependency[Actor],
+        plan_id: FromPath[uuid.UUID],
+        data: JSONBody[r.AllocationSet],
+    ) -> StaffAllocation:
+        """Staff of the signing-off organisation set the indicative allocation sign-off checks."""
+        return await allocation.set_allocation(actor, plan_id, data)
 
     @get("/comments")
     async def comments(

@@ -5,6 +5,7 @@ from typing import Any
 from litestar import Router
 from litestar.di import Provide
 
+from portal.routes.pages.allocation import ALLOCATION_ROUTES
 from portal.routes.pages.app_shell import APP_SHELL_ROUTES
 from portal.routes.pages.auth import AUTH_ROUTES
 from portal.routes.pages.common import SignInRedirect, page_actor
@@ -35,6 +36,7 @@ _signed_in = Router(
         *WITHDRAWAL_ROUTES,
         *REVIEW_ROUTES,
         *REVIEW_MORE_ROUTES,
+        *ALLOCATION_ROUTES,
         *NOTIFICATION_ROUTES,
         *EXPORT_ROUTES,
     ],

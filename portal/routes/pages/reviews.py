@@ -638,7 +638,20 @@ def _empty_decision_values(criteria: list[str]) -> dict[str, Any]:
         "comments": dict.fromkeys(criteria, ""),
         "variation_reason": "",
         "review_date": {"day": "", "month": "", "year": ""},
+        "allocation_amount": "",
+        "allocation_reason": "",
     }
+
+
+# While a plan waits for sign-off its staff set the allocation it is checked against there.
+_ALLOCATION_STATES = frozenset({"submitted", "plan_authorised"})
+
+
+def may_set_allocation(actor: Actor, record: plans.PlanRecord) -> bool:
+    """Whether the decide page offers this reader the allocation form (the access decision's)."""
+    return record.state in _ALLOCATION_STATES and decide(
+        actor, Permission.ALLOCATION_SET, record.access
+    )
 
 
 async def decide_page(
@@ -654,7 +667,8 @@ async def decide_page(
     plan = await plan_page(actor, plan_id, Permission.PLAN_VIEW)
     status = await service.sign_off_status(actor, plan_id)
     decisions = [step for step in status.next_steps if step in DECISIONS]
-    if not decisions:
+    sets_allocation = may_set_allocation(actor, plan.record)
+    if not decisions and not sets_allocation:
         raise Problem(
             403,
             "No decision for you to make",
@@ -668,18 +682,30 @@ async def decide_page(
         content = (await service.read_version(actor, plan_id, submitted.number)).content
     visible = shown_sections(actor, plan.record)
     criteria = [key for key in CRITERIA_KEYS if key in visible]
-    values = values or _empty_decision_values(criteria)
+    # A form's own values over the empty ones, so each form keeps what was typed in it.
+    values = {**_empty_decision_values(criteria), **(values or {})}
     cost = submitted.annual_cost_pence if submitted else status.annual_cost_pence
-    allocation = submitted.allocation_annual_pence if submitted else status.allocation_annual_pence
-    # Both are None for a reader who may not see the money: nothing to compare then.
-    compared = cost is not None and allocation is not None
-    difference = abs(cost - allocation) if cost is not None and allocation is not None else None
+    # One-off costs are this year's, beside the yearly cost; the allocation sign-off checks
+    # is the organisation's figure (the one noted in the plan is what the person was told).
+    # Cost and allocation are None for a reader who may not see the money: nothing to compare.
+    money = content.get("money") or {}
+    one_off = int(money.get("one_off_this_year_pence") or 0)
+    this_year = cost + one_off if cost is not None else None
+    allocation = status.allocation_annual_pence
+    compared = this_year is not None and allocation is not None
     organisation_id = status.organisation.id if status.organisation else None
     review = (content.get("sections") or {}).get("review") or {}
     planned_review = day(review.get("review_date"))
     outcomes: list[dict[str, Any]] = []
-    if "outcomes" in visible and decide(actor, Permission.OUTCOME_DECIDE, plan.record.access):
-        outcomes = outcome_views(plan.id, await plans.list_rows(actor, plan_id, "outcome"))
+    undecided: list[dict[str, Any]] = []
+    if "outcomes" in visible and (
+        "authorise_plan" in decisions
+        or decide(actor, Permission.OUTCOME_DECIDE, plan.record.access)
+    ):
+        rows = outcome_views(plan.id, await plans.list_rows(actor, plan_id, "outcome"))
+        undecided = [o for o in rows if o["status"] == "proposed"]
+        if decide(actor, Permission.OUTCOME_DECIDE, plan.record.access):
+            outcomes = rows
     return render(
         "reviews/decide.html",
         actor,
@@ -691,10 +717,20 @@ async def decide_page(
         sections=content_view(content) if content else [],
         money=money_of(content) if content else None,
         annual_cost_pence=cost,
+        one_off_pence=one_off,
+        this_year_pence=this_year,
         allocation_annual_pence=allocation,
-        variation_needed=compared and allocation != cost,
-        difference_pence=difference,
-        over=cost is not None and allocation is not None and cost > allocation,
+        organisation_allocation=status.organisation_allocation,
+        noted_allocation_annual_pence=money.get("allocation_annual_pence"),
+        sets_allocation=sets_allocation,
+        undecided_outcomes=undecided,
+        variation_needed=compared and allocation != this_year,
+        difference_pence=(
+            abs(this_year - allocation)
+            if this_year is not None and allocation is not None
+            else None
+        ),
+        over=this_year is not None and allocation is not None and this_year > allocation,
         spending_limit_pence=_spending_limit(actor, organisation_id),
         planned_review=planned_review,
         comment_sections=[{"key": k, "title": SECTION_TITLES[k]} for k in criteria],
@@ -711,7 +747,11 @@ async def decide_page(
     )
 
 
-_DECIDE_BANNERS = {"outcome_agreed": "Outcome agreed", "outcome_declined": "Outcome declined"}
+_DECIDE_BANNERS = {
+    "outcome_agreed": "Outcome agreed",
+    "outcome_declined": "Outcome declined",
+    "allocation_set": "Indicative allocation set",
+}
 
 
 @get("/plans/{plan_id:uuid}/decide", name="decide")

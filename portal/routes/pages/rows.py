@@ -185,7 +185,7 @@ SUPPORT = RowPage(
             label="Hours a week (optional)",
             hint=(
                 "If this support is hours of care, how many hours a week. For example, "
-                "9 hours and 30 minutes."
+                "9 hours and 30 minutes. Leave it empty for a one-off cost."
             ),
         ),
         _OUTCOME_FIELD,
@@ -566,7 +566,7 @@ async def _list_page(
         tag=STATUS_TAGS[criterion.status] if criterion else None,
         section=section,
         section_content=readable_content(page.section, section.content) if section else [],
-        money=money_view(plan.money),
+        money=money_view(plan.money, plan.organisation_allocation),
         banner=banner,
         item_url=lambda row_id: plan_url(plan.id, page.item_part, str(row_id)),
         hours_words=hours_words,

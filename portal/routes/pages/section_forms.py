@@ -55,7 +55,9 @@ _HINTS: dict[tuple[str, str], str] = {
     ),
     ("staying_safe", "point_of_contact_details"): "For example, a phone number or email address.",
     ("money", "allocation_pence"): (
-        "In pounds, for example 1,250.50. Leave it empty if you do not know it yet."
+        "What you were told, in pounds, for example 1,250.50. Leave it empty if you do not know "
+        "it yet. The organisation that signs off your plan sets the figure it checks your plan "
+        "against, and you will see it on your money page."
     ),
     ("money", "holding"): "Select all that apply.",
     ("review", "review_date"): "For example, 15 3 2027",
