@@ -196,20 +196,36 @@ async def tell_about_plan(
     if event in MONEY_EVENTS:
         seeing = await users_who_see_money(plan_id, helpers)
         helpers = [user for user in helpers if user in seeing]
-    at = _now()
     link = sign_off_link(plan_id)
+    return await _notify(
+        plan_id,
+        event,
+        [(person, to_person, link), (helpers, to_helper, link)],
+        actor_user_id,
+    )
+
+
+async def _notify(
+    plan_id: uuid.UUID,
+    kind: str,
+    groups: Iterable[tuple[Iterable[uuid.UUID], str, str]],
+    actor_user_id: uuid.UUID | None,
+) -> list[uuid.UUID]:
+    """Add one notification for each user of each group (message, link), never to the actor;
+    the rows join the caller's transaction. Returns their ids."""
+    at = _now()
     rows = [
         Notification(
             id=uuid.uuid4(),
             user=user,
             plan=plan_id,
-            kind=event,
+            kind=kind,
             message=message,
             link=link,
             created_at=at,
         )
-        for users, message in ((person, to_person), (helpers, to_helper))
-        for user in users
+        for users, message, link in groups
+        for user in _unique(users)
         if user != actor_user_id
     ]
     if rows:
@@ -229,24 +245,7 @@ async def tell_person(
     happened, with a link (a path of ids only); inside the caller's transaction, like
     `tell_about_plan`."""
     person, _ = await _recipients(plan_id)
-    at = _now()
-    rows = [
-        Notification(
-            id=uuid.uuid4(),
-            user=user,
-            plan=plan_id,
-            kind=kind,
-            message=message,
-            link=link,
-            created_at=at,
-        )
-        for user in person
-        if user != actor_user_id
-    ]
-    if rows:
-        await Notification.insert(*rows)
-        _told.set()
-    return [row.id for row in rows]
+    return await _notify(plan_id, kind, [(person, message, link)], actor_user_id)
 
 
 async def tell_staff(
@@ -262,24 +261,8 @@ async def tell_staff(
         raise ValueError(
             f"unknown staff notification event {event!r}; one of {sorted(STAFF_MESSAGES)}"
         )
-    at = _now()
-    rows = [
-        Notification(
-            id=uuid.uuid4(),
-            user=user,
-            plan=plan_id,
-            kind=event,
-            message=STAFF_MESSAGES[event],
-            link=f"/organisations/{organisation_id}/trays",
-            created_at=at,
-        )
-        for user in _unique(users)
-        if user != actor_user_id
-    ]
-    if rows:
-        await Notification.insert(*rows)
-        _told.set()
-    return [row.id for row in rows]
+    link = f"/organisations/{organisation_id}/trays"
+    return await _notify(plan_id, event, [(users, STAFF_MESSAGES[event], link)], actor_user_id)
 
 
 # Set when this process has told someone something: the next response then sends the emails.

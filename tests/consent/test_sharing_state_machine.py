@@ -3,8 +3,9 @@
 A Hypothesis state machine drives the real app over HTTP: the person shares, changes and stops
 sharing; records and ends representatives under each authority; representatives try to share,
 invite and record others (allowed or refused); invitations are made, used and withdrawn; the
-plan is submitted for sign-off. The test keeps its own model of who holds what, worked out
-from the rules in plain Python (never by asking `portal.consent.policy`), and checks after every
+plan is submitted for sign-off, and consent to it withdrawn. The test keeps its own model of
+who holds what, worked out from the rules in plain Python (never by asking
+`portal.consent.policy`), and checks after every
 step that each persona's reads through the API are exactly the model's, never more, and that
 every attempt was answered as the model expects (allowed, or refused with 403/404/409/410).
 
@@ -12,9 +13,9 @@ The app and its database live on the test session's event loop; Hypothesis runs 
 thread and hands each request to that loop (`Bridge`), so the same test runs on SQLite and
 PostgreSQL without a second loop touching the connections.
 
-To add a step later (for example withdrawing consent from sign-off once that endpoint exists):
-call it in a new `@rule`, then update `Model.signing_off` (set it to None) when it succeeds;
-`Model.visible` already derives the signing-off staff's sections from it.
+To add a step: call the route in a new `@rule`, predict its answer from the model, and update
+the model when it succeeds (withdrawing consent from sign-off sets `Model.signing_off` to None;
+`Model.visible` derives the signing-off staff's sections from it).
 """
 
 from __future__ import annotations
@@ -507,6 +508,19 @@ class SharingMachine(RuleBasedStateMachine):
         response = self.call("owner", "POST", "/submit", body)
         self.expect(response, 200, "owner submits")
         self.model.signing_off = "council"
+
+    @rule(who=st.sampled_from(("owner", *USERS)))
+    def someone_withdraws_consent_from_sign_off(self, who: str) -> None:
+        """The person, or a representative with the power to share, takes the plan back out of
+        sign-off: the organisation's staff lose the sections at once."""
+        response = self.call(who, "POST", "/withdraw-consent", {"confirm": True})
+        gate = self.model.gate(who)
+        if gate is not None:
+            return self.expect(response, gate, f"{who} withdraws consent")
+        if self.model.signing_off is None:
+            return self.expect(response, 409, f"{who} withdraws consent that was never given")
+        self.expect(response, 200, f"{who} withdraws consent")
+        self.model.signing_off = None
 
     # --- what everybody reads ------------------------------------------------------------
 

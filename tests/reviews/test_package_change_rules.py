@@ -20,7 +20,7 @@ from tests.api.helpers import assert_problem
 from tests.conftest import Persona, make_persona
 from tests.factories import give_role, make_organisation, write_complete_plan
 from tests.reviews.test_reviews_and_changes import PA_MORNINGS, H, url
-from tests.reviews.test_sign_off import audit_rows, authorise_plan, status, submit
+from tests.reviews.test_sign_off import allocate, audit_rows, authorise_plan, status, submit
 
 PA_THURSDAYS = "Personal assistant, 3 hours on Thursdays (singing group)"
 TRANSPORT = "Community transport when my PA is off"
@@ -129,6 +129,7 @@ async def agreed_at_12794(
         assert shared.status_code == 201, shared.text
     await submit(owner, plan_id, council)
     await authorise_plan(people["authoriser"], plan_id)
+    await allocate(people["budget"], plan_id)  # the council's £18,500, as the person noted it
     agreed = await authorise(people["budget"], plan_id, "The allocation allows for a PA rise")
     assert agreed.status_code == 200, agreed.text
     now = await status(owner, plan_id)
