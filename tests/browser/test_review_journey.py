@@ -217,8 +217,11 @@ async def test_a_change_proposed_on_a_phone_is_confirmed_at_a_desktop(  # type: 
         assert "Within tolerance" in await desk.locator("#changes ~ .nhsuk-card").first.inner_text()
         await checked(desk, "review page with a change (desktop)")
         await desk.get_by_role("button", name=f"Confirm the change to {PA_MORNINGS}").click()
-        await desk.wait_for_url(f"{plan_url}/review?done=change_confirmed")
-        assert "Change confirmed" in await desk.locator(".nhsuk-notification-banner").inner_text()
+        # £16.50 a week more takes the cost above the agreed budget: the new version waits for
+        # budget authorisation before it is agreed.
+        await desk.wait_for_url(f"{plan_url}/review?done=change_for_budget")
+        banner = await desk.locator(".nhsuk-notification-banner").inner_text()
+        assert "Change confirmed" in banner and "waits for budget authorisation" in banner
         await checked(desk, "review page after confirming (desktop)")
 
         # The provider sees the new hours on the money page.
