@@ -70,11 +70,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await close_database(DB)
 
     from portal.routes.pages.errors import pages_or
+    from portal.routes.refused_input import logs_refused_input
 
     # Under /api/ problems are problem+json; on pages the same problems are HTML pages.
     exception_handlers: dict[Any, Any] = {
         Problem: pages_or(handle_problem),
-        ValidationException: pages_or(handle_validation),
+        ValidationException: logs_refused_input(pages_or(handle_validation)),
         HTTPException: pages_or(handle_http),
         # A refused CSRF token (403) is explained like any other; see renew_unsigned_csrf_cookie.
         PermissionDeniedException: renew_unsigned_csrf_cookie(pages_or(handle_http)),

@@ -276,6 +276,7 @@ EVENT_WORDS = {
     "review_requested": "Asked for a review of the plan",
     "comment": "Commented on",
     "comment_refused": "Tried to comment, but may only read",
+    "input_refused": "Sent a change the portal could not use, and was stopped: nothing changed",
 }
 
 
@@ -302,6 +303,16 @@ async def record(
             at=_now(),
         )
     )
+
+
+async def record_refused_input(actor: Actor, plan_id: uuid.UUID, route: str) -> None:
+    """A change to the plan refused for its input before any rule ran: the attempt goes in the
+    access log (the route only, never what was sent), if the actor may know the plan exists."""
+    try:
+        _, facts = await plan_access(actor, plan_id, Permission.PLAN_VIEW)
+    except Problem:
+        return
+    await record(actor, facts, "input_refused", (), route.rsplit("/", 1)[-1])
 
 
 async def access_log(

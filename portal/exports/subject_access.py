@@ -338,11 +338,22 @@ class DecisionRecord(msgspec.Struct, kw_only=True):
     details: dict[str, Any]
 
 
+class AllocationRecord(msgspec.Struct, kw_only=True):
+    """The indicative allocation the signing-off organisation set, each time it set one."""
+
+    organisation_id: uuid.UUID
+    annual_pence: int
+    reason: str
+    set_by: str
+    set_at: dt.datetime
+
+
 class ReviewsFile(msgspec.Struct, kw_only=True):
     plan_id: uuid.UUID
     review_requests: list[ReviewRequestRecord]
     package_changes: list[PackageChangeRecord]
     decisions: list[DecisionRecord]
+    allocations: list[AllocationRecord] = []
 
 
 class NotificationRecord(msgspec.Struct, kw_only=True):
@@ -940,6 +951,9 @@ async def _reviews(plan_ids: list[uuid.UUID]) -> dict[uuid.UUID, ReviewsFile]:
     changes = _by_plan(
         await _plan_rows('SELECT * FROM "package_change" WHERE "plan" IN ({plans})', plan_ids)
     )
+    allocations = _by_plan(
+        await _plan_rows('SELECT * FROM "plan_allocation" WHERE "plan" IN ({plans})', plan_ids)
+    )
     decisions = _by_plan(
         await _plan_rows(
             'SELECT "plan", "seq", "at", "action", "actor_name", "role", "version_number",'
@@ -1011,6 +1025,19 @@ async def _reviews(plan_ids: list[uuid.UUID]) -> dict[uuid.UUID, ReviewsFile]:
                     details=_decoded(row["details"]),
                 )
                 for row in decision_rows
+            ],
+            allocations=[
+                AllocationRecord(
+                    organisation_id=as_uuid(row["organisation"]),
+                    annual_pence=int(row["annual_pence"]),
+                    reason=row["reason"],
+                    set_by=row["set_by_name"],
+                    set_at=aware(row["set_at"]),
+                )
+                for row in sorted(
+                    allocations.get(plan_id, []),
+                    key=lambda row: (aware(row["set_at"]), str(row["id"])),
+                )
             ],
         )
     return found

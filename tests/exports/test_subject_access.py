@@ -379,6 +379,10 @@ async def test_the_plan_shows_its_versions_revisions_comment_grant_and_log(peopl
         "authorise_budget",
     ]
     assert "outcome_agreed" in actions and "request_review" in actions
+    # The organisation's allocation is the person's data too: its figure and who set it.
+    assert [(a["annual_pence"], a["set_by"]) for a in reviews["allocations"]] == [
+        (1_850_000, people["budget"].name.title())
+    ]
 
 
 async def test_the_download_is_in_the_plans_access_log_as_an_export(people, story) -> None:
