@@ -1190,6 +1190,27 @@ async def tray_counts(actor: Actor, organisation_id: uuid.UUID) -> list[r.TrayCo
     ]
 
 
+async def _one_offs_this_year(rows: list[dict[str, Any]]) -> dict[uuid.UUID, int]:
+    """What one-off costs add this year to each plan's version waiting for its budget, in one
+    query: the spending limit counts them beside the yearly cost."""
+    waiting = {as_uuid(row["id"]): row["submitted_version"] for row in rows}
+    waiting = {plan: number for plan, number in waiting.items() if number is not None}
+    if not waiting:
+        return {}
+    marks = ", ".join("{}" for _ in waiting)
+    found = await PlanVersion.raw(
+        f'SELECT "plan", "number", "content" FROM "plan_version" WHERE "plan" IN ({marks})',  # noqa: S608
+        *waiting,
+    )
+    one_offs: dict[uuid.UUID, int] = {}
+    for version in found:
+        plan = as_uuid(version["plan"])
+        if waiting.get(plan) == version["number"]:
+            money = msgspec.json.decode(version["content"]).get("money") or {}
+            one_offs[plan] = int(money.get("one_off_this_year_pence") or 0)
+    return one_offs
+
+
 async def tray_page(
     actor: Actor, organisation_id: uuid.UUID, tray: str, page: int, per_page: int
 ) -> r.TrayPage:
@@ -1223,6 +1244,7 @@ async def tray_page(
     )
     facts = await consent.facts_for_plans(actor, [consent.plan_ref(row) for row in rows])
     limit = _spending_limit(actor, organisation_id)
+    one_offs = await _one_offs_this_year(rows) if chosen == Tray.BUDGET_AUTHORISATION else {}
     items = []
     for row in rows:
         if not decide(actor, Permission.PLAN_VIEW, facts[as_uuid(row["id"])]):
@@ -1244,8 +1266,9 @@ async def tray_page(
                 waiting_since=aware(row["since"]),
                 due_on=as_date(row["review_date"]),
                 annual_cost_pence=cost,
+                # Counted as authorising it is: the yearly cost and one-off costs this year.
                 within_my_limit=(
-                    cost <= limit
+                    cost + one_offs.get(as_uuid(row["id"]), 0) <= limit
                     if chosen == Tray.BUDGET_AUTHORISATION and cost is not None
                     else None
                 ),

@@ -281,6 +281,12 @@ async def test_the_spending_limit_counts_the_yearly_cost_and_one_off_costs_this_
     )
     assert body["this_year_pence"] == 1_176_400 and body["one_off_this_year_pence"] == 50_000
     assert (await _status(people["owner"], plan_id))["state"] == "plan_authorised"
+    # The tray says so before the authoriser opens it: above their limit this year.
+    tray = await budget.client.get(
+        f"/api/v1/organisations/{council}/trays/budget_authorisation?per_page=100"
+    )
+    item = next(i for i in tray.json()["items"] if i["plan_id"] == plan_id)
+    assert item["annual_cost_pence"] == PLAN_ANNUAL_PENCE and item["within_my_limit"] is False
     # The decide page shows the one-off cost beside the yearly cost, and the limit against both.
     page = (await budget.client.get(f"/plans/{plan_id}/decide")).text
     assert "One-off this year" in page and "£11,764.00" in page
