@@ -7,7 +7,6 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from litestar import Litestar, MediaType, get
-from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader
 from litestar.exceptions import HTTPException, PermissionDeniedException, ValidationException
 from litestar.openapi import OpenAPIConfig
@@ -23,13 +22,11 @@ from portal.problems import (
     handle_validation,
 )
 from portal.security import (
-    CSRF_COOKIE_NAME,
-    CSRF_HEADER_NAME,
-    renew_unsigned_csrf_cookie,
+    CsrfProtection,
     security_headers_middleware,
     static_files_middleware,
 )
-from portal.settings import Settings, load_settings, secret_key_for
+from portal.settings import Settings, load_settings
 from portal.templating import ASSETS_DIR, STATIC_DIR, template_config
 
 
@@ -77,13 +74,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
         Problem: pages_or(handle_problem),
         ValidationException: logs_refused_input(pages_or(handle_validation)),
         HTTPException: pages_or(handle_http),
-        # A refused CSRF token (403) is explained like any other; see renew_unsigned_csrf_cookie.
-        PermissionDeniedException: renew_unsigned_csrf_cookie(pages_or(handle_http)),
+        # A refused CSRF token (403) is explained like any other (problems.py, pages/errors.py).
+        PermissionDeniedException: pages_or(handle_http),
     }
     if not settings.debug:
         exception_handlers[Exception] = pages_or(handle_server_error)
 
     channels = live.channels_plugin(settings)
+    csrf = CsrfProtection(settings)
     route_handlers: list[Any] = [
         health,
         SessionController,
@@ -118,23 +116,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         lifespan=[lifespan],
         plugins=[channels],
         exception_handlers=exception_handlers,
-        middleware=[security_headers_middleware],
+        # Every POST, PUT, PATCH and DELETE needs the token bound to the session, the API
+        # sign-in included (no login CSRF): a client GETs /api/v1/session/csrf first.
+        middleware=[security_headers_middleware, csrf.middleware],
+        guards=[csrf.guard],
         # Emails about decisions go once the response that made them has been sent.
         after_response=deliver_after_response,
-        # Every POST, PUT, PATCH and DELETE needs the token, the API sign-in included (no login
-        # CSRF): a client GETs anything first (GET /api/v1/session, /health) to get the cookie.
-        csrf_config=CSRFConfig(
-            secret=secret_key_for(settings),
-            cookie_name=CSRF_COOKIE_NAME,
-            header_name=CSRF_HEADER_NAME,
-            cookie_secure=settings.secure_cookies,
-            cookie_samesite="lax",
-            # Not HttpOnly: scripts on our pages (the API's Scalar viewer) send it back.
-            cookie_httponly=False,
-            # Files there may be kept by caches, so never carry anyone's cookie; GET-only anyway.
-            # The service worker and the manifest are files of the same kind.
-            exclude=["^/static/", "^/assets/", "^/sw\\.js$", "^/manifest\\.webmanifest$"],
-        ),
         template_config=template_config(),
         openapi_config=OpenAPIConfig(
             title="Plan portal API",
@@ -146,6 +133,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         debug=settings.debug,
     )
     app.state.settings = settings
+    app.state.csrf = csrf
     # PDF exports are made in worker processes, started when the first one is asked for.
     app.state.pdf_renderer = PdfRenderer(settings.pdf_workers, settings.pdf_timeout_seconds)
     return app

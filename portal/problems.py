@@ -9,7 +9,7 @@ import msgspec
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
-from portal.security import CSRF_COOKIE_NAME, CSRF_HEADER_NAME, is_csrf_refusal
+from portal.security import CSRF_HEADER_NAME, is_csrf_refusal
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
@@ -168,8 +168,9 @@ _STATUS_TITLES = {
 # A change without the CSRF token: nothing was done. Said for a page's script and an API client.
 CSRF_DETAIL = (
     "The request's security token is missing or wrong, so nothing was changed. Reload the page "
-    "and try again. An API client GETs any address first (GET /api/v1/session) to get the "
-    f"{CSRF_COOKIE_NAME} cookie, then sends its value in the {CSRF_HEADER_NAME} header."
+    "and try again. An API client gets the token from GET /api/v1/session/csrf, or from the "
+    f"answer to signing in, and sends it in the {CSRF_HEADER_NAME} header; it changes when the "
+    "client signs in or out."
 )
 
 

@@ -1,22 +1,29 @@
-"""Security headers on every response, set in one place; the CSRF cookie and its checks;
+"""Security headers on every response, set in one place; the CSRF token bound to the session;
 what static files may do that pages may not (be compressed, be kept and revalidated)."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import re
+import secrets
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
 from secrets import compare_digest
 from types import MappingProxyType
 from typing import Any
 
-from litestar import Request, Response
-from litestar.datastructures import Headers, MutableScopeHeaders
-from litestar.enums import ScopeType
+from litestar import Request
+from litestar.connection import ASGIConnection
+from litestar.datastructures import Cookie, Headers, MutableScopeHeaders
+from litestar.enums import RequestEncodingType, ScopeType
 from litestar.exceptions import PermissionDeniedException
-from litestar.middleware.csrf import CSRF_SECRET_LENGTH, generate_csrf_hash
+from litestar.handlers.base import BaseRouteHandler
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.utils.scope.state import ScopeState
 
+from portal.settings import Settings, secret_key_for
 from portal.templating import NHSUK_INLINE_SCRIPT_CSP_SOURCE
 
 CONTENT_SECURITY_POLICY = (
@@ -62,53 +69,173 @@ def security_headers_middleware(app: ASGIApp) -> ASGIApp:
     return middleware
 
 
-# CSRF protection is Litestar's CSRFMiddleware (configured in portal/app.py): a signed random
-# token in this cookie must come back in this header (API clients) or in the form field
-# `_csrf_token` (pages: Litestar's `csrf_input`).
+# --- CSRF -----------------------------------------------------------------------------------
+
+# Our own, not Litestar's CSRFMiddleware: Litestar's accepts any token its secret signed, so one
+# taken from an anonymous visit worked with someone else's signed-in session, and it cannot be
+# tied to our server-side sessions. Here the token is an HMAC of what the request stands for:
+# the session (a hash of its cookie, never the cookie itself) when signed in, else a random id
+# in the CSRF cookie. It changes when a session starts or ends, and a token from any other
+# session, a made-up one or none is refused. Pages carry it in `_csrf_token` (`csrf_input`),
+# scripts read it from the page and API clients get it from GET /api/v1/session/csrf or the
+# sign-in answer, and send it in the header.
 CSRF_COOKIE_NAME = "portal_csrf"
 CSRF_HEADER_NAME = "X-CSRF-Token"
+CSRF_FORM_FIELD = "_csrf_token"
+CSRF_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Files there may be kept by caches, so never carry anyone's cookie; GET-only anyway.
+# The service worker and the manifest are files of the same kind.
+CSRF_EXCLUDED_PATHS = re.compile(r"^/static/|^/assets/|^/sw\.js$|^/manifest\.webmanifest$")
 
-# What Litestar's CSRFMiddleware says when it refuses; no other 403 says this.
+# What a refusal says; no other 403 says this (problems.py and the error pages explain it).
 _CSRF_REFUSAL = "CSRF token verification failed"
+# secrets.token_urlsafe(32): anything else in the cookie (Litestar's old signed cookie, a cut
+# or edited one) is replaced by a fresh id, so "reload the page and try again" always works.
+_ANONYMOUS_ID = re.compile(r"[A-Za-z0-9_-]{43}")
 
-Handler = Callable[[Request[Any, Any, Any], Any], Response[Any]]
+
+def host_only(name: str, secure: bool) -> str:
+    """`__Host-name` when cookies are Secure: the browser then keeps the cookie to this host
+    alone (no Domain, path /), so another port or subdomain can neither read nor plant it."""
+    if secure and not name.startswith("__Host-"):
+        return f"__Host-{name}"
+    return name
+
+
+def session_cookie_name(settings: Settings) -> str:
+    return host_only(settings.session_cookie_name, settings.secure_cookies)
 
 
 def is_csrf_refusal(exc: Exception) -> bool:
     return isinstance(exc, PermissionDeniedException) and exc.detail == _CSRF_REFUSAL
 
 
-def csrf_cookie_is_signed(token: str, secret: str) -> bool:
-    """Whether this server's secret signed the token (Litestar's layout: 64 hex, then HMAC)."""
-    value, mac = token[:CSRF_SECRET_LENGTH], token[CSRF_SECRET_LENGTH:]
-    expected = generate_csrf_hash(token=value, secret=secret)
-    # As bytes: compare_digest refuses str with non-ASCII characters, and a cookie may have them.
-    return len(value) == CSRF_SECRET_LENGTH and compare_digest(mac.encode(), expected.encode())
+def _session_binding(session_token: str) -> bytes:
+    return b"session:" + hashlib.sha256(session_token.encode()).hexdigest().encode()
 
 
-def renew_unsigned_csrf_cookie(handler: Handler) -> Handler:
-    """After a refused token, drop a CSRF cookie this secret never signed.
+def _anonymous_binding(anonymous_id: str) -> bytes:
+    return b"anonymous:" + anonymous_id.encode()
 
-    Litestar keeps whatever CSRF cookie a browser already has, so one from before the secret
-    changed (a new var/secret_key, a rotated PORTAL_SECRET_KEY) would fail every form for good.
-    Dropping it makes "reload the page and try again" true: the reload gets a fresh cookie.
-    """
 
-    def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-        response = handler(request, exc)
-        config = request.app.csrf_config
-        token = request.cookies.get(CSRF_COOKIE_NAME)
-        if (
-            config is not None
-            and token
-            and is_csrf_refusal(exc)
-            and not csrf_cookie_is_signed(token, config.secret)
-        ):
-            response.delete_cookie(CSRF_COOKIE_NAME, path=config.cookie_path)
-        return response
+class CsrfProtection:
+    """The CSRF check for one app: its middleware, its guard, and the tokens it expects."""
 
-    handle.__name__ = f"renew_unsigned_csrf_cookie_{getattr(handler, '__name__', 'handler')}"
-    return handle
+    def __init__(self, settings: Settings) -> None:
+        self._key = hmac.new(
+            secret_key_for(settings).encode(), b"portal csrf token", hashlib.sha256
+        ).digest()
+        self.cookie_name = host_only(CSRF_COOKIE_NAME, settings.secure_cookies)
+        self.session_cookie_name = session_cookie_name(settings)
+        self._secure = settings.secure_cookies
+
+    def _token(self, binding: bytes) -> str:
+        return hmac.new(self._key, binding, hashlib.sha256).hexdigest()
+
+    def token_for_session(self, session_token: str) -> str:
+        return self._token(_session_binding(session_token))
+
+    def cookie(self, value: str, max_age: int | None = None) -> Cookie:
+        return Cookie(
+            key=self.cookie_name,
+            value=value,
+            max_age=max_age,
+            path="/",
+            httponly=True,
+            secure=self._secure,
+            samesite="lax",
+        )
+
+    def expected_token(self, cookies: Mapping[str, str]) -> tuple[str, str | None]:
+        """The token this request's cookies stand for, and a new anonymous id to set if the
+        request has neither a session cookie nor a well-formed anonymous one."""
+        session = cookies.get(self.session_cookie_name)
+        if session:
+            return self.token_for_session(session), None
+        anonymous = cookies.get(self.cookie_name, "")
+        if _ANONYMOUS_ID.fullmatch(anonymous):
+            return self._token(_anonymous_binding(anonymous)), None
+        fresh = secrets.token_urlsafe(32)
+        return self._token(_anonymous_binding(fresh)), fresh
+
+    def middleware(self, app: ASGIApp) -> ASGIApp:
+        """Puts the expected token where templates find it (Litestar's `csrf_input` and
+        `csrf_token()` read ScopeState.csrf_token), sets a new anonymous cookie when one is
+        needed, and marks a change that did not send the token."""
+
+        async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != ScopeType.HTTP or CSRF_EXCLUDED_PATHS.match(scope["path"]):
+                await app(scope, receive, send)
+                return
+            request: Request[Any, Any, Any] = scope["litestar_app"].request_class(
+                scope=scope, receive=receive
+            )
+            expected, fresh = self.expected_token(request.cookies)
+            ScopeState.from_scope(scope).csrf_token = expected
+            if request.method not in CSRF_SAFE_METHODS:
+                sent = request.headers.get(CSRF_HEADER_NAME)
+                if sent is None and request.content_type[0] in {
+                    RequestEncodingType.URL_ENCODED,
+                    RequestEncodingType.MULTI_PART,
+                }:
+                    # Parsed once and kept in the scope: the handler reads the same form.
+                    field = (await request.form()).get(CSRF_FORM_FIELD)
+                    sent = field if isinstance(field, str) else None
+                # As bytes: compare_digest refuses str with non-ASCII characters.
+                if sent is None or not compare_digest(sent.encode(), expected.encode()):
+                    scope["portal_csrf_refused"] = True  # type: ignore[typeddict-unknown-key]
+            if fresh is None:
+                await app(scope, receive, send)
+                return
+            cookie = self.cookie(fresh)
+
+            async def send_with_cookie(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    headers = MutableScopeHeaders.from_message(message)
+                    prefix = f"{self.cookie_name}="
+                    # A handler that set this cookie itself (signing out) has the last word.
+                    if not any(
+                        value.startswith(prefix) for value in headers.getall("set-cookie", [])
+                    ):
+                        headers.add("set-cookie", cookie.to_header(header=""))
+                await send(message)
+
+            await app(scope, receive, send_with_cookie)
+
+        return middleware
+
+    @staticmethod
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        """Refuses what the middleware marked. Raised here, inside the route, and not in the
+        middleware: so the refusal is answered by our exception handlers with every other
+        middleware's headers (security headers, no-store, the fresh cookie) on it."""
+        if connection.scope.get("portal_csrf_refused"):
+            raise PermissionDeniedException(_CSRF_REFUSAL)
+
+
+def csrf_protection(request: Request[Any, Any, Any]) -> CsrfProtection:
+    protection: CsrfProtection = request.app.state.csrf
+    return protection
+
+
+def csrf_token_of(request: Request[Any, Any, Any]) -> str:
+    """The token this request's own cookies stand for (what its page's forms carry)."""
+    token = ScopeState.from_scope(request.scope).csrf_token
+    return token if isinstance(token, str) else ""
+
+
+def bind_csrf_to_session(request: Request[Any, Any, Any], session_token: str) -> str:
+    """The token for a session this request just started; a page rendered in the same
+    request (and the API's sign-in answer) carries it, not the one the request came with."""
+    token = csrf_protection(request).token_for_session(session_token)
+    ScopeState.from_scope(request.scope).csrf_token = token
+    return token
+
+
+def expired_csrf_cookie(request: Request[Any, Any, Any]) -> Cookie:
+    """Signing out drops the anonymous id too: the next visit starts from a new one, so no
+    token from before the session is good after it."""
+    return csrf_protection(request).cookie("", max_age=0)
 
 
 # Signing out leaves nothing behind on the phone: the browser drops the service worker's

@@ -81,12 +81,25 @@ def _form_carries_token(request: httpx.Request) -> bool:
     return form and b"_csrf_token=" in request.content
 
 
+CSRF_TOKEN_PATH = "/api/v1/session/csrf"
+
+
+def _cookie_pairs(header: str) -> dict[str, str]:
+    pairs = (item.strip().partition("=") for item in header.split(";") if item.strip())
+    return {name: value for name, _, value in pairs}
+
+
 def sends_csrf_header(http: httpx.AsyncClient) -> httpx.AsyncClient:
-    """Every change this client makes carries its CSRF cookie's value in the header.
+    """Every change this client makes carries the CSRF token of the session it sends, as an API
+    client must: fetched from GET /api/v1/session/csrf whenever the cookies it sends (its
+    session, or its anonymous CSRF id) are not the ones the token was fetched with.
 
     Not when the request sets the header itself (tests of forged tokens), nor when it posts a
     form with its own `_csrf_token` field (read from the page, sent as a browser sends it).
     """
+    if getattr(http, "_portal_sends_csrf", False):
+        return http
+    fetched: dict[str, str] = {}
 
     async def add_token(request: httpx.Request) -> None:
         if (
@@ -95,21 +108,37 @@ def sends_csrf_header(http: httpx.AsyncClient) -> httpx.AsyncClient:
             or _form_carries_token(request)
         ):
             return
-        token = http.cookies.get(CSRF_COOKIE_NAME)
-        if token:
-            request.headers[CSRF_HEADER_NAME] = token
+        cookies = request.headers.get("cookie", "")
+        if fetched.get("cookies") != cookies:
+            # A GET, so this hook lets it by; the same cookies as the change it is for.
+            answer = await http.get(CSRF_TOKEN_PATH, headers={"Cookie": cookies})
+            assert answer.status_code == 200, answer.text
+            # A new anonymous id was set: the change goes with it, as a browser's would.
+            for name, value in answer.cookies.items():
+                if name.endswith(CSRF_COOKIE_NAME) and name not in _cookie_pairs(cookies):
+                    cookies = f"{cookies}; {name}={value}" if cookies else f"{name}={value}"
+            request.headers["Cookie"] = cookies
+            fetched.update(cookies=cookies, token=answer.json()["csrf_token"])
+        request.headers[CSRF_HEADER_NAME] = fetched["token"]
 
     hooks = http.event_hooks
     http.event_hooks = {**hooks, "request": [*hooks.get("request", []), add_token]}
+    http._portal_sends_csrf = True  # type: ignore[attr-defined]
     return http
 
 
+async def csrf_token(http: httpx.AsyncClient, **kwargs: object) -> str:
+    """The token for the cookies this client (or a Cookie header in `kwargs`) sends now."""
+    answer = await http.get(CSRF_TOKEN_PATH, **kwargs)  # type: ignore[arg-type]
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["csrf_token"])
+
+
 async def csrf_ready(http: httpx.AsyncClient) -> httpx.AsyncClient:
-    """The client after one GET has given it the CSRF cookie, as any first page would; from
-    then on it sends the token with every change, as an API client must."""
-    if CSRF_COOKIE_NAME not in http.cookies:
-        response = await http.get("/health")
-        assert CSRF_COOKIE_NAME in http.cookies, response.headers
+    """The client after its first GET (GET /api/v1/session/csrf, as the README says), which
+    gives an anonymous client its CSRF cookie; from then on it sends the token with every
+    change, the one for whatever session it has at the time."""
+    await csrf_token(http)
     return sends_csrf_header(http)
 
 

@@ -47,6 +47,12 @@ class SessionRead(msgspec.Struct, kw_only=True):
     person_id: uuid.UUID
     display_name: str
     email: str
+    # For the X-CSRF-Token header: bound to this session, so it changes at every sign-in.
+    csrf_token: str
+
+
+class CsrfTokenRead(msgspec.Struct, kw_only=True):
+    csrf_token: str
 
 
 class PlanCreate(_Input, kw_only=True):

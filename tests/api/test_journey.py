@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 
 from portal.accounts.service import create_user
-from portal.security import CSRF_COOKIE_NAME, CSRF_HEADER_NAME
-from tests.conftest import csrf_ready
+from portal.security import CSRF_HEADER_NAME
+from tests.conftest import csrf_ready, csrf_token
 
 from .helpers import (
     CRITERIA_KEYS,
@@ -267,16 +267,13 @@ async def test_a_person_writes_a_whole_plan_and_signs_out(app, client: httpx.Asy
     ) as replay:
         assert_problem(await replay.get(plan_url(plan_id)), 401, "sign in")
         assert_problem(await replay.get("/api/v1/plans"), 401)
-    # A good CSRF token, so that the 401 is about the made-up session and nothing else.
-    csrf = client.cookies[CSRF_COOKIE_NAME]
+    # A good CSRF token (the one for these cookies), so that the 401 is about the made-up
+    # session and nothing else.
+    made_up = f"{cookie_name}=made-up-{uuid.uuid4().hex}"
     async with httpx.AsyncClient(
-        transport=transport,
-        base_url="http://testserver",
-        headers={
-            "Cookie": f"{cookie_name}=made-up-{uuid.uuid4().hex}; {CSRF_COOKIE_NAME}={csrf}",
-            CSRF_HEADER_NAME: csrf,
-        },
+        transport=transport, base_url="http://testserver", headers={"Cookie": made_up}
     ) as forged:
+        forged.headers[CSRF_HEADER_NAME] = await csrf_token(forged)
         assert_problem(await forged.get(plan_url(plan_id)), 401, "sign in")
         assert_problem(
             await forged.put(
@@ -303,12 +300,11 @@ async def test_a_cookie_planted_before_sign_in_is_useless_afterwards(app) -> Non
         transport=httpx.ASGITransport(app=app), base_url="http://testserver"
     ) as browser:
         await csrf_ready(browser)
-        # A Cookie header of our own replaces the jar's cookies: send the CSRF one with it.
-        csrf = browser.cookies[CSRF_COOKIE_NAME]
+        # A Cookie header of our own replaces the jar's: the client sends the token for it.
         signed_in = await browser.post(
             "/api/v1/session",
             json={"email": email, "password": PASSWORD},
-            headers={"Cookie": f"{cookie_name}={planted}; {CSRF_COOKIE_NAME}={csrf}"},
+            headers={"Cookie": f"{cookie_name}={planted}"},
         )
         assert signed_in.status_code == 201
         issued = signed_in.cookies[cookie_name]

@@ -20,7 +20,7 @@ from portal.plans import service as plans
 from portal.plans.content import SECTION_KEYS
 from portal.problems import FieldError, NotFound, Problem
 from portal.reviews.values import now
-from portal.routes.auth import require_actor
+from portal.routes.auth import require_actor, session_token
 from portal.settings import Settings
 
 
@@ -57,7 +57,7 @@ class LiveController(Controller):
                 headers={"Retry-After": "10"},
             )
         settings: Settings = request.app.state.settings
-        token = request.cookies.get(settings.session_cookie_name)
+        token = session_token(request)
 
         async def current_actor() -> Actor | None:
             return await actor_for_token(token)

@@ -1,4 +1,4 @@
-"""Signing in and out through the JSON API."""
+"""Signing in and out through the JSON API, and the CSRF token a script sends with changes."""
 
 from __future__ import annotations
 
@@ -8,12 +8,22 @@ from litestar import Controller, Request, Response, delete, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody
 
-from portal.accounts.service import end_session, sign_in, start_session
+from portal.accounts.service import actor_for_token, sign_in
 from portal.consent.policy import Actor
-from portal.plans.schemas import SessionCreate, SessionRead
+from portal.plans.schemas import CsrfTokenRead, SessionCreate, SessionRead
 from portal.problems import Problem
-from portal.routes.auth import cleared_cookie, require_actor, session_cookie
-from portal.security import CLEAR_SITE_DATA
+from portal.routes.auth import begin_session, finish_session, require_actor
+from portal.security import CLEAR_SITE_DATA, csrf_token_of
+
+
+def _session_read(actor: Actor, csrf_token: str) -> SessionRead:
+    return SessionRead(
+        user_id=actor.user_id,
+        person_id=actor.person_id,
+        display_name=actor.display_name,
+        email=actor.email,
+        csrf_token=csrf_token,
+    )
 
 
 class SessionController(Controller):
@@ -33,44 +43,31 @@ class SessionController(Controller):
                 "Sign-in details not recognised",
                 "The email address or password is not right. Check them and try again.",
             )
-        settings = request.app.state.settings
-        old = request.cookies.get(settings.session_cookie_name)
-        if old:
-            await end_session(old)
-        token = await start_session(user, settings.session_hours)
-        from portal.accounts.service import actor_for_token
-
+        token, cookie = await begin_session(request, user)
         actor = await actor_for_token(token)
         assert actor is not None
+        # The new session's token: the one the client sent with this request is now refused.
         return Response(
-            SessionRead(
-                user_id=actor.user_id,
-                person_id=actor.person_id,
-                display_name=actor.display_name,
-                email=actor.email,
-            ),
-            status_code=201,
-            cookies=[session_cookie(settings, token)],
+            _session_read(actor, csrf_token_of(request)), status_code=201, cookies=[cookie]
         )
 
     @get("/", dependencies={"actor": Provide(require_actor)})
-    async def who_am_i(self, actor: NamedDependency[Actor]) -> SessionRead:
-        return SessionRead(
-            user_id=actor.user_id,
-            person_id=actor.person_id,
-            display_name=actor.display_name,
-            email=actor.email,
-        )
+    async def who_am_i(
+        self, request: Request[Any, Any, Any], actor: NamedDependency[Actor]
+    ) -> SessionRead:
+        return _session_read(actor, csrf_token_of(request))
+
+    @get("/csrf")
+    async def csrf_token(self, request: Request[Any, Any, Any]) -> CsrfTokenRead:
+        """The token to send in the X-CSRF-Token header with every change, signed in or not
+        (the first step before signing in). It changes when the client signs in or out."""
+        return CsrfTokenRead(csrf_token=csrf_token_of(request))
 
     @delete("/", status_code=204)
     async def sign_out(self, request: Request[Any, Any, Any]) -> Response[None]:
-        settings = request.app.state.settings
-        token = request.cookies.get(settings.session_cookie_name)
-        if token:
-            await end_session(token)
         return Response(
             None,
             status_code=204,
-            cookies=[cleared_cookie(settings)],
+            cookies=await finish_session(request),
             headers=dict(CLEAR_SITE_DATA),
         )

@@ -8,7 +8,7 @@ from litestar import Request, Response, get, post
 from litestar.response import Redirect
 
 from portal.accounts import service as accounts
-from portal.routes.auth import cleared_cookie, optional_actor, session_cookie
+from portal.routes.auth import begin_session, finish_session, optional_actor
 from portal.routes.pages.common import render, safe_next, see_other
 from portal.routes.pages.forms import text
 from portal.security import CLEAR_SITE_DATA
@@ -59,13 +59,8 @@ async def sign_in(request: Request[Any, Any, Any]) -> Response[Any]:
                     headers=refused.headers,
                 )
         if user is not None:
-            old = request.cookies.get(settings.session_cookie_name)
-            if old:
-                await accounts.end_session(old)
-            token = await accounts.start_session(user, settings.session_hours)
-            return Redirect(
-                path=next_path, status_code=303, cookies=[session_cookie(settings, token)]
-            )
+            _, cookie = await begin_session(request, user)
+            return Redirect(path=next_path, status_code=303, cookies=[cookie])
         # The same words whether or not the email has an account, so nobody can find out.
         errors["email"] = _WRONG_DETAILS
     return render(
@@ -80,14 +75,10 @@ async def sign_in(request: Request[Any, Any, Any]) -> Response[Any]:
 
 @post("/sign-out", name="sign-out")
 async def sign_out(request: Request[Any, Any, Any]) -> Response[Any]:
-    settings = request.app.state.settings
-    token = request.cookies.get(settings.session_cookie_name)
-    if token:
-        await accounts.end_session(token)
     return Redirect(
         path="/sign-in",
         status_code=303,
-        cookies=[cleared_cookie(settings)],
+        cookies=await finish_session(request),
         headers=dict(CLEAR_SITE_DATA),
     )
 

@@ -18,7 +18,7 @@ from portal.consent import schemas as cs
 from portal.consent import service as consent
 from portal.consent.policy import Actor
 from portal.problems import Problem
-from portal.routes.auth import optional_actor, session_cookie
+from portal.routes.auth import begin_session, optional_actor
 from portal.routes.pages.common import plan_url, render, see_other, sign_in_url
 from portal.routes.pages.forms import FieldProblem, check_email, check_length, text
 from portal.routes.pages.sharing import ACCESS_WORDS, section_titles, until_words
@@ -223,9 +223,7 @@ async def create_account(request: Request[Any, Any, Any], token: FromPath[str]) 
     if user is None:
         return _account_page(offer, token, values=values, errors=errors, status=400)
     # Signed in exactly as the sign-in form does it: a new session, its cookie on the answer.
-    settings = request.app.state.settings
-    session = await accounts.start_session(user, settings.session_hours)
-    cookie = session_cookie(settings, session)
+    session, cookie = await begin_session(request, user)
     actor = await accounts.actor_for_token(session)
     if actor is None:  # a session made a moment ago always has its actor
         raise Problem(500, "Sign-in failed", "Sign in, then open the invitation link again.")

@@ -15,11 +15,10 @@ from litestar.datastructures import Cookie
 from litestar.params import FromPath
 from litestar.response import Redirect
 
-from portal.accounts import service as accounts
 from portal.accounts.oidc import ProviderUnavailable, SignInRefused
 from portal.accounts.oidc_service import LOGIN_MINUTES, begin_oidc_sign_in, finish_oidc_sign_in
 from portal.problems import NotFound
-from portal.routes.auth import optional_actor, session_cookie
+from portal.routes.auth import begin_session, optional_actor
 from portal.routes.pages.common import render, safe_next, see_other
 from portal.settings import OidcProvider, Settings
 
@@ -113,14 +112,11 @@ async def oidc_callback(
         )
     except (SignInRefused, ProviderUnavailable) as refusal:
         return _refusal_page(settings, provider, refusal)
-    old = request.cookies.get(settings.session_cookie_name)
-    if old:
-        await accounts.end_session(old)
-    token = await accounts.start_session(user, settings.session_hours)
+    _, cookie = await begin_session(request, user)
     return Redirect(
         path=safe_next(next_path),
         status_code=303,
-        cookies=[session_cookie(settings, token), _state_cookie(settings, "", 0)],
+        cookies=[cookie, _state_cookie(settings, "", 0)],
     )
 
 
