@@ -87,12 +87,11 @@ def sets_session(response: httpx.Response) -> bool:
 
 async def local_sign_in(web: httpx.AsyncClient, email: str) -> httpx.Response:
     """Sign in with a password through the API, in the same browser (CSRF token and all)."""
-    if "portal_csrf" not in web.cookies:
-        await web.get("/api/v1/session")
+    token = (await web.get("/api/v1/session/csrf")).json()["csrf_token"]
     return await web.post(
         "/api/v1/session",
         json={"email": email, "password": PASSWORD},
-        headers={"X-CSRF-Token": web.cookies.get("portal_csrf", "")},
+        headers={"X-CSRF-Token": token},
     )
 
 

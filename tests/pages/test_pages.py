@@ -141,13 +141,13 @@ async def test_home_sends_people_to_sign_in_or_their_plans(client, owner) -> Non
 
 
 async def test_sign_in_page_signs_in_with_the_api_session_cookie(client, owner) -> None:
+    # A cookie planted before sign-in is ended, not reused.
+    # (In the site's own cookie domain, as a browser keeps it, so the new cookie replaces it.)
+    client.cookies.set("portal_sid", "planted-before-sign-in", domain="testserver.local")
     page = assert_page(await client.get("/sign-in"))
     assert ">Sign in</h1>" in page
     assert 'autocomplete="current-password"' in page
 
-    # A cookie planted before sign-in is ended, not reused.
-    # (In the site's own cookie domain, as a browser keeps it, so the new cookie replaces it.)
-    client.cookies.set("portal_sid", "planted-before-sign-in", domain="testserver.local")
     form = {"email": owner.email, "password": PASSWORD, "_csrf_token": hidden(page, "_csrf_token")}
     response = await client.post("/sign-in", data=form)
     assert response.status_code == 303

@@ -14,8 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from portal.security import CSRF_COOKIE_NAME
-from tests.conftest import Persona, make_persona
+from tests.conftest import Persona, csrf_token, make_persona
 from tests.pages.test_pages import hidden, open_form, read_section, start_plan
 
 JSON_SAVE = {"X-Portal-Save": "json"}
@@ -42,9 +41,8 @@ async def autosave(
 async def save_blind(
     persona: Persona, plan_id: str, key: str, data: dict[str, Any], version: int = 0
 ) -> httpx.Response:
-    """A save by someone who cannot open the form: the token from their cookie, in the body."""
-    token = persona.client.cookies.get(CSRF_COOKIE_NAME)
-    assert token
+    """A save by someone who cannot open the form: their session's token, in the body."""
+    token = await csrf_token(persona.client)
     return await persona.client.post(
         f"/plans/{plan_id}/sections/{key}",
         data={"_csrf_token": token, "version": str(version), **data},
