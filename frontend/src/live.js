@@ -128,9 +128,13 @@ function showPresence (lines) {
   box.hidden = false
 }
 
-function csrfToken (doc) {
-  const found = /(?:^|;\s*)portal_csrf=([^;]+)/.exec(doc.cookie || '')
-  return found ? decodeURIComponent(found[1]) : ''
+// The page's CSRF token (bound to this session by the server): from its <meta>, or else from
+// a form's hidden field. The cookie is HttpOnly, so scripts cannot read it, by design.
+export function csrfToken (doc) {
+  const meta = doc.querySelector('meta[name="csrf-token"]')
+  if (meta && meta.content) return meta.content
+  const input = doc.querySelector('input[name="_csrf_token"]')
+  return input ? input.value : ''
 }
 
 // Typing in this page's section form (outbox.js tells us): "… is editing About me" for the

@@ -3,7 +3,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 
-import { editingNow, noteTyping, planIdOf, presenceWords, sectionOf, startLive, words } from '../src/live.js'
+import { csrfToken, editingNow, noteTyping, planIdOf, presenceWords, sectionOf, startLive, words } from '../src/live.js'
 
 const ID = '3f2a91c0-77de-4b4d-8c9c-0123456789ab'
 
@@ -80,4 +80,11 @@ test('typing makes this page editing for two minutes, and is said at once when i
   noteTyping(10_000)
   assert.equal(editingNow(10_000 + 119_000), true)
   assert.equal(editingNow(10_000 + 121_000), false)
+})
+
+test('the CSRF token is read from the page, never from a cookie', () => {
+  const page = (found) => ({ cookie: 'portal_csrf=from-the-cookie', querySelector: (selector) => found[selector] || null })
+  assert.equal(csrfToken(page({ 'meta[name="csrf-token"]': { content: 'from-the-meta' } })), 'from-the-meta')
+  assert.equal(csrfToken(page({ 'input[name="_csrf_token"]': { value: 'from-the-form' } })), 'from-the-form')
+  assert.equal(csrfToken(page({})), '')
 })
