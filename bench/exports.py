@@ -307,10 +307,10 @@ async def portal_app(directory: Path) -> AsyncIterator[Litestar]:
 
 
 async def signed_in(app: Litestar, email: str, name: str) -> httpx.AsyncClient:
-    """A new account and an HTTP client signed in as it, sending the CSRF token with every
-    change as `tests/conftest.py::csrf_ready` does."""
+    """A new account and an HTTP client signed in as it, sending its session's CSRF token with
+    every change, as the README's script does."""
     from portal.accounts.service import create_user
-    from portal.security import CSRF_COOKIE_NAME, CSRF_HEADER_NAME
+    from portal.security import CSRF_HEADER_NAME
 
     await create_user(email, PASSWORD, name)
     # Litestar's ASGI signature is narrower than the one httpx asks for; it is an ASGI app.
@@ -318,17 +318,15 @@ async def signed_in(app: Litestar, email: str, name: str) -> httpx.AsyncClient:
     http = httpx.AsyncClient(
         transport=httpx.ASGITransport(app=asgi), base_url="http://testserver", timeout=300
     )
-    await http.get("/health")
-    if CSRF_COOKIE_NAME not in http.cookies:
-        raise BenchError("GET /health gave no CSRF cookie")
-
-    async def add_token(request: httpx.Request) -> None:
-        if request.method not in {"GET", "HEAD", "OPTIONS"}:
-            request.headers[CSRF_HEADER_NAME] = http.cookies[CSRF_COOKIE_NAME]
-
-    http.event_hooks = {"request": [add_token], "response": []}
-    signed = await http.post("/api/v1/session", json={"email": email, "password": PASSWORD})
+    token = _expect(await http.get("/api/v1/session/csrf"), 200).json()["csrf_token"]
+    signed = await http.post(
+        "/api/v1/session",
+        json={"email": email, "password": PASSWORD},
+        headers={CSRF_HEADER_NAME: token},
+    )
     _expect(signed, 201)
+    # Bound to the new session: sent with every change from now on.
+    http.headers[CSRF_HEADER_NAME] = signed.json()["csrf_token"]
     return http
 
 

@@ -59,8 +59,8 @@ PASSWORD = "bench-password-1"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 DATABASE_VARIABLES = {"PORTAL_DATABASE_URL", "PORTAL_SQLITE_PATH"}
 DB_LABELS = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
-# The portal refuses a change without its CSRF token: the cookie's value, sent back in a header.
-CSRF_COOKIE = "portal_csrf"
+# The portal refuses a change without its session's CSRF token, sent in a header.
+CSRF_PATH = "/api/v1/session/csrf"
 CSRF_HEADER = "X-CSRF-Token"
 ENDPOINTS = {
     "health": "GET /health",
@@ -807,16 +807,16 @@ def _check(response: httpx.Response, expected: int) -> httpx.Response:
 
 
 def sign_in(port: int) -> tuple[httpx.Client, str, str]:
-    """A signed-in client, its Cookie header and its CSRF token (a GET first gives the cookie)."""
+    """A signed-in client, its Cookie header and its session's CSRF token (as the README's
+    script gets them: GET /api/v1/session/csrf, then the sign-in answer's token)."""
     client = httpx.Client(base_url=f"http://{HOST}:{port}", timeout=30)
-    token = _check(client.get("/health"), 200).cookies.get(CSRF_COOKIE)
-    if not token:
-        raise BenchError(f"GET /health set no {CSRF_COOKIE} cookie")
-    client.headers[CSRF_HEADER] = token
+    client.headers[CSRF_HEADER] = _check(client.get(CSRF_PATH), 200).json()["csrf_token"]
     credentials = {"email": EMAIL, "password": PASSWORD}
     response = _check(client.post("/api/v1/session", json=credentials), 201)
     if not response.cookies:
         raise BenchError("signing in set no session cookie")
+    token = str(response.json()["csrf_token"])
+    client.headers[CSRF_HEADER] = token
     cookie = "; ".join(f"{name}={value}" for name, value in client.cookies.items())
     return client, cookie, token
 
