@@ -95,8 +95,10 @@ _ANONYMOUS_ID = re.compile(r"[A-Za-z0-9_-]{43}")
 
 
 def host_only(name: str, secure: bool) -> str:
-    """`__Host-name` when cookies are Secure: the browser then keeps the cookie to this host
-    alone (no Domain, path /), so another port or subdomain can neither read nor plant it."""
+    """`__Host-name` when cookies are Secure: the browser then takes the cookie only from a
+    secure page of this very host (no Domain, path /), so a sibling subdomain or a plain-http
+    page cannot plant one. Browsers still share cookies between ports of a host: that the
+    token is bound to the session is what makes a planted or read cookie worth nothing."""
     if secure and not name.startswith("__Host-"):
         return f"__Host-{name}"
     return name
@@ -182,8 +184,8 @@ class CsrfProtection:
                     field = (await request.form()).get(CSRF_FORM_FIELD)
                     sent = field if isinstance(field, str) else None
                 # As bytes: compare_digest refuses str with non-ASCII characters.
-                if sent is None or not compare_digest(sent.encode(), expected.encode()):
-                    scope["portal_csrf_refused"] = True  # type: ignore[typeddict-unknown-key]
+                good = sent is not None and compare_digest(sent.encode(), expected.encode())
+                scope["portal_csrf_checked"] = good  # type: ignore[typeddict-unknown-key]
             if fresh is None:
                 await app(scope, receive, send)
                 return
@@ -206,10 +208,16 @@ class CsrfProtection:
 
     @staticmethod
     def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-        """Refuses what the middleware marked. Raised here, inside the route, and not in the
-        middleware: so the refusal is answered by our exception handlers with every other
-        middleware's headers (security headers, no-store, the fresh cookie) on it."""
-        if connection.scope.get("portal_csrf_refused"):
+        """Refuses a change the middleware did not find the right token on (or never saw: it
+        fails closed). Raised here, inside the route, and not in the middleware: so the refusal
+        is answered by our exception handlers with every other middleware's headers (security
+        headers, no-store, the fresh cookie) on it."""
+        scope = connection.scope
+        if (
+            scope["type"] == ScopeType.HTTP
+            and scope.get("method") not in CSRF_SAFE_METHODS
+            and scope.get("portal_csrf_checked") is not True
+        ):
             raise PermissionDeniedException(_CSRF_REFUSAL)
 
 

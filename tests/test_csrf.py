@@ -514,3 +514,20 @@ async def test_a_good_cookie_is_kept_when_only_the_sent_token_is_wrong(
     wrong = await anonymous.post("/sign-in", data={"_csrf_token": "forged"})
     assert wrong.status_code == 403 and "set-cookie" not in wrong.headers
     assert await _page_token(anonymous) == token
+
+
+async def test_a_change_the_middleware_never_saw_is_refused() -> None:
+    """The guard fails closed: a route reached without the check having run is not open."""
+    from litestar import Litestar, post
+
+    @post("/change")
+    async def change() -> str:
+        return "changed"
+
+    bare = Litestar([change], guards=[CsrfProtection.guard])
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=bare), base_url="http://testserver"
+    ) as http:
+        response = await http.post("/change", headers={CSRF_HEADER_NAME: "0" * 64})
+    assert response.status_code == 403
+    assert "changed" not in response.text
