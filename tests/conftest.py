@@ -117,7 +117,8 @@ def sends_csrf_header(http: httpx.AsyncClient) -> httpx.AsyncClient:
             for name, value in answer.cookies.items():
                 if name.endswith(CSRF_COOKIE_NAME) and name not in _cookie_pairs(cookies):
                     cookies = f"{cookies}; {name}={value}" if cookies else f"{name}={value}"
-            request.headers["Cookie"] = cookies
+            if cookies:
+                request.headers["Cookie"] = cookies
             fetched.update(cookies=cookies, token=answer.json()["csrf_token"])
         request.headers[CSRF_HEADER_NAME] = fetched["token"]
 
