@@ -71,6 +71,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     from portal.routes.pages.errors import pages_or
     from portal.routes.refused_input import logs_refused_input
+    from portal.routes.request_guard import RequestGuard
 
     # Under /api/ problems are problem+json; on pages the same problems are HTML pages.
     exception_handlers: dict[Any, Any] = {
@@ -116,7 +117,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app = Litestar(
         route_handlers=route_handlers,
         lifespan=[lifespan],
-        plugins=[channels],
+        # Bad text, JSON that is too deep, not UTF-8 or repeats a key, and wrong types: refused.
+        plugins=[channels, RequestGuard()],
         exception_handlers=exception_handlers,
         middleware=[security_headers_middleware],
         # Emails about decisions go once the response that made them has been sent.
