@@ -149,9 +149,7 @@ def unreadable_body_problem(reason: str) -> Problem:
 
 
 NOT_JSON = "The request body is not valid JSON. Check its syntax and send it again."
-NOT_UTF8 = (
-    "The request body is not valid UTF-8 text. Send the JSON encoded as UTF-8 and try again."
-)
+NOT_UTF8 = "The request body is not valid UTF-8 text. Send the JSON encoded as UTF-8 and try again."
 
 
 def too_deep_reason(limit: int) -> str:

@@ -86,7 +86,13 @@ async def test_every_control_character_in_section_text_is_refused(author, seeded
             {"risks": [{"risk": "Falls", "mitigation": "R\x00ail"}]},
             "risks[0].mitigation",
         ),
-        ("a list item", "PUT", "sections/working_not_working", {"working": ["ok", "\x00"]}, "working[1]"),
+        (
+            "a list item",
+            "PUT",
+            "sections/working_not_working",
+            {"working": ["ok", "\x00"]},
+            "working[1]",
+        ),
         ("a new outcome", "POST", "outcomes", {"title": "Sw\x00im"}, "title"),
         ("an outcome change", "PATCH", "outcomes/{outcome}", {"how": "\x1b[31m"}, "how"),
         (
@@ -261,7 +267,9 @@ async def test_a_lone_surrogate_escape_is_refused(author, seeded) -> None:  # ty
         ),
     ],
 )
-async def test_a_key_given_twice_is_refused_naming_it(author, seeded, path, method, raw, field) -> None:  # type: ignore[no-untyped-def]
+async def test_a_key_given_twice_is_refused_naming_it(
+    author, seeded, path, method, raw, field
+) -> None:  # type: ignore[no-untyped-def]
     c = author.client
     url = f"{plan_url(seeded['plan'])}/{path}"
     response = await c.request(method, url, content=raw, headers=JSON | if_match(1))
@@ -274,7 +282,9 @@ async def test_repeated_words_in_values_are_not_mistaken_for_repeated_keys(autho
     c = author.client
     plan = await create_plan(c)
     tricky = 'who_i_am": "x", "who_i_am": \\"y\\" :'
-    saved = await change_section(c, plan["id"], "about_me", who_i_am=tricky, strengths_and_skills=":")
+    saved = await change_section(
+        c, plan["id"], "about_me", who_i_am=tricky, strengths_and_skills=":"
+    )
     assert saved["content"]["who_i_am"] == tricky
 
 
@@ -298,10 +308,17 @@ async def test_repeated_words_in_values_are_not_mistaken_for_repeated_keys(autho
         ),
         ("submit", {"share_with_organisation": "true"}, "share_with_organisation", "true or false"),
         ("submit", {"share_with_organisation": 1}, "share_with_organisation", "true or false"),
-        ("support-items", {"description": "PA", "cost_pence": "18500", "frequency": "weekly"}, "cost_pence", "whole number"),
+        (
+            "support-items",
+            {"description": "PA", "cost_pence": "18500", "frequency": "weekly"},
+            "cost_pence",
+            "whole number",
+        ),
     ],
 )
-async def test_strings_are_not_numbers_or_yes_and_no(author, seeded, path, body, field, phrase) -> None:  # type: ignore[no-untyped-def]
+async def test_strings_are_not_numbers_or_yes_and_no(
+    author, seeded, path, body, field, phrase
+) -> None:  # type: ignore[no-untyped-def]
     c = author.client
     response = await c.post(f"{plan_url(seeded['plan'])}/{path}", json=body)
     problem = assert_problem(response, 422, field, phrase)
@@ -309,7 +326,9 @@ async def test_strings_are_not_numbers_or_yes_and_no(author, seeded, path, body,
     await unchanged(c, seeded)
 
 
-async def test_a_signed_out_client_with_a_wrong_type_still_gets_sign_in_first(client, seeded) -> None:  # type: ignore[no-untyped-def]
+async def test_a_signed_out_client_with_a_wrong_type_still_gets_sign_in_first(
+    client, seeded
+) -> None:  # type: ignore[no-untyped-def]
     body = {"sections": ["about_me"], "access": "view", "purpose": "Help", "valid_days": "14"}
     response = await client.post(f"{plan_url(seeded['plan'])}/invitations", json=body)
     assert_problem(response, 401)
@@ -363,6 +382,8 @@ def at_path(content: dict[str, Any], path: str) -> Any:
     for part in path.replace("[", ".[").split("."):
         value = value[int(part[1:-1])] if part.startswith("[") else value[part]
     return value
+
+
 # Short enough for the 200-character fields, so only the characters can be wrong.
 _PLAIN = st.characters(blacklist_categories=("Cc", "Cs"))
 _HOSTILE = st.sampled_from(REFUSED)
@@ -370,7 +391,9 @@ BAD_TEXT = st.tuples(st.text(_PLAIN, max_size=40), _HOSTILE, st.text(max_size=40
 GOOD_TEXT = st.lists(
     st.one_of(
         _PLAIN,
-        st.sampled_from(["\t", "\n", "😀", "👩🏽‍🦽", "🏳️‍🌈", "עברית", "العربية", "\u200f", "\u202e"]),
+        st.sampled_from(
+            ["\t", "\n", "😀", "👩🏽‍🦽", "🏳️‍🌈", "עברית", "العربية", "\u200f", "\u202e"]
+        ),
     ),
     min_size=1,
     max_size=60,
@@ -395,7 +418,9 @@ async def run_in_thread(test: Callable[[Call], None]) -> None:
     await asyncio.to_thread(test, call)
 
 
-async def test_generated_control_characters_in_any_section_field_are_refused(author, seeded) -> None:  # type: ignore[no-untyped-def]
+async def test_generated_control_characters_in_any_section_field_are_refused(
+    author, seeded
+) -> None:  # type: ignore[no-untyped-def]
     c = author.client
     tried: set[str] = set()
 
@@ -414,7 +439,9 @@ async def test_generated_control_characters_in_any_section_field_are_refused(aut
     assert len(tried) > len(TEXT_FIELDS) // 2, tried
 
 
-async def test_generated_valid_text_in_any_section_field_saves_and_reads_back_exactly(author) -> None:  # type: ignore[no-untyped-def]
+async def test_generated_valid_text_in_any_section_field_saves_and_reads_back_exactly(
+    author,
+) -> None:  # type: ignore[no-untyped-def]
     c = author.client
     plan = await create_plan(c)
 
@@ -433,3 +460,30 @@ async def test_generated_valid_text_in_any_section_field_saves_and_reads_back_ex
         assert at_path(read, field) == text
 
     await run_in_thread(kept)
+
+
+# --- refused text is an attempt the person can see ------------------------------------------
+
+
+async def test_a_grantees_refused_text_is_in_the_plans_access_log(app, author) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import make_persona
+    from tests.consent.test_sharing_api import share
+
+    planner = await make_persona(app, "planner")
+    try:
+        plan = await create_plan(author.client)
+        await share(author, plan["id"], planner, ["about_me"])
+        before = await snapshot(author.client, plan["id"])
+        refused = await planner.client.put(
+            f"{plan_url(plan['id'])}/sections/about_me",
+            json={"who_i_am": "secret\x00words"},
+            headers=if_match(0),
+        )
+        assert_problem(refused, 422, "control character")
+        log = (await author.client.get(f"{plan_url(plan['id'])}/access-log")).json()
+        attempts = [e for e in log if e["event"] == "input_refused"]
+        assert [e["who"] for e in attempts] == ["Planner"], log
+        assert "secret" not in str(log)
+        assert await snapshot(author.client, plan["id"]) == before
+    finally:
+        await planner.client.aclose()

@@ -1,4 +1,4 @@
-"""A form with text nobody can type (NUL, escape codes): the page says which field, saves nothing."""
+"""A form with text nobody can type (NUL, escape codes): the page names the field; nothing saved."""
 
 from __future__ import annotations
 
