@@ -65,8 +65,9 @@ MAX_DEPTH = 32
 # (which PostgreSQL cannot store as UTF-8); format characters such as right-to-left marks are
 # text people write and stay allowed.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
-# Each JSON string of a valid body, and whether a colon follows it (then it is a key): after a
-# string ends, the next quote in valid JSON always opens another string.
+# The end of each key (see _check_duplicates); and each JSON string of a valid body, with
+# whether a colon follows it (then it is a key): after a string ends, the next quote in valid
+# JSON always opens another string.
 _KEY_END = re.compile(rb'"[ \t\n\r]*:')
 _JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"([ \t\n\r]*:)?', re.S)
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -276,7 +277,7 @@ async def _check_body(request: Request[Any, Any, Any]) -> None:
         state.json = decoded
         return
     try:
-        state.json = msgspec.convert(
+        typed = msgspec.convert(
             decoded,
             data_type,
             strict=True,
@@ -288,6 +289,10 @@ async def _check_body(request: Request[Any, Any, Any]) -> None:
     except msgspec.ValidationError as exc:
         setattr(request.state, _DEFERRED, validation_problem(exc))
         state.json = _WrongType()
+    except TypeError:  # a type msgspec cannot convert to: Litestar decides, as before
+        state.json = decoded
+    else:
+        state.json = typed
 
 
 async def guard_request(request: Request[Any, Any, Any]) -> None:
@@ -328,6 +333,7 @@ def _refused_page(request: Request[Any, Any, Any], problem: Problem) -> Response
         request.scope.get("portal_actor") or None,  # type: ignore[arg-type]
         status=problem.status,
         error_items=items,
+        sent_form=request.method not in _SAFE_METHODS,
     )
 
 

@@ -67,3 +67,4 @@ async def test_a_control_character_in_a_page_address_is_a_page_not_an_error(owne
     response = await owner.client.get("/plans", params={"saved": "\x00"})
     page = assert_page(response, 422)
     assert "control character" in summary(page)
+    assert "This address cannot be used" in page
