@@ -149,7 +149,13 @@ def unreadable_body_problem(reason: str) -> Problem:
 
 
 NOT_JSON = "The request body is not valid JSON. Check its syntax and send it again."
-NOT_UTF8 = "The request body is not valid UTF-8 text. Send the JSON encoded as UTF-8 and try again."
+
+
+def not_utf8_reason(what: str) -> str:
+    return f"The {what} is not valid UTF-8 text. Send it encoded as UTF-8 and try again."
+
+
+NOT_UTF8 = not_utf8_reason("request body")
 
 
 def too_deep_reason(limit: int) -> str:
@@ -254,6 +260,7 @@ __all__ = [
     "handle_problem",
     "handle_server_error",
     "handle_validation",
+    "not_utf8_reason",
     "problem_response",
     "refused_fields_problem",
     "too_deep_reason",

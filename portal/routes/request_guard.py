@@ -30,6 +30,7 @@ import re
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 import msgspec
 from litestar import MediaType, Request, Response
@@ -48,6 +49,7 @@ from portal.problems import (
     Problem,
     control_character_error,
     duplicate_key_error,
+    not_utf8_reason,
     problem_response,
     refused_fields_problem,
     too_deep_reason,
@@ -98,6 +100,18 @@ def _refuse_text(field: str, match: re.Match[str]) -> RefusedInput:
 def _printable(key: str) -> str:
     # A key with a control character is named with it escaped, so the answer can show it.
     return key.encode("unicode_escape").decode("ascii")
+
+
+def _check_utf8(raw: bytes, what: str) -> None:
+    """A query string or form body whose %-escapes are not UTF-8, which Litestar would read
+    with replacement characters: the text saved would not be the text sent."""
+    if raw.isascii() and b"%" not in raw:
+        return
+    try:
+        # Splitting UTF-8 at & and = (ASCII) keeps it UTF-8, so the whole tells for each part.
+        unquote_to_bytes(raw).decode("utf-8")
+    except UnicodeDecodeError:
+        raise RefusedInput(unreadable_body_problem(not_utf8_reason(what))) from None
 
 
 def _check_pairs(items: Any, *, where: str = "") -> None:
@@ -297,11 +311,14 @@ async def _check_body(request: Request[Any, Any, Any]) -> None:
 
 async def guard_request(request: Request[Any, Any, Any]) -> None:
     """Refuse the request if any text in it, or its JSON body, cannot be used."""
+    _check_utf8(request.scope["query_string"], "web address")
     _check_pairs(request.query_params.multi_items())
     _check_pairs(request.path_params.items())
     if request.method in _SAFE_METHODS:
         return
     if _is_form(request):
+        if request.content_type[0] == RequestEncodingType.URL_ENCODED.value:
+            _check_utf8(await request.body(), "form")
         _check_pairs((await request.form()).multi_items())
         return
     await _check_body(request)

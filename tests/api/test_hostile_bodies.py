@@ -184,6 +184,10 @@ async def test_control_characters_in_query_strings_and_paths_are_refused(author,
         f"{plan_url(seeded['plan'])}/sections/about_me%01", json={}, headers=if_match(1)
     )
     assert_problem(written, 422, "key")
+    # Not UTF-8 once unescaped: refused, not read with replacement characters.
+    assert_problem(await c.get("/api/v1/plans?page=%FF"), 400, "UTF-8")
+    assert_problem(await c.get("/api/v1/plans?page=%ED%A0%80"), 400, "UTF-8")
+    assert (await c.get("/api/v1/plans?page=%C3%A9")).status_code == 200
     await unchanged(c, seeded)
 
 

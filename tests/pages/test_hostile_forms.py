@@ -68,3 +68,28 @@ async def test_a_control_character_in_a_page_address_is_a_page_not_an_error(owne
     page = assert_page(response, 422)
     assert "control character" in summary(page)
     assert "This address cannot be used" in page
+
+
+async def test_a_form_that_is_not_utf8_is_refused_not_saved_with_replacement_characters(
+    owner,
+) -> None:  # type: ignore[no-untyped-def]
+    plan_id = await start_plan(owner)
+    before = await read_section(owner, plan_id, "about_me")
+    form = await open_form(owner, plan_id, "about_me")
+    fields = f"_csrf_token={hidden(form, '_csrf_token')}&version=0"
+    response = await owner.client.post(
+        f"/plans/{plan_id}/sections/about_me",
+        content=f"{fields}&who_i_am=Jo%FF".encode(),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    page = assert_page(response, 400)
+    assert "not valid UTF-8" in summary(page)
+    assert await read_section(owner, plan_id, "about_me") == before
+    # The same form in UTF-8 (é, escaped as a browser does) is saved.
+    saved = await owner.client.post(
+        f"/plans/{plan_id}/sections/about_me",
+        content=f"{fields}&who_i_am=Jos%C3%A9".encode(),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert saved.status_code == 303, saved.text
+    assert (await read_section(owner, plan_id, "about_me"))["content"]["who_i_am"] == "José"
