@@ -68,6 +68,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     from portal.routes.pages.errors import pages_or
     from portal.routes.refused_input import logs_refused_input
+    from portal.routes.request_guard import RequestGuard
 
     # Under /api/ problems are problem+json; on pages the same problems are HTML pages.
     exception_handlers: dict[Any, Any] = {
@@ -114,7 +115,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app = Litestar(
         route_handlers=route_handlers,
         lifespan=[lifespan],
-        plugins=[channels],
+        # Bad text, JSON that is too deep, not UTF-8 or repeats a key, and wrong types: refused.
+        plugins=[channels, RequestGuard()],
         exception_handlers=exception_handlers,
         # Every POST, PUT, PATCH and DELETE needs the token bound to the session, the API
         # sign-in included (no login CSRF): a client GETs /api/v1/session/csrf first.

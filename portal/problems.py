@@ -111,6 +111,60 @@ def validation_problem(
     )
 
 
+# --- input refused before any handler reads it (see portal/routes/request_guard.py) ---------
+
+
+def control_character_error(field: str, character: str) -> FieldError:
+    """A text with a character nobody types (NUL, escape, ...): say which, and what is fine."""
+    return FieldError(
+        field=field,
+        message=(
+            f"This text contains a control character (U+{ord(character):04X}) that cannot be "
+            "saved. Remove it and send it again: tabs and line breaks are fine."
+        ),
+    )
+
+
+def duplicate_key_error(field: str, key: str) -> FieldError:
+    return FieldError(
+        field=field, message=f"'{key}' is given more than once. Send each field only once."
+    )
+
+
+def refused_fields_problem(errors: list[FieldError]) -> Problem:
+    """A 422 naming the first field in its detail and every field in `errors`."""
+    first = errors[0]
+    where = f" ({first.field})" if first.field else ""
+    return Problem(
+        422,
+        "The request could not be used",
+        f"Check the request{where}: {first.message}",
+        errors=errors,
+    )
+
+
+def unreadable_body_problem(reason: str) -> Problem:
+    """A 400 for a body that cannot be read at all; `reason` is a sentence saying what to fix."""
+    return Problem(400, "The request could not be read", reason)
+
+
+NOT_JSON = "The request body is not valid JSON. Check its syntax and send it again."
+
+
+def not_utf8_reason(what: str) -> str:
+    return f"The {what} is not valid UTF-8 text. Send it encoded as UTF-8 and try again."
+
+
+NOT_UTF8 = not_utf8_reason("request body")
+
+
+def too_deep_reason(limit: int) -> str:
+    return (
+        f"The request body is nested more than {limit} levels deep. No request here needs "
+        "more than a few levels: send the fields as the API documents them."
+    )
+
+
 def problem_response(problem: Problem) -> Response[Any]:
     body: dict[str, Any] = {
         "type": "about:blank",
@@ -195,14 +249,22 @@ def handle_server_error(request: Request[Any, Any, Any], exc: Exception) -> Resp
 
 
 __all__ = [
+    "NOT_JSON",
+    "NOT_UTF8",
     "FieldError",
     "MediaType",
     "NotFound",
     "Problem",
+    "control_character_error",
+    "duplicate_key_error",
     "handle_http",
     "handle_problem",
     "handle_server_error",
     "handle_validation",
+    "not_utf8_reason",
     "problem_response",
+    "refused_fields_problem",
+    "too_deep_reason",
+    "unreadable_body_problem",
     "validation_problem",
 ]
