@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from portal.bounds import PLAN_DATE, DateWindow
 from portal.plans.money import Frequency, check_cost
 
 Form = Mapping[str, Any]
@@ -91,8 +92,8 @@ def date_values(value: dt.date | str | None) -> dict[str, str]:
     return {"day": str(value.day), "month": str(value.month), "year": str(value.year)}
 
 
-def parse_date(parts: dict[str, str], label: str) -> dt.date | None:
-    """An NHS.UK date input's three boxes as a date; all empty means no date."""
+def parse_date(parts: dict[str, str], label: str, window: DateWindow = PLAN_DATE) -> dt.date | None:
+    """An NHS.UK date input's three boxes as a date within its window; all empty is no date."""
     if not any(parts.values()):
         return None
     missing = [part for part in ("day", "month", "year") if not parts[part]]
@@ -101,9 +102,12 @@ def parse_date(parts: dict[str, str], label: str) -> dt.date | None:
     if not all(parts[p].isdigit() for p in parts) or len(parts["year"]) != 4:
         raise FieldProblem(f"{label} must be a real date, like 15 3 2027")
     try:
-        return dt.date(int(parts["year"]), int(parts["month"]), int(parts["day"]))
+        day = dt.date(int(parts["year"]), int(parts["month"]), int(parts["day"]))
     except ValueError:
         raise FieldProblem(f"{label} must be a real date, like 15 3 2027") from None
+    if not window.holds(day):
+        raise FieldProblem(f"{label} must be {window.describe()}")
+    return day
 
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

@@ -16,6 +16,7 @@ from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
+from portal.bounds import parse_version
 from portal.consent.policy import Actor, Permission, decide, is_owner
 from portal.plans import schemas as s
 from portal.plans import service
@@ -469,10 +470,10 @@ def _outcome_items(plan: s.PlanRead, selected: str) -> list[dict[str, Any]]:
 
 
 def _version(form: Any) -> int:
-    raw = text(form, "version").strip()
-    if not raw.isdigit() or len(raw) > 12:
+    version = parse_version(text(form, "version"))
+    if version is None:
         raise Problem(400, "Version missing", "Open the page again and make your change there.")
-    return int(raw)
+    return version
 
 
 def _service_errors(page: RowPage, problem: Problem) -> dict[str, str]:

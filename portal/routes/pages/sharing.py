@@ -16,6 +16,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from msgspec import UNSET
 
+from portal.bounds import EXPIRY
 from portal.consent import directory
 from portal.consent import schemas as cs
 from portal.consent import service as consent
@@ -257,7 +258,7 @@ class ScopeForm:
         except FieldProblem as exc:
             self.errors["purpose"] = str(exc)
         try:
-            self.until_day = parse_date(self.until_parts, self._until_label)
+            self.until_day = parse_date(self.until_parts, self._until_label, EXPIRY)
         except FieldProblem as exc:
             self.errors["until"] = str(exc)
 
