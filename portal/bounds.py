@@ -9,9 +9,10 @@ If-Match that is not a version. Nothing is changed.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, get_args
+from typing import Annotated, Any
 
 import msgspec
 from litestar.params import PathParameter, QueryParameter
@@ -57,43 +58,39 @@ PageNumber = Annotated[
 ]
 
 
-def _range_of(alias: Any) -> tuple[int, int]:
-    # msgspec's Meta and Litestar's Parameter both say ge= and le=.
-    for meta in get_args(alias)[1:]:
-        low, high = getattr(meta, "ge", None), getattr(meta, "le", None)
-        if low is not None and high is not None:
-            return int(low), int(high)
-    raise TypeError(f"{alias} has no range")
+def int_range_at(body_type: Any, path: str) -> tuple[int | None, int | None] | None:
+    """The bounds of the integer at `path` ("$.items[0].cost" or "items.0.cost") in a body type,
+    so that a refusal can say the whole range: msgspec's message names only the side crossed."""
+    try:
+        info = msgspec.inspect.type_info(body_type)
+    except (TypeError, ValueError):
+        return None
+    for part in (p for p in re.split(r"[.\[\]]", path.removeprefix("$")) if p):
+        inner = _step(info, part)
+        if inner is None:
+            return None
+        info = inner
+    for member in _members(info):
+        if isinstance(member, msgspec.inspect.IntType):
+            return member.ge, member.le
+    return None
 
 
-# Every range a bounded integer has, so that a refusal can say the whole range: msgspec's own
-# message names only the side that was crossed.
-_RANGES = {
-    _range_of(alias)
-    for alias in (
-        DbInt,
-        Version,
-        Pence,
-        PositivePence,
-        WeeklyPence,
-        BandPence,
-        MinutesPerWeek,
-        Percent,
-        VersionInPath,
-        PageNumber,
-    )
-}
+def _members(info: msgspec.inspect.Type) -> list[msgspec.inspect.Type]:
+    # A description (Meta without bounds) wraps the type in Metadata: look inside it.
+    members = list(info.types) if isinstance(info, msgspec.inspect.UnionType) else [info]
+    return [m.type if isinstance(m, msgspec.inspect.Metadata) else m for m in members]
 
 
-def known_range(low: int, high: int) -> None:
-    """Say a range used elsewhere (e.g. 1 to 60 days), so that refusals of it name both ends."""
-    _RANGES.add((low, high))
-
-
-def whole_range(side: str, bound: int) -> tuple[int, int] | None:
-    """The one known range with this bound on this side ("<=" or ">="), if only one has it."""
-    found = {r for r in _RANGES if (r[1] if side == "<=" else r[0]) == bound}
-    return found.pop() if len(found) == 1 else None
+def _step(info: msgspec.inspect.Type, part: str) -> msgspec.inspect.Type | None:
+    for member in _members(info):
+        if isinstance(member, msgspec.inspect.StructType):
+            for field in member.fields:
+                if field.encode_name == part:
+                    return field.type
+        elif isinstance(member, msgspec.inspect.ListType) and part.isdigit():
+            return member.item_type
+    return None
 
 
 def range_words(low: int | None, high: int | None) -> str:
@@ -160,18 +157,16 @@ class DateWindow:
 
     def holds(self, value: dt.date | dt.datetime, today: dt.date | None = None) -> bool:
         first, last = self.days(today)
-        return first <= _england_day(value) <= last
-
-
-def _england_day(value: dt.date | dt.datetime) -> dt.date:
-    if not isinstance(value, dt.datetime):
-        return value
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    try:
-        return value.astimezone(ENGLAND).date()
-    except OverflowError:  # year 1 or 9999 moved across midnight: far outside any window
-        return value.date()
+        if not isinstance(value, dt.datetime):
+            return first <= value <= last
+        # A moment: from the first day's start in England to the end of the last day, which is
+        # the next midnight (how the sharing pages keep "until 5 March").
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        start = dt.datetime.combine(first, dt.time(0), tzinfo=ENGLAND)
+        end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(0), tzinfo=ENGLAND)
+        # Aware datetimes compare as instants, even year 1 or 9999 that cannot move zone.
+        return start <= value <= end
 
 
 _FIRST_DAY = dt.date(1900, 1, 1)
@@ -232,10 +227,9 @@ __all__ = [
     "VersionInPath",
     "WeeklyPence",
     "check_dates",
+    "int_range_at",
     "PageNumber",
-    "known_range",
     "parse_version",
     "range_words",
     "uk_day",
-    "whole_range",
 ]

@@ -69,16 +69,19 @@ def _plain_type(match: re.Match[str]) -> str:
     return " or ".join(_TYPE_WORDS.get(part, part) for part in parts)
 
 
-def _int_range(bound: re.Match[str]) -> str:
+def _int_range(bound: re.Match[str], body_type: Any, path: str) -> str:
     side, value = bound.group(1), int(bound.group(2))
-    whole = bounds.whole_range(side, value)
+    whole = bounds.int_range_at(body_type, path) if body_type is not None else None
     if whole:
         return bounds.range_words(*whole)
     return bounds.range_words(None, value) if side == "<=" else bounds.range_words(value, None)
 
 
-def explain_validation(exc: msgspec.ValidationError | msgspec.DecodeError) -> FieldError:
-    """Turn msgspec's message into a field and a sentence a person can act on."""
+def explain_validation(
+    exc: msgspec.ValidationError | msgspec.DecodeError, body_type: Any = None
+) -> FieldError:
+    """Turn msgspec's message into a field and a sentence a person can act on (with the body's
+    type, a number out of range is told its whole range)."""
     if isinstance(exc, msgspec.DecodeError) and not isinstance(exc, msgspec.ValidationError):
         return FieldError(field="", message="The request body is not valid JSON. Check its syntax.")
     match = _AT_PATH.match(str(exc))
@@ -110,15 +113,20 @@ def explain_validation(exc: msgspec.ValidationError | msgspec.DecodeError) -> Fi
         return FieldError(field=f"{field}.{name}" if field else name, message=f"{window.group(2)}.")
     bound = re.match(r"Expected `int` (<=|>=) (-?\d+)$", message)
     if bound:
-        return FieldError(field=field, message=f"This must be {_int_range(bound)}.")
+        return FieldError(
+            field=field, message=f"This must be {_int_range(bound, body_type, path)}."
+        )
     message = re.sub(r"`(\w+(?: \| \w+)*)`", _plain_type, message)
     return FieldError(field=field, message=f"{message}.")
 
 
 def validation_problem(
-    exc: msgspec.ValidationError | msgspec.DecodeError, *, what: str = "request"
+    exc: msgspec.ValidationError | msgspec.DecodeError,
+    *,
+    what: str = "request",
+    body_type: Any = None,
 ) -> Problem:
-    error = explain_validation(exc)
+    error = explain_validation(exc, body_type)
     where = f" ({error.field})" if error.field else ""
     return Problem(
         422 if isinstance(exc, msgspec.ValidationError) else 400,
@@ -173,17 +181,27 @@ def _parameter(request: Request[Any, Any, Any], key: str) -> tuple[str, int | No
     except (AttributeError, KeyError):
         return key, None, None
     kwarg = field.kwarg_definition
-    name = getattr(kwarg, "query", None) or getattr(kwarg, "header", None) or key
+    name = getattr(kwarg, "name", None) or getattr(kwarg, "query", None) or key
     low, high = getattr(kwarg, "ge", None), getattr(kwarg, "le", None)
     return str(name), (None if low is None else int(low)), (None if high is None else int(high))
+
+
+def _body_type(request: Request[Any, Any, Any]) -> Any:
+    try:
+        return request.route_handler.parsed_fn_signature.parameters["data"].annotation
+    except (AttributeError, KeyError):
+        return None
 
 
 def _parameter_error(request: Request[Any, Any, Any], item: dict[str, Any]) -> FieldError:
     key = str(item.get("key") or "")
     message = str(item.get("message") or "")
-    explained = explain_validation(msgspec.ValidationError(message))
     if item.get("source") in (None, "body"):
+        # Litestar keeps only the message: say where it was, and give the body's type.
+        located = msgspec.ValidationError(f"{message} - at `$.{key}`" if key else message)
+        explained = explain_validation(located, _body_type(request))
         return FieldError(field=explained.field or key, message=explained.message)
+    explained = explain_validation(msgspec.ValidationError(message))
     name, low, high = _parameter(request, key)
     if re.match(r"Expected `int` (<=|>=)", message) and (low is not None or high is not None):
         return FieldError(field=name, message=f"This must be {bounds.range_words(low, high)}.")

@@ -10,14 +10,12 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta
 
-from portal.bounds import known_range
 from portal.consent.policy import Role
 
 # The largest spending limit the portal records: well above any council's yearly budget, far
 # below the 64-bit column, so a typing slip (pounds typed as pence twice) is caught.
 MAX_SPENDING_LIMIT_PENCE = 100_000_000_000
 SpendingLimit = Annotated[int, Meta(ge=1, le=MAX_SPENDING_LIMIT_PENCE)]
-known_range(1, MAX_SPENDING_LIMIT_PENCE)
 Email = Annotated[str, Meta(max_length=320)]
 
 

@@ -9,7 +9,7 @@ from typing import Annotated
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from portal.bounds import EXPIRY, check_dates, known_range
+from portal.bounds import EXPIRY, check_dates
 from portal.consent.policy import Access, Authority, Power
 
 Purpose = Annotated[str, Meta(max_length=500)]
@@ -18,7 +18,6 @@ Email = Annotated[str, Meta(max_length=320)]
 SectionList = Annotated[list[str], Meta(max_length=20)]
 # How long an invitation can be used: from 1 to 60 days.
 ValidDays = Annotated[int, Meta(ge=1, le=60)]
-known_range(1, 60)
 
 
 class GrantCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

@@ -33,6 +33,7 @@ from portal.plans.content import (
     CRITERIA_KEYS,
     SECTION_KEYS,
     SECTION_TITLES,
+    SECTION_TYPES,
     ActionFact,
     MoneySection,
     OutcomeFact,
@@ -708,7 +709,7 @@ def decode_section_body(key: str, body: bytes) -> SectionContent:
         # The same answer as reading an unknown section: name the sections that do exist.
         raise _no_such_section(key) from exc
     except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-        raise validation_problem(exc, what="section") from exc
+        raise validation_problem(exc, what="section", body_type=SECTION_TYPES.get(key)) from exc
 
 
 def decode_row_body(data_type: type[_Body], body: bytes) -> _Body:
@@ -718,7 +719,7 @@ def decode_row_body(data_type: type[_Body], body: bytes) -> _Body:
     try:
         return msgspec.json.decode(body, type=data_type)
     except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-        raise validation_problem(exc) from exc
+        raise validation_problem(exc, body_type=data_type) from exc
 
 
 async def _content_at(plan_id: uuid.UUID, subject: str, version: int) -> dict[str, Any] | None:
