@@ -198,6 +198,8 @@ def _parameter_error(request: Request[Any, Any, Any], item: dict[str, Any]) -> F
     message = str(item.get("message") or "")
     if item.get("source") in (None, "body"):
         # Litestar keeps only the message: say where it was, and give the body's type.
+        # A rule of the whole body (a date window) is reported at `data`: the body itself.
+        key = "" if key == "data" else key
         located = msgspec.ValidationError(f"{message} - at `$.{key}`" if key else message)
         explained = explain_validation(located, _body_type(request))
         return FieldError(field=explained.field or key, message=explained.message)
