@@ -104,14 +104,22 @@ def range_words(low: int | None, high: int | None) -> str:
 # --- versions in headers and forms ------------------------------------------------------------
 
 
-def parse_version(raw: str) -> int | None:
-    """A version typed as digits, or None when it is not one a row could have."""
+def parse_whole(raw: str, low: int, high: int) -> int | None:
+    """A whole number typed as digits within low..high (high >= 0), or None when it is not one.
+
+    str.isdigit() alone takes "²", which int() refuses (a 500), and int() refuses more than
+    4,300 digits: ASCII digits only, and no more of them than the highest value has."""
     value = raw.strip()
-    # isdigit() alone takes "²" and other digits int() refuses; ASCII digits only.
-    if not value or not value.isascii() or not value.isdigit() or len(value) > 10:
+    if not value or not value.isascii() or not value.isdigit() or len(value) > len(str(high)):
         return None
     number = int(value)
-    return number if number <= INT4_MAX else None
+    return number if low <= number <= high else None
+
+
+def parse_version(raw: str) -> int | None:
+    """A version typed as digits (a form field, an If-Match ETag), or None when no row could
+    have it."""
+    return parse_whole(raw, 0, INT4_MAX)
 
 
 # --- dates ------------------------------------------------------------------------------------
@@ -230,6 +238,7 @@ __all__ = [
     "int_range_at",
     "PageNumber",
     "parse_version",
+    "parse_whole",
     "range_words",
     "uk_day",
 ]

@@ -361,3 +361,60 @@ async def test_any_revision_number_or_if_match_is_answered_without_a_500(author,
     await asyncio.to_thread(stale_write)
     assert 500 not in seen, seen
     assert await snapshot(c, seeded["plan"]) == seeded["baseline"]
+
+
+# --- numbers typed in page forms ---------------------------------------------------------------
+
+HUGE_DIGITS = "9" * 5000  # int() refuses more than 4,300 digits
+ODD_DIGITS = "²"  # str.isdigit() says yes, int() says no
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        {"cost": HUGE_DIGITS},
+        {"cost": "1", "hours_a_week[hours]": "1", "hours_a_week[minutes]": HUGE_DIGITS},
+        {"cost": "1", "hours_a_week[hours]": ODD_DIGITS},
+        {"cost": "1", "hours_a_week[minutes]": ODD_DIGITS},
+    ],
+    ids=["huge pounds", "huge minutes", "odd hours", "odd minutes"],
+)
+async def test_a_support_form_with_an_impossible_number_shows_the_error_summary(
+    author, seeded, typed: dict[str, str]
+) -> None:
+    c: httpx.AsyncClient = author.client
+    response = await c.post(
+        f"/plans/{seeded['plan']}/money",
+        data={"description": "PA", "frequency": "weekly", **typed},
+    )
+    assert response.status_code == 400, response.text[:2000]
+    assert "There is a problem" in response.text
+    assert await snapshot(c, seeded["plan"]) == seeded["baseline"]
+
+
+@pytest.mark.parametrize("days", [ODD_DIGITS, HUGE_DIGITS, "61", "0"])
+async def test_an_invitation_form_with_impossible_days_shows_the_error_summary(
+    author, seeded, days: str
+) -> None:
+    c: httpx.AsyncClient = author.client
+    response = await c.post(
+        f"/plans/{seeded['plan']}/sharing/invite",
+        data={"sections": ["about_me"], "access": "view", "purpose": "Help", "valid_days": days},
+    )
+    assert response.status_code == 400, response.text[:2000]
+    assert "There is a problem" in response.text and "from 1 to 60" in response.text
+    invitations = await c.get(f"{plan_url(seeded['plan'])}/invitations")
+    assert invitations.json() == []
+
+
+@pytest.mark.parametrize("version", [str(2**31), str(2**63), HUGE_DIGITS, ODD_DIGITS, "-1"])
+async def test_a_row_form_with_an_impossible_version_changes_nothing(
+    author, seeded, version: str
+) -> None:
+    c: httpx.AsyncClient = author.client
+    response = await c.post(
+        f"/plans/{seeded['plan']}/outcomes/{seeded['outcome']}",
+        data={"title": "Changed", "version": version},
+    )
+    assert response.status_code == 400, response.text[:2000]
+    assert await snapshot(c, seeded["plan"]) == seeded["baseline"]

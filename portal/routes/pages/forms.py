@@ -54,11 +54,15 @@ def parse_pounds(raw: str, label: str) -> int:
         if value.startswith("-"):
             raise FieldProblem(f"{label} must be more than £0.00")
         raise FieldProblem(f"Enter {label.lower()} in pounds and pence, like 1,250.50")
-    whole = int((match.group("whole") or "0").replace(",", ""))
-    pence_text = match.group("pence") or "0"
-    pence = int(pence_text) * (10 if len(pence_text) == 1 else 1)
-    if whole > 10**12:
+    whole_text = (match.group("whole") or "0").replace(",", "")
+    # More digits than 10**12 has is too large, and int() would refuse 4,300 of them (a 500).
+    if len(whole_text) > 13 or not whole_text.isascii() or int(whole_text) > 10**12:
         raise FieldProblem(f"{label} is too large. Check the amount")
+    whole = int(whole_text)
+    pence_text = match.group("pence") or "0"
+    if not pence_text.isascii():
+        raise FieldProblem(f"Enter {label.lower()} in pounds and pence, like 1,250.50")
+    pence = int(pence_text) * (10 if len(pence_text) == 1 else 1)
     return whole * 100 + pence
 
 
