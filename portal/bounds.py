@@ -34,9 +34,7 @@ MAX_PAGE = 10_000
 
 # --- integers in bodies (msgspec) -------------------------------------------------------------
 
-DbInt = Annotated[int, Meta(ge=0, le=INT4_MAX)]
-"""Any count or number an int4 column holds: from 0 to 2,147,483,647."""
-Version = Annotated[int, Meta(ge=0, le=INT4_MAX, description="A version, from 0 to 2147483647")]
+# No body carries a version (If-Match and the path do); none carries a bare count either.
 Pence = Annotated[int, Meta(ge=-PENCE_HELD, le=PENCE_HELD)]
 """An amount in pence, signed: the services say which amounts a plan accepts."""
 PositivePence = Annotated[int, Meta(ge=0, le=PENCE_HELD)]
@@ -198,13 +196,8 @@ PLAN_DATE = DateWindow(
     latest=lambda today: _years_after(today, 10),
     words="from {earliest} to {latest} (10 years from today)",
 )
-# Nothing asks for a birth date yet; when something does, a birth date is a day that has
-# happened: from 1900 to today (the issue's outer bound of 2200 would admit the unborn).
-BIRTH = DateWindow(
-    earliest=lambda today: _FIRST_DAY,
-    latest=lambda today: today,
-    words="from {earliest} to today",
-)
+# Nothing asks for a birth date. When something does, its window is from 1900 to today: a
+# birth date is a day that has happened (an outer bound of 2200 would admit the unborn).
 
 
 def check_dates(struct: msgspec.Struct, windows: dict[str, DateWindow]) -> None:
@@ -216,27 +209,24 @@ def check_dates(struct: msgspec.Struct, windows: dict[str, DateWindow]) -> None:
 
 
 __all__ = [
-    "BIRTH",
+    "BandPence",
+    "DateWindow",
     "EXPIRY",
     "INT4_MAX",
     "INT8_MAX",
     "MAX_PAGE",
-    "PLAN_DATE",
-    "REVIEW",
-    "BandPence",
-    "DateWindow",
-    "DbInt",
     "MinutesPerWeek",
     "OutOfWindow",
+    "PLAN_DATE",
+    "PageNumber",
     "Pence",
     "Percent",
     "PositivePence",
-    "Version",
+    "REVIEW",
     "VersionInPath",
     "WeeklyPence",
     "check_dates",
     "int_range_at",
-    "PageNumber",
     "parse_version",
     "parse_whole",
     "range_words",
