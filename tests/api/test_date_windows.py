@@ -10,6 +10,7 @@ written in the plan) from 1 January 1900 to 10 years ahead.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from typing import Any
 
@@ -254,3 +255,20 @@ async def test_an_action_form_with_an_absurd_date_shows_the_error_summary(
     [(href, message)] = error_summary(response.text)
     assert href == "#due_by-day" and "1 January 1900" in message, message
     assert (await c.get(f"{plan_url(plan)}/actions")).json() == before
+
+
+async def test_a_conflict_resolved_with_an_absurd_date_saves_nothing(author, plan) -> None:
+    """The draft a conflict page sends back is the person's own text: its dates are held too."""
+    c: httpx.AsyncClient = author.client
+    section = f"{plan_url(plan)}/sections/review"
+    before = (await c.get(section)).json()
+    response = await c.post(
+        f"/plans/{plan}/sections/review/resolve",
+        data={
+            "version": str(before["version"]),
+            "draft": json.dumps({"review_date": "9999-12-31"}),
+            "theirs": "{}",
+        },
+    )
+    assert response.status_code == 400, response.text[:2000]
+    assert (await c.get(section)).json() == before

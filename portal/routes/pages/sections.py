@@ -20,7 +20,7 @@ from litestar import MediaType, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
-from portal.bounds import VersionInPath, parse_version
+from portal.bounds import OutOfWindow, VersionInPath, parse_version
 from portal.comments import service as comments
 from portal.consent.policy import Actor, Permission, decide, is_owner
 from portal.plans import service
@@ -29,6 +29,7 @@ from portal.plans.content import (
     RISK_LABELS,
     SECTION_KEYS,
     SECTION_TITLES,
+    check_section_dates,
     decode_section,
 )
 from portal.problems import NotFound, Problem
@@ -438,7 +439,9 @@ async def resolve_conflict(
             content[name] = theirs[name]
     try:
         section = decode_section(key, content)
-    except (msgspec.ValidationError, msgspec.DecodeError):
+        # The draft and theirs come back from the page: hold their dates to the window too.
+        check_section_dates(section)
+    except (msgspec.ValidationError, msgspec.DecodeError, OutOfWindow):
         raise Problem(
             400, "Form not complete", "Open the section again and make your change there."
         ) from None
