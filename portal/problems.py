@@ -9,6 +9,7 @@ import msgspec
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
+from portal import bounds
 from portal.security import CSRF_HEADER_NAME, is_csrf_refusal
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -68,8 +69,19 @@ def _plain_type(match: re.Match[str]) -> str:
     return " or ".join(_TYPE_WORDS.get(part, part) for part in parts)
 
 
-def explain_validation(exc: msgspec.ValidationError | msgspec.DecodeError) -> FieldError:
-    """Turn msgspec's message into a field and a sentence a person can act on."""
+def _int_range(bound: re.Match[str], body_type: Any, path: str) -> str:
+    side, value = bound.group(1), int(bound.group(2))
+    whole = bounds.int_range_at(body_type, path) if body_type is not None else None
+    if whole:
+        return bounds.range_words(*whole)
+    return bounds.range_words(None, value) if side == "<=" else bounds.range_words(value, None)
+
+
+def explain_validation(
+    exc: msgspec.ValidationError | msgspec.DecodeError, body_type: Any = None
+) -> FieldError:
+    """Turn msgspec's message into a field and a sentence a person can act on (with the body's
+    type, a number out of range is told its whole range)."""
     if isinstance(exc, msgspec.DecodeError) and not isinstance(exc, msgspec.ValidationError):
         return FieldError(field="", message="The request body is not valid JSON. Check its syntax.")
     match = _AT_PATH.match(str(exc))
@@ -94,14 +106,27 @@ def explain_validation(exc: msgspec.ValidationError | msgspec.DecodeError) -> Fi
     minimum = re.match(r"Expected `(?:str|array)` of length >= (\d+)", message)
     if minimum:
         return FieldError(field=field, message="This cannot be empty. Fill it in.")
+    window = re.match(r"Field `([^`]+)`: (.*)$", message, re.S)
+    if window:
+        # A date outside its window (portal.bounds.OutOfWindow) names its own field.
+        name = window.group(1)
+        return FieldError(field=f"{field}.{name}" if field else name, message=f"{window.group(2)}.")
+    bound = re.match(r"Expected `int` (<=|>=) (-?\d+)$", message)
+    if bound:
+        return FieldError(
+            field=field, message=f"This must be {_int_range(bound, body_type, path)}."
+        )
     message = re.sub(r"`(\w+(?: \| \w+)*)`", _plain_type, message)
     return FieldError(field=field, message=f"{message}.")
 
 
 def validation_problem(
-    exc: msgspec.ValidationError | msgspec.DecodeError, *, what: str = "request"
+    exc: msgspec.ValidationError | msgspec.DecodeError,
+    *,
+    what: str = "request",
+    body_type: Any = None,
 ) -> Problem:
-    error = explain_validation(exc)
+    error = explain_validation(exc, body_type)
     where = f" ({error.field})" if error.field else ""
     return Problem(
         422 if isinstance(exc, msgspec.ValidationError) else 400,
@@ -187,15 +212,72 @@ def handle_problem(_: Request[Any, Any, Any], exc: Problem) -> Response[Any]:
     return problem_response(exc)
 
 
-def handle_validation(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
-    errors: list[FieldError] = []
-    for item in exc.extra if isinstance(exc.extra, list) else []:
-        if isinstance(item, dict):
-            key = str(item.get("key") or "")
-            message = str(item.get("message") or "")
-            fake = msgspec.ValidationError(message)
-            explained = explain_validation(fake)
-            errors.append(FieldError(field=explained.field or key, message=explained.message))
+def _items(exc: ValidationException) -> list[dict[str, Any]]:
+    return [
+        item
+        for item in (exc.extra if isinstance(exc.extra, list) else [])
+        if isinstance(item, dict)
+    ]
+
+
+def is_path_refusal(exc: ValidationException) -> bool:
+    """Only path parameters were wrong (a number no row can have): the address leads nowhere."""
+    items = _items(exc)
+    return bool(items) and all(
+        str(item.get("source")) in {"path", "ParamType.PATH"} for item in items
+    )
+
+
+def _parameter(request: Request[Any, Any, Any], key: str) -> tuple[str, int | None, int | None]:
+    """A parameter's public name (`with`, not `compare_with`) and the range it declares."""
+    try:
+        field = request.route_handler.parsed_fn_signature.parameters[key]
+    except (AttributeError, KeyError):
+        return key, None, None
+    kwarg = field.kwarg_definition
+    name = getattr(kwarg, "name", None) or getattr(kwarg, "query", None) or key
+    low, high = getattr(kwarg, "ge", None), getattr(kwarg, "le", None)
+    return str(name), (None if low is None else int(low)), (None if high is None else int(high))
+
+
+def _body_type(request: Request[Any, Any, Any]) -> Any:
+    try:
+        return request.route_handler.parsed_fn_signature.parameters["data"].annotation
+    except (AttributeError, KeyError):
+        return None
+
+
+def _parameter_error(request: Request[Any, Any, Any], item: dict[str, Any]) -> FieldError:
+    key = str(item.get("key") or "")
+    message = str(item.get("message") or "")
+    if item.get("source") in (None, "body"):
+        # Litestar keeps only the message: say where it was, and give the body's type.
+        # A rule of the whole body (a date window) is reported at `data`: the body itself.
+        key = "" if key == "data" else key
+        located = msgspec.ValidationError(f"{message} - at `$.{key}`" if key else message)
+        explained = explain_validation(located, _body_type(request))
+        return FieldError(field=explained.field or key, message=explained.message)
+    explained = explain_validation(msgspec.ValidationError(message))
+    name, low, high = _parameter(request, key)
+    if re.match(r"Expected `int` (<=|>=)", message) and (low is not None or high is not None):
+        return FieldError(field=name, message=f"This must be {bounds.range_words(low, high)}.")
+    return FieldError(field=name, message=explained.message)
+
+
+def path_not_found(request: Request[Any, Any, Any], exc: ValidationException) -> Problem:
+    first = _parameter_error(request, _items(exc)[0])
+    return Problem(
+        404,
+        "Not found",
+        f"There is nothing at this address: the {first.field} in it must be "
+        f"{first.message.removeprefix('This must be ').rstrip('.')}. Check the address.",
+    )
+
+
+def handle_validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+    if is_path_refusal(exc):
+        return problem_response(path_not_found(request, exc))
+    errors = [_parameter_error(request, item) for item in _items(exc)]
     detail = (exc.detail or "").strip()
     if "JSON is malformed" in detail or "malformed" in detail.lower():
         return problem_response(
@@ -261,7 +343,9 @@ __all__ = [
     "handle_problem",
     "handle_server_error",
     "handle_validation",
+    "is_path_refusal",
     "not_utf8_reason",
+    "path_not_found",
     "problem_response",
     "refused_fields_problem",
     "too_deep_reason",

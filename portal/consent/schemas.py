@@ -9,12 +9,15 @@ from typing import Annotated
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
+from portal.bounds import EXPIRY, check_dates
 from portal.consent.policy import Access, Authority, Power
 
 Purpose = Annotated[str, Meta(max_length=500)]
 Reason = Annotated[str, Meta(max_length=500)]
 Email = Annotated[str, Meta(max_length=320)]
 SectionList = Annotated[list[str], Meta(max_length=20)]
+# How long an invitation can be used: from 1 to 60 days.
+ValidDays = Annotated[int, Meta(ge=1, le=60)]
 
 
 class GrantCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -28,6 +31,9 @@ class GrantCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     expires_at: dt.datetime | None = None
     reason: Reason = ""
 
+    def __post_init__(self) -> None:
+        check_dates(self, {"expires_at": EXPIRY})
+
 
 class GrantUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     sections: SectionList | UnsetType = UNSET
@@ -35,6 +41,9 @@ class GrantUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     purpose: Purpose | UnsetType = UNSET
     expires_at: dt.datetime | None | UnsetType = UNSET
     reason: Reason = ""
+
+    def __post_init__(self) -> None:
+        check_dates(self, {"expires_at": EXPIRY})
 
 
 class GrantRevoke(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -72,7 +81,10 @@ class InvitationCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True)
     purpose: Purpose
     email: Email | None = None
     grant_expires_at: dt.datetime | None = None
-    valid_days: Annotated[int, Meta(ge=1, le=60)] = 14
+    valid_days: ValidDays = 14
+
+    def __post_init__(self) -> None:
+        check_dates(self, {"grant_expires_at": EXPIRY})
 
 
 class InvitationRead(msgspec.Struct, kw_only=True):

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import msgspec
 
+from portal.bounds import PLAN_DATE, PositivePence, check_dates
 from portal.plans.money import Frequency
 
 ShortText = Annotated[str, msgspec.Meta(max_length=200)]
@@ -104,7 +105,7 @@ class MoneySection(SectionContent):
     checks is the organisation's own figure (`portal.plans.allocation`).
     """
 
-    allocation_pence: Annotated[int, msgspec.Meta(ge=0)] | None = None
+    allocation_pence: PositivePence | None = None
     allocation_frequency: Frequency = Frequency.annual
     holding: Annotated[list[Holding], msgspec.Meta(max_length=50)] = []
     holding_notes: LongText = ""
@@ -244,6 +245,13 @@ def decode_section(key: str, data: bytes | str | dict[str, Any]) -> SectionConte
     if isinstance(data, dict):
         return msgspec.convert(data, section_type)
     return msgspec.json.decode(data, type=section_type)
+
+
+def check_section_dates(content: SectionContent) -> None:
+    """Refuse a date a person could not mean, when content is sent (not when it is read back:
+    what was saved stays readable)."""
+    if isinstance(content, ReviewSection):
+        check_dates(content, {"review_date": PLAN_DATE})
 
 
 def empty_section(key: str) -> SectionContent:

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
+from portal.bounds import PLAN_DATE, MinutesPerWeek, Pence, check_dates
 from portal.plans.allocation import StaffAllocation
 from portal.plans.content import LongText, OutcomeStatus, ShortText
 from portal.plans.criteria import CriterionResult
@@ -17,7 +18,6 @@ from portal.plans.money import Frequency, MoneySummary
 
 RequiredShortText = Annotated[str, Meta(min_length=1, max_length=200)]
 RequiredLongText = Annotated[str, Meta(min_length=1, max_length=5000)]
-Pence = Annotated[int, Meta(ge=-(2**62), le=2**62)]
 
 
 class PlanKind(StrEnum):
@@ -110,8 +110,7 @@ class OutcomeRead(msgspec.Struct, kw_only=True):
     updated_at: dt.datetime
 
 
-# Hours of support a week, in minutes (a week has 10,080), when the item is hours of care.
-MinutesPerWeek = Annotated[int, Meta(ge=0, le=10_080)]
+# Hours of support a week are in minutes (MinutesPerWeek), when the item is hours of care.
 
 
 class SupportItemCreate(_Input, kw_only=True):
@@ -158,6 +157,9 @@ class ActionCreate(_Input, kw_only=True):
     outcome_id: uuid.UUID | None = None
     done: bool = False
 
+    def __post_init__(self) -> None:
+        check_dates(self, {"due_by": PLAN_DATE})
+
 
 class ActionUpdate(_Input, kw_only=True):
     what: RequiredLongText | UnsetType = UNSET
@@ -165,6 +167,9 @@ class ActionUpdate(_Input, kw_only=True):
     due_by: dt.date | None | UnsetType = UNSET
     outcome_id: uuid.UUID | None | UnsetType = UNSET
     done: bool | UnsetType = UNSET
+
+    def __post_init__(self) -> None:
+        check_dates(self, {"due_by": PLAN_DATE})
 
 
 class ActionRead(msgspec.Struct, kw_only=True):

@@ -15,6 +15,7 @@ import msgspec
 from msgspec import UNSET
 from piccolo.table import Table
 
+from portal.bounds import INT4_MAX, OutOfWindow, parse_version
 from portal.consent import service as consent
 from portal.consent.policy import (
     Actor,
@@ -32,6 +33,7 @@ from portal.plans.content import (
     CRITERIA_KEYS,
     SECTION_KEYS,
     SECTION_TITLES,
+    SECTION_TYPES,
     ActionFact,
     MoneySection,
     OutcomeFact,
@@ -39,6 +41,7 @@ from portal.plans.content import (
     SectionContent,
     SupportFact,
     UnknownSection,
+    check_section_dates,
     decode_section,
     empty_section,
     section_to_dict,
@@ -89,14 +92,15 @@ def parse_if_match(header: str | None) -> int:
     value = header.strip()
     if value.startswith("W/"):
         value = value[2:]
-    value = value.strip('"')
-    if not value.isdigit() or len(value) > 12:
+    version = parse_version(value.strip('"'))
+    if version is None:
         raise Problem(
             400,
             "Version not understood",
-            'The If-Match header must be a version ETag like "3", as read from the section.',
+            'The If-Match header must be a version ETag like "3" (a whole number from 0 to '
+            f"{INT4_MAX}), as read from the section.",
         )
-    return int(value)
+    return version
 
 
 def _public(values: dict[str, Any]) -> dict[str, Any]:
@@ -696,12 +700,16 @@ def decode_section_body(key: str, body: bytes) -> SectionContent:
     from portal.problems import validation_problem
 
     try:
-        return decode_section(key, body)
+        content = decode_section(key, body)
+        check_section_dates(content)
+        return content
+    except OutOfWindow as exc:
+        raise validation_problem(msgspec.ValidationError(str(exc)), what="section") from exc
     except UnknownSection as exc:
         # The same answer as reading an unknown section: name the sections that do exist.
         raise _no_such_section(key) from exc
     except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-        raise validation_problem(exc, what="section") from exc
+        raise validation_problem(exc, what="section", body_type=SECTION_TYPES.get(key)) from exc
 
 
 def decode_row_body(data_type: type[_Body], body: bytes) -> _Body:
@@ -711,7 +719,7 @@ def decode_row_body(data_type: type[_Body], body: bytes) -> _Body:
     try:
         return msgspec.json.decode(body, type=data_type)
     except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-        raise validation_problem(exc) from exc
+        raise validation_problem(exc, body_type=data_type) from exc
 
 
 async def _content_at(plan_id: uuid.UUID, subject: str, version: int) -> dict[str, Any] | None:

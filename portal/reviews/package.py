@@ -29,7 +29,7 @@ from portal.accounts.tables import Organisation
 from portal.consent.policy import Actor, decide_line_change, speaks_for
 from portal.plans import service as plans
 from portal.plans.allocation import staff_allocation
-from portal.plans.money import Frequency, weekly_pence
+from portal.plans.money import MAX_WEEKLY_PENCE, Frequency, weekly_pence
 from portal.plans.tables import Plan, SupportItem
 from portal.problems import FieldError, Problem
 from portal.reviews import schemas as r
@@ -105,7 +105,7 @@ async def not_their_line(actor: Actor, item: dict[str, Any], owners: frozenset[u
 
 # --- the figures a change starts from ---------------------------------------------------------
 
-_MAX_PENCE_A_WEEK = 100_000_000  # £1,000,000 a week, as for any support item
+_MAX_PENCE_A_WEEK = MAX_WEEKLY_PENCE  # £1,000,000 a week, as for any support item
 
 
 def _invalid(field: str, title: str, detail: str) -> Problem:

@@ -9,6 +9,15 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta
 
+from portal.bounds import (
+    REVIEW,
+    BandPence,
+    MinutesPerWeek,
+    Pence,
+    Percent,
+    WeeklyPence,
+    check_dates,
+)
 from portal.plans.allocation import StaffAllocation
 
 Reason = Annotated[str, Meta(max_length=4000)]
@@ -53,6 +62,9 @@ class AuthoriseBudgetRequest(_Input):
     version_hash: Hash
     variation_reason: Reason = ""
     review_date: dt.date | None = None
+
+    def __post_init__(self) -> None:
+        check_dates(self, {"review_date": REVIEW})
 
 
 class OrganisationChoice(msgspec.Struct, kw_only=True):
@@ -267,8 +279,7 @@ class OutcomeDecision(_Input):
     reason: Reason = ""
 
 
-Minutes = Annotated[int, Meta(ge=0, le=10_080)]
-WeeklyPence = Annotated[int, Meta(ge=0, le=100_000_000)]
+Minutes = MinutesPerWeek
 
 
 class PackageChangeCreate(_Input):
@@ -330,9 +341,9 @@ class ToleranceRead(msgspec.Struct, kw_only=True):
 
 
 class ToleranceUpdate(_Input):
-    minutes: Annotated[int, Meta(ge=0, le=10_080)]
-    percent: Annotated[int, Meta(ge=0, le=1000)]
-    bands_pence: Annotated[list[Annotated[int, Meta(ge=1, le=100_000_000)]], Meta(max_length=20)]
+    minutes: MinutesPerWeek
+    percent: Percent
+    bands_pence: Annotated[list[BandPence], Meta(max_length=20)]
 
 
 # --- the sign-off organisation on the sharing page, and withdrawing consent --------------------
@@ -387,5 +398,5 @@ class WithdrawConsentRequest(_Input):
 class AllocationSet(_Input):
     """The organisation's indicative allocation a year, in pence, and why (optional)."""
 
-    annual_pence: Annotated[int, Meta(ge=-(2**62), le=2**62)]
+    annual_pence: Pence
     reason: Reason = ""

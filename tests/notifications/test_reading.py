@@ -54,7 +54,8 @@ async def test_the_api_lists_mine_newest_first_and_marks_them_read(world: World)
     ]
     limited = (await owner.get("/api/v1/notifications", params={"limit": 1})).json()
     assert [i["kind"] for i in limited["items"]] == ["return"] and limited["unread"] == 1
-    assert_problem(await owner.get("/api/v1/notifications", params={"limit": 0}), 400)
+    limit_zero = await owner.get("/api/v1/notifications", params={"limit": 0})
+    assert_problem(limit_zero, 422, "limit", "from 1 to 200")
     # The carer's own copy of the same news is theirs to read, separately.
     (carers,) = (await world["carer"].client.get("/api/v1/notifications")).json()["items"]
     assert carers["kind"] == "return" and carers["read_at"] is None

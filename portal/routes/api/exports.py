@@ -11,6 +11,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody, QueryParameter
 
+from portal.bounds import INT4_MAX
 from portal.consent.policy import Actor
 from portal.exports import service
 from portal.exports.pdf import PdfRenderer
@@ -23,7 +24,12 @@ VariantQuery = Annotated[
 ]
 VersionQuery = Annotated[
     int | None,
-    QueryParameter(name="version", description="A version's number; the plan now if omitted"),
+    QueryParameter(
+        name="version",
+        description="A version's number; the plan now if omitted",
+        ge=0,
+        le=INT4_MAX,
+    ),
 ]
 AudienceQuery = Annotated[
     str | None,

@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
 from litestar import Controller, get, post
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath, QueryParameter
 
 from portal.consent.policy import Actor
 from portal.notifications import schemas as ns
 from portal.notifications import service
 from portal.routes.auth import require_actor
+
+Limit = Annotated[
+    int,
+    QueryParameter(
+        description=f"How many, from 1 to {service.MAX_LISTED}", ge=1, le=service.MAX_LISTED
+    ),
+]
 
 
 class NotificationController(Controller):
@@ -21,7 +29,7 @@ class NotificationController(Controller):
 
     @get("/")
     async def my_notifications(
-        self, actor: NamedDependency[Actor], limit: FromQuery[int] = 50
+        self, actor: NamedDependency[Actor], limit: Limit = 50
     ) -> ns.NotificationList:
         """Mine, newest first (up to `limit`, 1 to 200), and how many of them all are unread."""
         return await service.my_notifications(actor, limit)

@@ -31,7 +31,7 @@ async def _strict(request: Request[Any, Any, Any], body_type: type[_Body]) -> _B
     try:
         return msgspec.json.decode(await request.body(), type=body_type)
     except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-        raise validation_problem(exc) from exc
+        raise validation_problem(exc, body_type=body_type) from exc
 
 
 class OrganisationController(Controller):

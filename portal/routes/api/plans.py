@@ -9,6 +9,7 @@ from litestar import Controller, Request, Response, delete, get, patch, post, pu
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, HeaderParameter, JSONBody
 
+from portal.bounds import VersionInPath
 from portal.consent.policy import Actor, Permission
 from portal.plans import schemas as s
 from portal.plans import service
@@ -85,7 +86,7 @@ class PlanController(Controller):
         actor: NamedDependency[Actor],
         plan_id: FromPath[uuid.UUID],
         key: FromPath[str],
-        version: FromPath[int],
+        version: VersionInPath,
     ) -> s.RevisionRead:
         return await service.section_revision(actor, plan_id, key, version)
 
@@ -95,7 +96,7 @@ class PlanController(Controller):
         actor: NamedDependency[Actor],
         plan_id: FromPath[uuid.UUID],
         key: FromPath[str],
-        version: FromPath[int],
+        version: VersionInPath,
         if_match: IfMatch = None,
     ) -> Response[s.SectionRead]:
         await service.load_plan(actor, plan_id, Permission.PLAN_VIEW)

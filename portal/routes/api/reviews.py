@@ -8,6 +8,7 @@ from litestar import Controller, get, post, put
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody, QueryParameter
 
+from portal.bounds import INT4_MAX, PageNumber, VersionInPath
 from portal.consent.policy import Actor
 from portal.plans.allocation import StaffAllocation
 from portal.plans.schemas import OutcomeRead
@@ -17,10 +18,23 @@ from portal.routes.auth import require_actor
 
 CompareWith = Annotated[
     int | None,
-    QueryParameter(name="with", description="Another version's number; the plan now if omitted"),
+    QueryParameter(
+        name="with",
+        description="Another version's number; the plan now if omitted",
+        ge=0,
+        le=INT4_MAX,
+    ),
 ]
-Page = Annotated[int, QueryParameter(name="page", description="From 1")]
-PerPage = Annotated[int, QueryParameter(name="per_page", description="From 1 to 100")]
+Page = PageNumber
+PerPage = Annotated[
+    int,
+    QueryParameter(
+        name="per_page",
+        description=f"From 1 to {service.MAX_PER_PAGE}",
+        ge=1,
+        le=service.MAX_PER_PAGE,
+    ),
+]
 
 
 class SignOffController(Controller):
@@ -114,7 +128,7 @@ class SignOffController(Controller):
 
     @get("/versions/{number:int}")
     async def version(
-        self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID], number: FromPath[int]
+        self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID], number: VersionInPath
     ) -> r.VersionRead:
         return await service.read_version(actor, plan_id, number)
 
@@ -123,7 +137,7 @@ class SignOffController(Controller):
         self,
         actor: NamedDependency[Actor],
         plan_id: FromPath[uuid.UUID],
-        number: FromPath[int],
+        number: VersionInPath,
         compare_with: CompareWith = None,
     ) -> r.VersionComparison:
         return await service.compare_version(actor, plan_id, number, compare_with)

@@ -13,7 +13,7 @@ from typing import Any
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
-from portal.problems import Problem
+from portal.problems import Problem, is_path_refusal
 from portal.routes.pages.common import SignInRedirect, render, see_other, sign_in_url
 from portal.security import is_csrf_refusal
 
@@ -90,6 +90,9 @@ def pages_or(api_handler: Handler) -> Handler:
                 return see_other(sign_in_url(exc.next_path))
             if isinstance(exc, Problem):
                 return problem_page(request, exc.status, exc.title, exc.detail, exc.headers)
+            if isinstance(exc, ValidationException) and is_path_refusal(exc):
+                # A number in the address that nothing can have: no such page.
+                return problem_page(request, 404, "", "")
             if isinstance(exc, ValidationException):
                 title, detail = _PAGE_TEXT[400]
                 return problem_page(request, 400, title, detail)

@@ -13,6 +13,7 @@ from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 
+from portal.bounds import INT4_MAX
 from portal.consent import service as consent
 from portal.consent.policy import Actor, Permission, decide
 from portal.exports import service
@@ -26,7 +27,7 @@ from portal.routes.pages.my_data import MY_DATA_ROUTES
 from portal.routes.pages.reviews import VERSION_TAGS, person_page
 
 Query = Annotated[str | None, QueryParameter()]
-VersionQuery = Annotated[int | None, QueryParameter(name="version")]
+VersionQuery = Annotated[int | None, QueryParameter(name="version", ge=0, le=INT4_MAX)]
 
 
 @get("/plans/{plan_id:uuid}/print", name="print")

@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from portal.bounds import PLAN_DATE, DateWindow
 from portal.plans.money import Frequency, check_cost
 
 Form = Mapping[str, Any]
@@ -53,11 +54,15 @@ def parse_pounds(raw: str, label: str) -> int:
         if value.startswith("-"):
             raise FieldProblem(f"{label} must be more than £0.00")
         raise FieldProblem(f"Enter {label.lower()} in pounds and pence, like 1,250.50")
-    whole = int((match.group("whole") or "0").replace(",", ""))
-    pence_text = match.group("pence") or "0"
-    pence = int(pence_text) * (10 if len(pence_text) == 1 else 1)
-    if whole > 10**12:
+    whole_text = (match.group("whole") or "0").replace(",", "")
+    # More digits than 10**12 has is too large, and int() would refuse 4,300 of them (a 500).
+    if len(whole_text) > 13 or not whole_text.isascii() or int(whole_text) > 10**12:
         raise FieldProblem(f"{label} is too large. Check the amount")
+    whole = int(whole_text)
+    pence_text = match.group("pence") or "0"
+    if not pence_text.isascii():
+        raise FieldProblem(f"Enter {label.lower()} in pounds and pence, like 1,250.50")
+    pence = int(pence_text) * (10 if len(pence_text) == 1 else 1)
     return whole * 100 + pence
 
 
@@ -91,8 +96,8 @@ def date_values(value: dt.date | str | None) -> dict[str, str]:
     return {"day": str(value.day), "month": str(value.month), "year": str(value.year)}
 
 
-def parse_date(parts: dict[str, str], label: str) -> dt.date | None:
-    """An NHS.UK date input's three boxes as a date; all empty means no date."""
+def parse_date(parts: dict[str, str], label: str, window: DateWindow = PLAN_DATE) -> dt.date | None:
+    """An NHS.UK date input's three boxes as a date within its window; all empty is no date."""
     if not any(parts.values()):
         return None
     missing = [part for part in ("day", "month", "year") if not parts[part]]
@@ -101,9 +106,12 @@ def parse_date(parts: dict[str, str], label: str) -> dt.date | None:
     if not all(parts[p].isdigit() for p in parts) or len(parts["year"]) != 4:
         raise FieldProblem(f"{label} must be a real date, like 15 3 2027")
     try:
-        return dt.date(int(parts["year"]), int(parts["month"]), int(parts["day"]))
+        day = dt.date(int(parts["year"]), int(parts["month"]), int(parts["day"]))
     except ValueError:
         raise FieldProblem(f"{label} must be a real date, like 15 3 2027") from None
+    if not window.holds(day):
+        raise FieldProblem(f"{label} must be {window.describe()}")
+    return day
 
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

@@ -17,6 +17,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 
 from portal.accounts import organisations
+from portal.bounds import INT4_MAX, REVIEW, PageNumber, VersionInPath
 from portal.consent.policy import (
     ROLE_LABELS,
     Actor,
@@ -468,7 +469,7 @@ async def submit(
 
 @get("/plans/{plan_id:uuid}/versions/{number:int}", name="version")
 async def version_page(
-    actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID], number: FromPath[int]
+    actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID], number: VersionInPath
 ) -> Response[Any]:
     plan = await plan_page(actor, plan_id, Permission.PLAN_VIEW)
     read = await service.read_version(actor, plan_id, number)
@@ -484,14 +485,14 @@ async def version_page(
     )
 
 
-CompareWith = Annotated[int | None, QueryParameter(name="with")]
+CompareWith = Annotated[int | None, QueryParameter(name="with", ge=0, le=INT4_MAX)]
 
 
 @get("/plans/{plan_id:uuid}/versions/{number:int}/compare", name="version-compare")
 async def compare_page(
     actor: NamedDependency[Actor],
     plan_id: FromPath[uuid.UUID],
-    number: FromPath[int],
+    number: VersionInPath,
     compare_with: CompareWith = None,
 ) -> Response[Any]:
     plan = await plan_page(actor, plan_id, Permission.PLAN_VIEW)
@@ -560,7 +561,7 @@ async def trays_page(
     )
 
 
-TrayPageNumber = Annotated[int, QueryParameter(name="page")]
+TrayPageNumber = PageNumber
 
 
 @get("/organisations/{organisation_id:uuid}/trays/{tray:str}", name="tray")
@@ -873,7 +874,7 @@ async def authorise_budget(
     values["review_date"] = date_parts(form, "review_date")
     review_date: dt.date | None = None
     try:
-        review_date = parse_date(values["review_date"], "The review date")
+        review_date = parse_date(values["review_date"], "The review date", REVIEW)
     except FieldProblem as exc:
         errors["review_date"] = str(exc)
     data = r.AuthoriseBudgetRequest(

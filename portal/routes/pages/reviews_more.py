@@ -23,9 +23,11 @@ from litestar.params import FromPath, QueryParameter
 
 from portal.accounts import organisations
 from portal.accounts import schemas as a
+from portal.bounds import parse_whole
 from portal.consent.policy import Actor, Permission, decide
 from portal.plans import schemas as s
 from portal.plans import service as plans
+from portal.plans.money import MAX_WEEKLY_PENCE
 from portal.problems import NotFound, Problem
 from portal.reviews import changes as package_changes
 from portal.reviews import requests as review_requests
@@ -56,7 +58,7 @@ from portal.routes.pages.rows import hours_parts, hours_values, hours_words, par
 ENGLAND = ZoneInfo("Europe/London")
 # A tolerance rule may have up to this many weekly cost bands (as the service allows).
 MAX_BANDS = 20
-MAX_BAND_PENCE = 100_000_000
+MAX_BAND_PENCE = MAX_WEEKLY_PENCE
 
 CHANGE_TAGS: dict[str, dict[str, str]] = {
     "open": {"text": "Waiting for a decision", "colour": "blue"},
@@ -841,10 +843,11 @@ async def change_tolerance(
         errors["flex"] = str(exc)
     percent = 0
     raw = values["percent"].removesuffix("%").strip()
-    if not raw.isdigit() or int(raw) > 1000:
+    typed = parse_whole(raw, 0, 1000)
+    if typed is None:
         errors["percent"] = "Enter the percentage as a whole number from 0 to 1,000, like 20"
     else:
-        percent = int(raw)
+        percent = typed
     bands: list[int] = []
     for number, typed in enumerate(values["bands"], start=1):
         if not typed:

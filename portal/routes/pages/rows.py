@@ -16,6 +16,7 @@ from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
+from portal.bounds import parse_version, parse_whole
 from portal.consent.policy import Actor, Permission, decide, is_owner
 from portal.plans import schemas as s
 from portal.plans import service
@@ -311,9 +312,9 @@ def parse_hours(parts: dict[str, str], label: str, *, required: str = "") -> int
             raise FieldProblem(required)
         return None
     hours_text, minutes_text = parts["hours"] or "0", parts["minutes"] or "0"
-    if not (hours_text.isdigit() and minutes_text.isdigit()) or len(hours_text) > 3:
+    hours, minutes = parse_whole(hours_text, 0, 999), parse_whole(minutes_text, 0, 99)
+    if hours is None or minutes is None:
         raise FieldProblem(f"{label} must be whole hours and minutes, like 9 hours and 30 minutes")
-    hours, minutes = int(hours_text), int(minutes_text)
     if minutes > 59:
         raise FieldProblem(f"{label}: the minutes must be from 0 to 59")
     total = hours * 60 + minutes
@@ -469,10 +470,10 @@ def _outcome_items(plan: s.PlanRead, selected: str) -> list[dict[str, Any]]:
 
 
 def _version(form: Any) -> int:
-    raw = text(form, "version").strip()
-    if not raw.isdigit() or len(raw) > 12:
+    version = parse_version(text(form, "version"))
+    if version is None:
         raise Problem(400, "Version missing", "Open the page again and make your change there.")
-    return int(raw)
+    return version
 
 
 def _service_errors(page: RowPage, problem: Problem) -> dict[str, str]:

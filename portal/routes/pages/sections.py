@@ -20,6 +20,7 @@ from litestar import MediaType, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
+from portal.bounds import OutOfWindow, VersionInPath, parse_version
 from portal.comments import service as comments
 from portal.consent.policy import Actor, Permission, decide, is_owner
 from portal.plans import service
@@ -28,6 +29,7 @@ from portal.plans.content import (
     RISK_LABELS,
     SECTION_KEYS,
     SECTION_TITLES,
+    check_section_dates,
     decode_section,
 )
 from portal.problems import NotFound, Problem
@@ -75,10 +77,10 @@ def _check_key(key: str) -> None:
 
 
 def _version(form: Any, name: str = "version") -> int:
-    raw = text(form, name).strip()
-    if not raw.isdigit() or len(raw) > 12:
+    version = parse_version(text(form, name))
+    if version is None:
         raise Problem(400, "Version missing", "Open the page again and make your change there.")
-    return int(raw)
+    return version
 
 
 def _nav_part(key: str) -> str | None:
@@ -437,7 +439,9 @@ async def resolve_conflict(
             content[name] = theirs[name]
     try:
         section = decode_section(key, content)
-    except (msgspec.ValidationError, msgspec.DecodeError):
+        # The draft and theirs come back from the page: hold their dates to the window too.
+        check_section_dates(section)
+    except (msgspec.ValidationError, msgspec.DecodeError, OutOfWindow):
         raise Problem(
             400, "Form not complete", "Open the section again and make your change there."
         ) from None
@@ -512,7 +516,7 @@ async def restore_section(
     actor: NamedDependency[Actor],
     plan_id: FromPath[uuid.UUID],
     key: FromPath[str],
-    version: FromPath[int],
+    version: VersionInPath,
 ) -> Response[Any]:
     _check_key(key)
     await service.open_section(actor, plan_id, key, Permission.SECTION_RESTORE)

@@ -16,6 +16,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from msgspec import UNSET
 
+from portal.bounds import EXPIRY, parse_whole
 from portal.consent import directory
 from portal.consent import schemas as cs
 from portal.consent import service as consent
@@ -257,7 +258,7 @@ class ScopeForm:
         except FieldProblem as exc:
             self.errors["purpose"] = str(exc)
         try:
-            self.until_day = parse_date(self.until_parts, self._until_label)
+            self.until_day = parse_date(self.until_parts, self._until_label, EXPIRY)
         except FieldProblem as exc:
             self.errors["until"] = str(exc)
 
@@ -760,9 +761,10 @@ async def invite_form(actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID
 
 def _valid_days(raw: str) -> int:
     value = raw.strip() or "14"
-    if not value.isdigit() or len(value) > 3 or not 1 <= int(value) <= MAX_VALID_DAYS:
+    days = parse_whole(value, 1, MAX_VALID_DAYS)
+    if days is None:
         raise FieldProblem(f"Enter a number of days from 1 to {MAX_VALID_DAYS}, like 14")
-    return int(value)
+    return days
 
 
 @post("/plans/{plan_id:uuid}/sharing/invite", name="sharing-invite-send")
