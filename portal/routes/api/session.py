@@ -12,6 +12,7 @@ from portal.accounts.service import end_session, sign_in, start_session
 from portal.consent.policy import Actor
 from portal.plans.schemas import SessionCreate, SessionRead
 from portal.problems import Problem
+from portal.routes.api import openapi as doc
 from portal.routes.auth import cleared_cookie, require_actor, session_cookie
 from portal.security import CLEAR_SITE_DATA
 
@@ -20,7 +21,7 @@ class SessionController(Controller):
     path = "/api/v1/session"
     tags = ["session"]
 
-    @post("/", status_code=201)
+    @post("/", status_code=201, **doc.anonymous_change(401, 429))
     async def sign_in(
         self, request: Request[Any, Any, Any], data: JSONBody[SessionCreate]
     ) -> Response[SessionRead]:
@@ -53,7 +54,7 @@ class SessionController(Controller):
             cookies=[session_cookie(settings, token)],
         )
 
-    @get("/", dependencies={"actor": Provide(require_actor)})
+    @get("/", dependencies={"actor": Provide(require_actor)}, **doc.signed_in_read())
     async def who_am_i(self, actor: NamedDependency[Actor]) -> SessionRead:
         return SessionRead(
             user_id=actor.user_id,
@@ -62,7 +63,7 @@ class SessionController(Controller):
             email=actor.email,
         )
 
-    @delete("/", status_code=204)
+    @delete("/", status_code=204, **doc.sign_out())
     async def sign_out(self, request: Request[Any, Any, Any]) -> Response[None]:
         settings = request.app.state.settings
         token = request.cookies.get(settings.session_cookie_name)
