@@ -209,6 +209,8 @@ async def test_a_section_write_documents_its_body_and_the_if_match_it_needs(owne
     about_me = next(option for option in body["anyOf"] if option["title"] == "AboutMe")
     assert about_me["additionalProperties"] is False
     assert about_me["properties"]["who_i_am"]["maxLength"] == 5000
+    (key,) = [p for p in put["parameters"] if p["name"] == "key"]
+    assert key["schema"]["enum"] == list(SECTION_TYPES)
     (if_match,) = [p for p in put["parameters"] if p["name"] == "If-Match"]
     assert if_match["in"] == "header" and if_match["required"] is True
 

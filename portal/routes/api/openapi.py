@@ -42,6 +42,7 @@ from litestar.openapi.spec import (
 )
 from litestar.openapi.spec.enums import OpenAPIType
 
+from portal.plans.content import SECTION_KEYS
 from portal.problems import PROBLEM_MEDIA_TYPE, FieldError
 from portal.security import CSRF_HEADER_NAME
 
@@ -226,6 +227,14 @@ def _correct(operation: Operation, corrections: Corrections) -> None:
             response.content = {
                 corrections.success_media_type: OpenAPIMediaType(schema=schema)  # type: ignore[arg-type]
             }
+    for parameter in operation.parameters or []:
+        # `{key}` in our paths is always a section's key; any other answers 404.
+        if (
+            isinstance(parameter, Parameter)
+            and parameter.param_in == "path"
+            and parameter.name == "key"
+        ):
+            parameter.schema = Schema(type=OpenAPIType.STRING, enum=list(SECTION_KEYS))
     if corrections.request_body is not None:
         operation.request_body = corrections.request_body
     if corrections.if_match:
