@@ -21,6 +21,7 @@ from portal.problems import (
     handle_server_error,
     handle_validation,
 )
+from portal.routes.api.openapi import API_DESCRIPTION, security_components
 from portal.security import (
     CsrfProtection,
     security_headers_middleware,
@@ -130,6 +131,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             version="1",
             path="/api/v1/schema",
             render_plugins=[ScalarRenderPlugin()],
+            description=API_DESCRIPTION,
+            # The session cookie and the CSRF header; each operation says which it needs
+            # (portal/routes/api/openapi.py).
+            components=security_components(settings.session_cookie_name),
+            # A handler's docstring is its description: what it does, and when it refuses.
+            use_handler_docstrings=True,
         ),
         request_max_body_size=settings.max_body_bytes,
         debug=settings.debug,

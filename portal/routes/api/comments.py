@@ -10,7 +10,15 @@ from litestar.params import FromPath
 from portal.comments import schemas as cm
 from portal.comments import service
 from portal.consent.policy import Actor
+from portal.routes.api import openapi as doc
 from portal.routes.auth import require_actor
+
+# The handler reads the body itself (after the access decision), so it is described here.
+_COMMENT_BODY = doc.Corrections(
+    request_body=doc.json_body(
+        [cm.CommentCreate], f"The comment: text of up to {service.MAX_LENGTH} characters."
+    )
+)
 
 
 class SectionCommentController(Controller):
@@ -18,13 +26,13 @@ class SectionCommentController(Controller):
     tags = ["comments"]
     dependencies = {"actor": Provide(require_actor)}
 
-    @get("/")
+    @get("/", **doc.signed_in_read(404))
     async def list_comments(
         self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID], key: FromPath[str]
     ) -> list[cm.SectionCommentRead]:
         return await service.list_comments(actor, plan_id, key)
 
-    @post("/", status_code=201)
+    @post("/", status_code=201, **doc.signed_in_change(404, corrections=_COMMENT_BODY))
     async def add_comment(
         self,
         actor: NamedDependency[Actor],

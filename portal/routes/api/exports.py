@@ -15,6 +15,7 @@ from portal.bounds import INT4_MAX
 from portal.consent.policy import Actor
 from portal.exports import service
 from portal.exports.pdf import PdfRenderer
+from portal.routes.api import openapi as doc
 from portal.routes.api.subject_access import SUBJECT_ACCESS_ROUTES
 from portal.routes.auth import require_actor
 from portal.settings import Settings
@@ -94,7 +95,12 @@ class ExportController(Controller):
     tags = ["exports"]
     dependencies = {"actor": Provide(require_actor)}
 
-    @get("/export/pdf", media_type="application/pdf")
+    @get(
+        "/export/pdf",
+        media_type="application/pdf",
+        response_headers=doc.download_headers(),
+        **doc.signed_in_read(400, 403, 404, 422, 503, corrections=doc.PDF),
+    )
     async def pdf(
         self,
         request: Request[Any, Any, Any],
@@ -107,7 +113,12 @@ class ExportController(Controller):
         """The plan (or one version) as a tagged PDF/UA-1 file holding what its audience may see."""
         return await pdf_response(request, actor, plan_id, variant, version, audience)
 
-    @get("/export/fhir", media_type="application/fhir+json")
+    @get(
+        "/export/fhir",
+        media_type="application/fhir+json",
+        response_headers=doc.download_headers(),
+        **doc.signed_in_read(400, 403, 404, 422, corrections=doc.FHIR_BUNDLE),
+    )
     async def fhir(
         self,
         request: Request[Any, Any, Any],
@@ -123,7 +134,7 @@ class ExportController(Controller):
         )
         return download(export)
 
-    @post("/check-copy", status_code=200)
+    @post("/check-copy", status_code=200, **doc.signed_in_change(404))
     async def check_copy(
         self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID], data: JSONBody[CopyCode]
     ) -> service.CopyCheck:

@@ -20,6 +20,7 @@ from portal.plans import service as plans
 from portal.plans.content import SECTION_KEYS
 from portal.problems import FieldError, NotFound, Problem
 from portal.reviews.values import now
+from portal.routes.api import openapi as doc
 from portal.routes.auth import require_actor, session_token
 from portal.settings import Settings
 
@@ -37,7 +38,11 @@ class LiveController(Controller):
     tags = ["live"]
     dependencies = {"actor": Provide(require_actor)}
 
-    @get("/events")
+    @get(
+        "/events",
+        media_type="text/event-stream",
+        **doc.signed_in_read(404, 503, corrections=doc.EVENT_STREAM),
+    )
     async def events(
         self,
         request: Request[Any, Any, Any],
@@ -72,7 +77,7 @@ class LiveController(Controller):
             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
         )
 
-    @post("/presence", status_code=204)
+    @post("/presence", status_code=204, **doc.signed_in_change(404))
     async def presence(
         self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID], data: JSONBody[Presence]
     ) -> None:

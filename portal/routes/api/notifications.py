@@ -12,6 +12,7 @@ from litestar.params import FromPath, QueryParameter
 from portal.consent.policy import Actor
 from portal.notifications import schemas as ns
 from portal.notifications import service
+from portal.routes.api import openapi as doc
 from portal.routes.auth import require_actor
 
 Limit = Annotated[
@@ -27,14 +28,14 @@ class NotificationController(Controller):
     tags = ["notifications"]
     dependencies = {"actor": Provide(require_actor)}
 
-    @get("/")
+    @get("/", **doc.signed_in_read(400, 422))
     async def my_notifications(
         self, actor: NamedDependency[Actor], limit: Limit = 50
     ) -> ns.NotificationList:
         """Mine, newest first (up to `limit`, 1 to 200), and how many of them all are unread."""
         return await service.my_notifications(actor, limit)
 
-    @post("/{notification_id:uuid}/read", status_code=200)
+    @post("/{notification_id:uuid}/read", status_code=200, **doc.signed_in_change(404, body=False))
     async def mark_read(
         self, actor: NamedDependency[Actor], notification_id: FromPath[uuid.UUID]
     ) -> ns.NotificationRead:

@@ -13,6 +13,7 @@ from portal.accounts import organisations as service
 from portal.accounts import schemas as a
 from portal.consent.policy import Actor
 from portal.problems import validation_problem
+from portal.routes.api import openapi as doc
 from portal.routes.auth import require_actor
 
 _Body = TypeVar("_Body", bound=msgspec.Struct)
@@ -39,17 +40,17 @@ class OrganisationController(Controller):
     tags = ["organisations"]
     dependencies = {"actor": Provide(require_actor)}
 
-    @get("/")
+    @get("/", **doc.signed_in_read())
     async def my_organisations(self, actor: NamedDependency[Actor]) -> list[a.OrganisationRead]:
         return await service.my_organisations(actor)
 
-    @get("/{organisation_id:uuid}")
+    @get("/{organisation_id:uuid}", **doc.signed_in_read(403, 404))
     async def read_organisation(
         self, actor: NamedDependency[Actor], organisation_id: FromPath[uuid.UUID]
     ) -> a.OrganisationRead:
         return await service.read_organisation(actor, organisation_id)
 
-    @get("/{organisation_id:uuid}/staff")
+    @get("/{organisation_id:uuid}/staff", **doc.signed_in_read(403, 404, 422))
     async def list_staff(
         self,
         actor: NamedDependency[Actor],
@@ -58,7 +59,7 @@ class OrganisationController(Controller):
     ) -> list[a.StaffRoleRead]:
         return await service.list_staff(actor, organisation_id, include_ended=include_ended)
 
-    @post("/{organisation_id:uuid}/staff", status_code=201)
+    @post("/{organisation_id:uuid}/staff", status_code=201, **doc.signed_in_change(404, 409))
     async def add_staff_role(
         self,
         actor: NamedDependency[Actor],
@@ -70,7 +71,7 @@ class OrganisationController(Controller):
         role = await service.add_staff_role(actor, organisation_id, body)
         return Response(role, status_code=201)
 
-    @patch("/{organisation_id:uuid}/staff/{role_id:uuid}")
+    @patch("/{organisation_id:uuid}/staff/{role_id:uuid}", **doc.signed_in_change(404, 409))
     async def change_spending_limit(
         self,
         actor: NamedDependency[Actor],
@@ -85,7 +86,11 @@ class OrganisationController(Controller):
             actor, organisation_id, role_id, body.spending_limit_pence
         )
 
-    @post("/{organisation_id:uuid}/staff/{role_id:uuid}/end", status_code=200)
+    @post(
+        "/{organisation_id:uuid}/staff/{role_id:uuid}/end",
+        status_code=200,
+        **doc.signed_in_change(404, 409, body=False),
+    )
     async def end_staff_role(
         self,
         actor: NamedDependency[Actor],

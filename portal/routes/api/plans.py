@@ -6,6 +6,7 @@ import uuid
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post, put
+from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, HeaderParameter, JSONBody
 
@@ -13,13 +14,26 @@ from portal.bounds import VersionInPath
 from portal.consent.policy import Actor, Permission
 from portal.plans import schemas as s
 from portal.plans import service
+from portal.plans.content import SECTION_TYPES
 from portal.plans.criteria import CriterionResult
+from portal.routes.api import openapi as doc
 from portal.routes.auth import require_actor
 
 IfMatch = Annotated[
     str | None,
     HeaderParameter(name="If-Match", description="The ETag of the version this change is based on"),
 ]
+
+
+# The body of a section write: the fields of the section named by `key`, all optional.
+_SECTION_BODY = doc.Corrections(
+    request_body=doc.json_body(
+        SECTION_TYPES.values(),
+        "The section's fields, as the section named by `key` has them (each optional: a field "
+        "left out keeps its saved value only if nobody changed it; see If-Match). Keys: "
+        + ", ".join(f"{key} ({cls.__name__})" for key, cls in SECTION_TYPES.items()),
+    )
+)
 
 
 def _with_etag(body: Any, version: int, status_code: int = 200) -> Response[Any]:
@@ -31,11 +45,23 @@ class PlanController(Controller):
     tags = ["plans"]
     dependencies = {"actor": Provide(require_actor)}
 
-    @get("/")
+    @get("/", **doc.signed_in_read())
     async def list_plans(self, actor: NamedDependency[Actor]) -> list[s.PlanSummary]:
         return await service.list_plans(actor)
 
-    @post("/", status_code=201)
+    @post(
+        "/",
+        status_code=201,
+        response_headers=[
+            ResponseHeader(
+                name="Location",
+                description="The new plan's address",
+                value="/api/v1/plans/{id}",
+                documentation_only=True,
+            )
+        ],
+        **doc.signed_in_change(),
+    )
     async def create_plan(
         self, actor: NamedDependency[Actor], data: JSONBody[s.PlanCreate]
     ) -> Response[s.PlanRead]:
@@ -43,26 +69,34 @@ class PlanController(Controller):
         body = await service.read_plan(actor, plan.id)
         return Response(body, status_code=201, headers={"Location": f"/api/v1/plans/{plan.id}"})
 
-    @get("/{plan_id:uuid}")
+    @get("/{plan_id:uuid}", **doc.signed_in_read(404))
     async def read_plan(
         self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]
     ) -> s.PlanRead:
         return await service.read_plan(actor, plan_id)
 
-    @get("/{plan_id:uuid}/criteria")
+    @get("/{plan_id:uuid}/criteria", **doc.signed_in_read(404))
     async def read_criteria(
         self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]
     ) -> list[CriterionResult]:
         return await service.read_criteria(actor, plan_id)
 
-    @get("/{plan_id:uuid}/sections/{key:str}")
+    @get(
+        "/{plan_id:uuid}/sections/{key:str}",
+        response_headers=doc.etag_header(),
+        **doc.signed_in_read(404),
+    )
     async def read_section(
         self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID], key: FromPath[str]
     ) -> Response[s.SectionRead]:
         section = await service.read_section(actor, plan_id, key)
         return _with_etag(section, section.version)
 
-    @put("/{plan_id:uuid}/sections/{key:str}")
+    @put(
+        "/{plan_id:uuid}/sections/{key:str}",
+        response_headers=doc.etag_header(),
+        **doc.signed_in_change(404, 409, if_match=True, corrections=_SECTION_BODY),
+    )
     async def write_section(
         self,
         actor: NamedDependency[Actor],
@@ -74,13 +108,16 @@ class PlanController(Controller):
         section = await service.put_section(actor, plan_id, key, await request.body(), if_match)
         return _with_etag(section, section.version)
 
-    @get("/{plan_id:uuid}/sections/{key:str}/revisions")
+    @get("/{plan_id:uuid}/sections/{key:str}/revisions", **doc.signed_in_read(404))
     async def section_history(
         self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID], key: FromPath[str]
     ) -> list[s.RevisionRead]:
         return await service.section_history(actor, plan_id, key)
 
-    @get("/{plan_id:uuid}/sections/{key:str}/revisions/{version:int}")
+    @get(
+        "/{plan_id:uuid}/sections/{key:str}/revisions/{version:int}",
+        **doc.signed_in_read(404, 422),
+    )
     async def section_revision(
         self,
         actor: NamedDependency[Actor],
@@ -90,7 +127,12 @@ class PlanController(Controller):
     ) -> s.RevisionRead:
         return await service.section_revision(actor, plan_id, key, version)
 
-    @post("/{plan_id:uuid}/sections/{key:str}/revisions/{version:int}/restore", status_code=200)
+    @post(
+        "/{plan_id:uuid}/sections/{key:str}/revisions/{version:int}/restore",
+        status_code=200,
+        response_headers=doc.etag_header(),
+        **doc.signed_in_change(404, 409, 422, body=False, if_match=True),
+    )
     async def restore_section(
         self,
         actor: NamedDependency[Actor],
@@ -115,13 +157,19 @@ def _row_controller(
         tags = [url]
         dependencies = {"actor": Provide(require_actor)}
 
-        @get("/", name=f"{kind}-list")
+        @get("/", name=f"{kind}-list", **doc.signed_in_read(404))
         async def list_rows(
             self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]
         ) -> list[read_type]:
             return await service.list_rows(actor, plan_id, kind)
 
-        @post("/", status_code=201, name=f"{kind}-create")
+        @post(
+            "/",
+            status_code=201,
+            name=f"{kind}-create",
+            response_headers=doc.etag_header(),
+            **doc.signed_in_change(404, 409),
+        )
         async def create_row(
             self,
             actor: NamedDependency[Actor],
@@ -134,7 +182,12 @@ def _row_controller(
             row = await service.create_row(actor, plan_id, kind, data)
             return _with_etag(row, row.version, status_code=201)
 
-        @get("/{row_id:uuid}", name=f"{kind}-read")
+        @get(
+            "/{row_id:uuid}",
+            name=f"{kind}-read",
+            response_headers=doc.etag_header(),
+            **doc.signed_in_read(404),
+        )
         async def read_row(
             self,
             actor: NamedDependency[Actor],
@@ -144,7 +197,12 @@ def _row_controller(
             row = await service.read_row(actor, plan_id, kind, row_id)
             return _with_etag(row, row.version)
 
-        @patch("/{row_id:uuid}", name=f"{kind}-update")
+        @patch(
+            "/{row_id:uuid}",
+            name=f"{kind}-update",
+            response_headers=doc.etag_header(),
+            **doc.signed_in_change(404, 409, if_match=True),
+        )
         async def update_row(
             self,
             actor: NamedDependency[Actor],
@@ -159,7 +217,12 @@ def _row_controller(
             row = await service.update_row(actor, plan_id, kind, row_id, data, based_on)
             return _with_etag(row, row.version)
 
-        @delete("/{row_id:uuid}", status_code=204, name=f"{kind}-delete")
+        @delete(
+            "/{row_id:uuid}",
+            status_code=204,
+            name=f"{kind}-delete",
+            **doc.signed_in_change(404, 409, body=False, if_match=True),
+        )
         async def delete_row(
             self,
             actor: NamedDependency[Actor],
@@ -170,7 +233,7 @@ def _row_controller(
             based_on = service.parse_if_match(if_match)
             await service.delete_row(actor, plan_id, kind, row_id, based_on)
 
-        @get("/{row_id:uuid}/revisions", name=f"{kind}-history")
+        @get("/{row_id:uuid}/revisions", name=f"{kind}-history", **doc.signed_in_read(404))
         async def row_history(
             self,
             actor: NamedDependency[Actor],

@@ -14,6 +14,7 @@ from portal.plans.allocation import StaffAllocation
 from portal.plans.schemas import OutcomeRead
 from portal.reviews import allocation, changes, requests, service, withdrawal
 from portal.reviews import schemas as r
+from portal.routes.api import openapi as doc
 from portal.routes.auth import require_actor
 
 CompareWith = Annotated[
@@ -42,13 +43,13 @@ class SignOffController(Controller):
     tags = ["sign-off"]
     dependencies = {"actor": Provide(require_actor)}
 
-    @get("/sign-off")
+    @get("/sign-off", **doc.signed_in_read(404))
     async def sign_off(
         self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]
     ) -> r.SignOffRead:
         return await service.sign_off_status(actor, plan_id)
 
-    @post("/submit", status_code=200)
+    @post("/submit", status_code=200, **doc.signed_in_change(404, 409))
     async def submit(
         self,
         actor: NamedDependency[Actor],
@@ -57,7 +58,7 @@ class SignOffController(Controller):
     ) -> r.DecisionOutcome:
         return await service.submit_plan(actor, plan_id, data)
 
-    @get("/sharing/sign-off")
+    @get("/sharing/sign-off", **doc.signed_in_read(403, 404))
     async def sign_off_sharing(
         self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]
     ) -> r.SignOffSharingRead:
@@ -65,7 +66,7 @@ class SignOffController(Controller):
         when and by which submission. For those who choose who sees the plan."""
         return await withdrawal.sign_off_sharing(actor, plan_id)
 
-    @post("/withdraw-consent", status_code=200)
+    @post("/withdraw-consent", status_code=200, **doc.signed_in_change(404, 409))
     async def withdraw_consent(
         self,
         actor: NamedDependency[Actor],
@@ -77,7 +78,7 @@ class SignOffController(Controller):
         409 when nothing is shared for sign-off (or the plan moved on from `state`)."""
         return await withdrawal.withdraw_consent(actor, plan_id, data)
 
-    @post("/return", status_code=200)
+    @post("/return", status_code=200, **doc.signed_in_change(404, 409))
     async def return_plan(
         self,
         actor: NamedDependency[Actor],
@@ -86,7 +87,7 @@ class SignOffController(Controller):
     ) -> r.DecisionOutcome:
         return await service.return_plan(actor, plan_id, data)
 
-    @post("/authorise-plan", status_code=200)
+    @post("/authorise-plan", status_code=200, **doc.signed_in_change(404, 409))
     async def authorise_plan(
         self,
         actor: NamedDependency[Actor],
@@ -95,7 +96,7 @@ class SignOffController(Controller):
     ) -> r.DecisionOutcome:
         return await service.authorise_plan(actor, plan_id, data)
 
-    @post("/authorise-budget", status_code=200)
+    @post("/authorise-budget", status_code=200, **doc.signed_in_change(404, 409))
     async def authorise_budget(
         self,
         actor: NamedDependency[Actor],
@@ -104,7 +105,7 @@ class SignOffController(Controller):
     ) -> r.DecisionOutcome:
         return await service.authorise_budget(actor, plan_id, data)
 
-    @put("/allocation", status_code=200)
+    @put("/allocation", status_code=200, **doc.signed_in_change(404, 409))
     async def set_allocation(
         self,
         actor: NamedDependency[Actor],
@@ -114,25 +115,25 @@ class SignOffController(Controller):
         """Staff of the signing-off organisation set the indicative allocation sign-off checks."""
         return await allocation.set_allocation(actor, plan_id, data)
 
-    @get("/comments")
+    @get("/comments", **doc.signed_in_read(404))
     async def comments(
         self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]
     ) -> list[r.CommentRead]:
         return await service.comments_for(actor, plan_id)
 
-    @get("/versions")
+    @get("/versions", **doc.signed_in_read(404))
     async def versions(
         self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]
     ) -> list[r.VersionSummary]:
         return await service.list_versions(actor, plan_id)
 
-    @get("/versions/{number:int}")
+    @get("/versions/{number:int}", **doc.signed_in_read(404, 422))
     async def version(
         self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID], number: VersionInPath
     ) -> r.VersionRead:
         return await service.read_version(actor, plan_id, number)
 
-    @get("/versions/{number:int}/compare")
+    @get("/versions/{number:int}/compare", **doc.signed_in_read(404, 422))
     async def compare(
         self,
         actor: NamedDependency[Actor],
@@ -150,13 +151,13 @@ class ReviewController(Controller):
     tags = ["reviews"]
     dependencies = {"actor": Provide(require_actor)}
 
-    @get("/review-requests")
+    @get("/review-requests", **doc.signed_in_read(404))
     async def review_requests(
         self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]
     ) -> list[r.ReviewRequestRead]:
         return await requests.list_requests(actor, plan_id)
 
-    @post("/review-requests", status_code=201)
+    @post("/review-requests", status_code=201, **doc.signed_in_change(404, 409))
     async def request_review(
         self,
         actor: NamedDependency[Actor],
@@ -165,7 +166,11 @@ class ReviewController(Controller):
     ) -> r.ReviewRequestRead:
         return await requests.request_review(actor, plan_id, data)
 
-    @post("/review-requests/{request_id:uuid}/decline", status_code=200)
+    @post(
+        "/review-requests/{request_id:uuid}/decline",
+        status_code=200,
+        **doc.signed_in_change(404, 409),
+    )
     async def decline_review(
         self,
         actor: NamedDependency[Actor],
@@ -175,7 +180,7 @@ class ReviewController(Controller):
     ) -> r.ReviewRequestRead:
         return await requests.decline_request(actor, plan_id, request_id, data)
 
-    @post("/start-review", status_code=200)
+    @post("/start-review", status_code=200, **doc.signed_in_change(404, 409))
     async def start_review(
         self,
         actor: NamedDependency[Actor],
@@ -184,7 +189,11 @@ class ReviewController(Controller):
     ) -> r.ReviewStarted:
         return await requests.start_review(actor, plan_id, data)
 
-    @post("/outcome-decisions/{outcome_id:uuid}", status_code=200)
+    @post(
+        "/outcome-decisions/{outcome_id:uuid}",
+        status_code=200,
+        **doc.signed_in_change(404, 409),
+    )
     async def decide_outcome(
         self,
         actor: NamedDependency[Actor],
@@ -194,13 +203,13 @@ class ReviewController(Controller):
     ) -> OutcomeRead:
         return await changes.decide_outcome(actor, plan_id, outcome_id, data)
 
-    @get("/package-changes")
+    @get("/package-changes", **doc.signed_in_read(404))
     async def package_changes(
         self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]
     ) -> list[r.PackageChangeRead]:
         return await changes.list_changes(actor, plan_id)
 
-    @post("/package-changes", status_code=201)
+    @post("/package-changes", status_code=201, **doc.signed_in_change(404, 409))
     async def propose_change(
         self,
         actor: NamedDependency[Actor],
@@ -209,7 +218,11 @@ class ReviewController(Controller):
     ) -> r.PackageChangeRead:
         return await changes.propose_change(actor, plan_id, data)
 
-    @post("/package-changes/{change_id:uuid}/decision", status_code=200)
+    @post(
+        "/package-changes/{change_id:uuid}/decision",
+        status_code=200,
+        **doc.signed_in_change(404, 409),
+    )
     async def decide_change(
         self,
         actor: NamedDependency[Actor],
@@ -219,7 +232,11 @@ class ReviewController(Controller):
     ) -> r.PackageChangeRead:
         return await changes.decide_change(actor, plan_id, change_id, data)
 
-    @post("/package-changes/{change_id:uuid}/review", status_code=200)
+    @post(
+        "/package-changes/{change_id:uuid}/review",
+        status_code=200,
+        **doc.signed_in_change(404, 409),
+    )
     async def change_to_review(
         self,
         actor: NamedDependency[Actor],
@@ -235,13 +252,13 @@ class ToleranceController(Controller):
     tags = ["reviews"]
     dependencies = {"actor": Provide(require_actor)}
 
-    @get("/")
+    @get("/", **doc.signed_in_read(404))
     async def read_tolerance(
         self, actor: NamedDependency[Actor], organisation_id: FromPath[uuid.UUID]
     ) -> r.ToleranceRead:
         return await changes.read_tolerance(actor, organisation_id)
 
-    @put("/")
+    @put("/", **doc.signed_in_change(404))
     async def change_tolerance(
         self,
         actor: NamedDependency[Actor],
@@ -256,13 +273,13 @@ class TrayController(Controller):
     tags = ["sign-off"]
     dependencies = {"actor": Provide(require_actor)}
 
-    @get("/")
+    @get("/", **doc.signed_in_read(404))
     async def counts(
         self, actor: NamedDependency[Actor], organisation_id: FromPath[uuid.UUID]
     ) -> list[r.TrayCount]:
         return await service.tray_counts(actor, organisation_id)
 
-    @get("/{tray:str}")
+    @get("/{tray:str}", **doc.signed_in_read(400, 403, 404, 422))
     async def tray(
         self,
         actor: NamedDependency[Actor],

@@ -12,6 +12,7 @@ from portal.accounts.service import actor_for_token, sign_in
 from portal.consent.policy import Actor
 from portal.plans.schemas import CsrfTokenRead, SessionCreate, SessionRead
 from portal.problems import Problem
+from portal.routes.api import openapi as doc
 from portal.routes.auth import begin_session, finish_session, require_actor
 from portal.security import CLEAR_SITE_DATA, csrf_token_of
 
@@ -30,7 +31,7 @@ class SessionController(Controller):
     path = "/api/v1/session"
     tags = ["session"]
 
-    @post("/", status_code=201)
+    @post("/", status_code=201, **doc.anonymous_change(401, 429))
     async def sign_in(
         self, request: Request[Any, Any, Any], data: JSONBody[SessionCreate]
     ) -> Response[SessionRead]:
@@ -51,19 +52,19 @@ class SessionController(Controller):
             _session_read(actor, csrf_token_of(request)), status_code=201, cookies=[cookie]
         )
 
-    @get("/", dependencies={"actor": Provide(require_actor)})
+    @get("/", dependencies={"actor": Provide(require_actor)}, **doc.signed_in_read())
     async def who_am_i(
         self, request: Request[Any, Any, Any], actor: NamedDependency[Actor]
     ) -> SessionRead:
         return _session_read(actor, csrf_token_of(request))
 
-    @get("/csrf")
+    @get("/csrf", **doc.anonymous_read())
     async def csrf_token(self, request: Request[Any, Any, Any]) -> CsrfTokenRead:
         """The token to send in the X-CSRF-Token header with every change, signed in or not
         (the first step before signing in). It changes when the client signs in or out."""
         return CsrfTokenRead(csrf_token=csrf_token_of(request))
 
-    @delete("/", status_code=204)
+    @delete("/", status_code=204, **doc.sign_out())
     async def sign_out(self, request: Request[Any, Any, Any]) -> Response[None]:
         return Response(
             None,

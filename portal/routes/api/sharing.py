@@ -14,6 +14,7 @@ from portal.consent import service as consent
 from portal.consent.policy import Actor
 from portal.plans import schemas as s
 from portal.plans import service as plans
+from portal.routes.api import openapi as doc
 from portal.routes.auth import require_actor
 
 
@@ -27,13 +28,13 @@ class SharingController(Controller):
     tags = ["sharing"]
     dependencies = {"actor": Provide(require_actor)}
 
-    @get("/grants")
+    @get("/grants", **doc.signed_in_read(403, 404))
     async def list_grants(
         self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]
     ) -> list[cs.GrantRead]:
         return await consent.list_grants(actor, plan_id)
 
-    @post("/grants", status_code=201)
+    @post("/grants", status_code=201, **doc.signed_in_change(404, 409))
     async def give_grant(
         self,
         actor: NamedDependency[Actor],
@@ -42,7 +43,7 @@ class SharingController(Controller):
     ) -> cs.GrantRead:
         return await consent.give_grant(actor, plan_id, data)
 
-    @get("/grants/{grant_id:uuid}")
+    @get("/grants/{grant_id:uuid}", **doc.signed_in_read(403, 404))
     async def read_grant(
         self,
         actor: NamedDependency[Actor],
@@ -51,7 +52,7 @@ class SharingController(Controller):
     ) -> cs.GrantRead:
         return await consent.read_grant(actor, plan_id, grant_id)
 
-    @patch("/grants/{grant_id:uuid}")
+    @patch("/grants/{grant_id:uuid}", **doc.signed_in_change(404, 409))
     async def change_grant(
         self,
         actor: NamedDependency[Actor],
@@ -61,7 +62,7 @@ class SharingController(Controller):
     ) -> cs.GrantRead:
         return await consent.change_grant(actor, plan_id, grant_id, data)
 
-    @post("/grants/{grant_id:uuid}/revoke", status_code=200)
+    @post("/grants/{grant_id:uuid}/revoke", status_code=200, **doc.signed_in_change(404, 409))
     async def revoke_grant(
         self,
         actor: NamedDependency[Actor],
@@ -71,7 +72,7 @@ class SharingController(Controller):
     ) -> cs.GrantRead:
         return await consent.revoke_grant(actor, plan_id, grant_id, data.reason)
 
-    @get("/grants/{grant_id:uuid}/history")
+    @get("/grants/{grant_id:uuid}/history", **doc.signed_in_read(403, 404))
     async def grant_history(
         self,
         actor: NamedDependency[Actor],
@@ -80,7 +81,7 @@ class SharingController(Controller):
     ) -> list[cs.GrantRead]:
         return await consent.grant_history(actor, plan_id, grant_id)
 
-    @get("/grants/{grant_id:uuid}/preview")
+    @get("/grants/{grant_id:uuid}/preview", **doc.signed_in_read(403, 404))
     async def preview(
         self,
         actor: NamedDependency[Actor],
@@ -90,13 +91,13 @@ class SharingController(Controller):
         grantee, plan = await plans.preview_plan(actor, plan_id, grant_id)
         return GrantPreview(grantee=grantee, plan=plan)
 
-    @get("/invitations")
+    @get("/invitations", **doc.signed_in_read(403, 404))
     async def list_invitations(
         self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]
     ) -> list[cs.InvitationRead]:
         return await consent.list_invitations(actor, plan_id)
 
-    @post("/invitations", status_code=201)
+    @post("/invitations", status_code=201, **doc.signed_in_change(404, 409))
     async def invite(
         self,
         actor: NamedDependency[Actor],
@@ -105,7 +106,11 @@ class SharingController(Controller):
     ) -> cs.InvitationCreated:
         return await consent.invite(actor, plan_id, data)
 
-    @post("/invitations/{invitation_id:uuid}/withdraw", status_code=200)
+    @post(
+        "/invitations/{invitation_id:uuid}/withdraw",
+        status_code=200,
+        **doc.signed_in_change(404, 409, body=False),
+    )
     async def withdraw_invitation(
         self,
         actor: NamedDependency[Actor],
@@ -114,7 +119,7 @@ class SharingController(Controller):
     ) -> cs.InvitationRead:
         return await consent.withdraw_invitation(actor, plan_id, invitation_id)
 
-    @get("/representatives")
+    @get("/representatives", **doc.signed_in_read(403, 404, 422))
     async def list_representatives(
         self,
         actor: NamedDependency[Actor],
@@ -123,7 +128,7 @@ class SharingController(Controller):
     ) -> list[cs.RepresentativeRead]:
         return await consent.list_representatives(actor, plan_id, history)
 
-    @post("/representatives", status_code=201)
+    @post("/representatives", status_code=201, **doc.signed_in_change(404, 409))
     async def record_representative(
         self,
         actor: NamedDependency[Actor],
@@ -132,7 +137,11 @@ class SharingController(Controller):
     ) -> cs.RepresentativeRead:
         return await consent.record_representative(actor, plan_id, data)
 
-    @post("/representatives/{record_id:uuid}/end", status_code=200)
+    @post(
+        "/representatives/{record_id:uuid}/end",
+        status_code=200,
+        **doc.signed_in_change(404, 409),
+    )
     async def end_representative(
         self,
         actor: NamedDependency[Actor],
@@ -142,7 +151,7 @@ class SharingController(Controller):
     ) -> cs.RepresentativeRead:
         return await consent.end_representative(actor, plan_id, record_id, data.reason)
 
-    @get("/access-log")
+    @get("/access-log", **doc.signed_in_read(403, 404))
     async def access_log(
         self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]
     ) -> list[cs.AccessEventRead]:
@@ -155,11 +164,16 @@ class InvitationController(Controller):
     path = "/api/v1/invitations"
     tags = ["sharing"]
 
-    @get("/{token:str}")
+    @get("/{token:str}", **doc.anonymous_read(404, 410))
     async def read_offer(self, token: FromPath[str]) -> cs.InvitationOffer:
         return await consent.read_offer(token)
 
-    @post("/{token:str}/accept", status_code=200, dependencies={"actor": Provide(require_actor)})
+    @post(
+        "/{token:str}/accept",
+        status_code=200,
+        dependencies={"actor": Provide(require_actor)},
+        **doc.signed_in_change(404, 409, 410, 422, body=False),
+    )
     async def accept(
         self, actor: NamedDependency[Actor], token: FromPath[str]
     ) -> cs.InvitationAccepted:

@@ -9,6 +9,7 @@ from litestar.di import NamedDependency, Provide
 
 from portal.consent.policy import Actor
 from portal.exports.subject_access import subject_access_archive
+from portal.routes.api import openapi as doc
 from portal.routes.auth import require_actor
 
 ZIP_MEDIA_TYPE = "application/zip"
@@ -20,7 +21,13 @@ class SubjectAccessController(Controller):
     # The session cookie is enough: the "Your data" page links here for a plain download.
     dependencies = {"actor": Provide(require_actor)}
 
-    @get("/data", media_type=ZIP_MEDIA_TYPE, summary="Download all my data (subject access)")
+    @get(
+        "/data",
+        media_type=ZIP_MEDIA_TYPE,
+        summary="Download all my data (subject access)",
+        response_headers=doc.download_headers(),
+        **doc.signed_in_read(corrections=doc.ZIP),
+    )
     async def my_data(self, actor: NamedDependency[Actor]) -> Response[bytes]:
         """All my data: account, plans with every version, revision, comment, share, review and
         access-log line, my messages, and what others shared with me, as JSON in a zip whose
