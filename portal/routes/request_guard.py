@@ -301,7 +301,7 @@ async def _check_body(request: Request[Any, Any, Any]) -> None:
             ),
         )
     except msgspec.ValidationError as exc:
-        setattr(request.state, _DEFERRED, validation_problem(exc))
+        setattr(request.state, _DEFERRED, validation_problem(exc, body_type=data_type))
         state.json = _WrongType()
     except TypeError:  # a type msgspec cannot convert to: Litestar decides, as before
         state.json = decoded

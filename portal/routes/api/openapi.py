@@ -298,8 +298,10 @@ def _doc(
     }
 
 
-# Every operation reaches the database; when it cannot, it answers 503 with Retry-After.
-_ALWAYS = (503,)
+# Every operation reaches the database; when it cannot, it answers 503 with Retry-After. And
+# every request's query string and path are checked (portal/routes/request_guard.py): %-escapes
+# that are not UTF-8 are a 400, control characters a 422.
+_ALWAYS = (400, 422, 503)
 _BODY = (400, 413, 422)
 _IF_MATCH_STATUSES = (400, 412, 428)
 
