@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from portal.security import CSRF_COOKIE_NAME, CSRF_HEADER_NAME
+from portal.security import CSRF_HEADER_NAME
 from tests.conftest import PASSWORD, serving
 
 PACKAGE = "portal_client"
@@ -91,17 +91,12 @@ def model(name: str) -> Any:
 
 
 async def use_csrf_token(client: Any) -> None:
-    """Send the session's CSRF token with every change this client makes.
-
-    Today the token is the value of the `portal_csrf` cookie that any GET sets (here the
-    generated `who_am_i`, answered 401 before sign-in). Once GET /api/v1/session/csrf exists it
-    is its `csrf_token`, taken with the generated call, and it changes at sign-in: call this
-    again after signing in, as the test does.
-    """
-    who_am_i = operation("session", "ApiV1SessionWhoAmI")
-    await who_am_i.asyncio_detailed(client=client)
-    http = client.get_async_httpx_client()
-    http.headers[CSRF_HEADER_NAME] = http.cookies[CSRF_COOKIE_NAME]
+    """Send the session's CSRF token with every change this client makes: the `csrf_token` of
+    the generated GET /api/v1/session/csrf. It changes at sign-in, so the test calls this again
+    after signing in."""
+    csrf = operation("session", "ApiV1SessionCsrfCsrfToken")
+    token = await csrf.asyncio(client=client)
+    client.get_async_httpx_client().headers[CSRF_HEADER_NAME] = token.csrf_token
 
 
 async def test_a_generated_client_signs_in_reads_a_plan_and_saves_a_section(
