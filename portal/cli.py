@@ -199,6 +199,9 @@ def _serve(args: argparse.Namespace) -> int:
         # Access logs hold URLs only, which carry ids and never plan content.
         access_log=True,
         proxy_headers=False,
+        # uvicorn's httptools protocol plus a header size limit (431) and a header read timeout
+        # (slow senders are dropped); see portal/server.py and the README's design notes.
+        http="portal.server:GuardedHttpToolsProtocol",
         # In-flight requests get this long to finish at a stop; then connections are closed.
         timeout_graceful_shutdown=10,
         # Idle keep-alive connections stay open longer than a proxy's or a client's own idle
