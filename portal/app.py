@@ -55,6 +55,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     from portal.routes.api.reviews import REVIEW_CONTROLLERS
     from portal.routes.api.session import SessionController
     from portal.routes.api.sharing import SHARING_CONTROLLERS
+    from portal.routes.db_retry import RetryReadsOnLostConnection
     from portal.routes.pages import PAGE_ROUTES
 
     @asynccontextmanager
@@ -116,7 +117,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app = Litestar(
         route_handlers=route_handlers,
         lifespan=[lifespan],
-        plugins=[channels],
+        # A lost database connection: reads are made once more, writes answer 503.
+        plugins=[channels, RetryReadsOnLostConnection()],
         exception_handlers=exception_handlers,
         middleware=[security_headers_middleware],
         # Emails about decisions go once the response that made them has been sent.

@@ -15,7 +15,13 @@ from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionTy
 
 from portal.settings import Settings
 
-__all__ = ["TransactionType", "make_engine", "open_database", "close_database"]
+__all__ = [
+    "TransactionType",
+    "close_database",
+    "make_engine",
+    "open_database",
+    "replace_pooled_connections",
+]
 
 
 class _PooledConnection:
@@ -189,6 +195,16 @@ async def close_database(engine: Engine[Any]) -> None:
             await engine.close_connection_pool()
     elif isinstance(engine, PooledSQLiteEngine):
         await engine.close_pool()
+
+
+async def replace_pooled_connections(engine: Engine[Any]) -> None:
+    """After a lost connection: asyncpg replaces every pooled connection at its next acquire.
+
+    A failover or a restart ends them all, and a dead one is noticed only when used; those in
+    use are replaced when they come back to the pool.
+    """
+    if isinstance(engine, PostgresEngine) and engine.pool is not None:
+        await engine.pool.expire_connections()
 
 
 def write_transaction(engine: Engine[Any]) -> Any:

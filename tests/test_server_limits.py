@@ -47,9 +47,7 @@ def test_headers_beyond_16_kb_get_431_and_an_8_kb_cookie_is_fine() -> None:
     with serving() as url:
         with _connect(url) as sock:
             sock.sendall(
-                b"GET /health HTTP/1.1\r\nHost: portal\r\nX-Padding: "
-                + b"x" * 20_000
-                + b"\r\n\r\n"
+                b"GET /health HTTP/1.1\r\nHost: portal\r\nX-Padding: " + b"x" * 20_000 + b"\r\n\r\n"
             )
             assert _status(sock) == "HTTP/1.1 431 Request Header Fields Too Large"
         # Many small headers adding up to more than the limit are refused the same way.
