@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
-from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
@@ -115,6 +113,9 @@ class PooledSQLiteEngine(SQLiteEngine):
     async def _connect(self) -> aiosqlite.Connection:
         connection = await aiosqlite.connect(**self.connection_kwargs)
         connection.row_factory = dict_factory  # type: ignore[assignment]
+        # WAL lets readers go on while one writer writes; it persists in the file, so on every
+        # connection after the first this only reads the mode back.
+        await connection.execute("PRAGMA journal_mode = WAL")
         await connection.execute("PRAGMA foreign_keys = 1")
         await connection.execute("PRAGMA synchronous = NORMAL")
         await connection.execute("PRAGMA busy_timeout = 30000")
@@ -175,13 +176,13 @@ def make_engine(settings: Settings) -> Engine[Any]:
         }
         if url.password:
             config["password"] = unquote(url.password)
+        # Seconds to open a connection (asyncpg's own default is 60): an unreachable server is
+        # reported in reasonable time, by the CLI and by a starting app alike.
+        config["timeout"] = 10
         return PostgresEngine(config=config)
-    path = Path(settings.sqlite_path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with sqlite3.connect(path) as raw:
-        # WAL lets readers go on while one writer writes; it persists in the file.
-        raw.execute("PRAGMA journal_mode = WAL")
-    return PooledSQLiteEngine(path=str(path), pool_size=settings.sqlite_pool_size)
+    # Nothing is made here: importing the tables must not leave an empty database behind.
+    # `portal migrate`, `demo` and `serve` make the folder; SQLite makes the file at first use.
+    return PooledSQLiteEngine(path=settings.sqlite_path, pool_size=settings.sqlite_pool_size)
 
 
 async def open_database(engine: Engine[Any], settings: Settings) -> None:
