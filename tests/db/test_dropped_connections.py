@@ -152,12 +152,13 @@ async def test_a_read_in_process_is_made_again_after_the_pool_lost_its_connectio
     answers = []
     try:
         for _ in range(5):
-            # Every pooled connection of this process is ended while idle, and the read comes
-            # at once, before asyncpg has noticed: it meets a dead connection.
-            assert await _killer(rounds=1, pause=0) >= 1
-            answers.append(await owner.client.get(f"/api/v1/plans/{plan_id}"))
-            assert await _killer(rounds=1, pause=0) >= 1
-            answers.append(await owner.client.get(f"/plans/{plan_id}"))
+            for path in (f"/api/v1/plans/{plan_id}", f"/plans/{plan_id}"):
+                # Every pooled connection of this process (one at least, the warm-up's) is
+                # ended while idle, and the read comes at once, before asyncpg has noticed:
+                # it meets a dead connection.
+                assert (await owner.client.get("/api/v1/session")).status_code == 200
+                assert await _killer(rounds=1, pause=0) >= 1
+                answers.append(await owner.client.get(path))
     finally:
         await _after_the_kills()
     assert [answer.status_code for answer in answers] == [200] * 10
@@ -165,3 +166,49 @@ async def test_a_read_in_process_is_made_again_after_the_pool_lost_its_connectio
     assert answers[0].json()["id"] == plan_id
     # The reads did meet dead connections, and were made once more.
     assert "database connection lost on GET" in caplog.text
+
+
+async def test_a_write_in_process_that_meets_a_dead_connection_answers_503_and_saves_nothing(
+    app, owner
+) -> None:
+    from portal.plans.tables import PlanSection, Revision
+
+    created = await owner.client.post("/api/v1/plans", json={"kind": "care_and_support"})
+    plan_id = created.json()["id"]
+    url = f"/api/v1/plans/{plan_id}/sections/starting_point"
+    version = 0
+    answers = []
+    try:
+        for n in range(5):
+            # The write comes at once after every pooled connection (one at least, the
+            # warm-up's) was ended while idle.
+            assert (await owner.client.get("/api/v1/session")).status_code == 200
+            assert await _killer(rounds=1, pause=0) >= 1
+            response = await owner.client.put(
+                url, json={"what_i_enjoy": f"try {n}"}, headers={"If-Match": f'"{version}"'}
+            )
+            answers.append(response)
+            if response.status_code == 200:
+                version = response.json()["version"]
+    finally:
+        await _after_the_kills()
+    assert {answer.status_code for answer in answers} <= {200, 503}
+    refused = [answer for answer in answers if answer.status_code == 503]
+    assert refused, "a write met a dead connection at least once"
+    for answer in refused:
+        assert answer.headers["retry-after"] == "2"
+        assert answer.headers["content-type"].startswith("application/problem+json")
+        assert answer.json()["status"] == 503
+        assert "nothing was changed" in answer.json()["detail"]
+        assert "x-portal-lost-database" not in answer.headers
+    saved = sum(answer.status_code == 200 for answer in answers)
+    section = (
+        await PlanSection.select()
+        .where((PlanSection.plan == uuid.UUID(plan_id)) & (PlanSection.key == "starting_point"))
+        .first()
+    )
+    revisions = await Revision.count().where(
+        (Revision.plan == uuid.UUID(plan_id)) & (Revision.subject == "section:starting_point")
+    )
+    # Only the writes answered 200 were saved, each whole (section and revision together).
+    assert (section["version"] if section else 0) == revisions == saved
