@@ -89,11 +89,21 @@ def _answer_lost_connection(request: Request[Any, Any, Any], exc: Exception) -> 
         redact_path(request.url.path),
         type(exc).__name__,
     )
+    if request.method in _SAFE:
+        detail = (
+            f"The connection to the database was lost. Try again in {_RETRY_AFTER_SECONDS} seconds."
+        )
+    else:
+        # Almost always nothing was saved (the transaction ended with the connection), but an
+        # answer lost just after COMMIT cannot be told apart: the client should look.
+        detail = (
+            "The connection to the database was lost while saving. Reload to see whether your "
+            f"change was saved, and if not, try again in {_RETRY_AFTER_SECONDS} seconds."
+        )
     problem = Problem(
         503,
         "Service briefly unavailable",
-        "The connection to the database was lost, and nothing was changed. "
-        f"Try again in {_RETRY_AFTER_SECONDS} seconds.",
+        detail,
         headers={"Retry-After": _RETRY_AFTER_SECONDS},
     )
     response = pages_or(handle_problem)(request, problem)

@@ -115,7 +115,7 @@ async def test_a_write_during_the_kills_saves_or_answers_503_and_never_half_appl
             if response.status_code == 503:
                 assert response.headers["retry-after"] == "2"
                 assert response.headers["content-type"].startswith("application/problem+json")
-                assert "Try again" in response.json()["detail"]
+                assert "try again in 2 seconds" in response.json()["detail"]
                 # The answer may have been lost after COMMIT: what is saved says which.
                 current = await http.get(url)
                 assert current.status_code == 200
@@ -151,7 +151,11 @@ async def test_a_read_in_process_is_made_again_after_the_pool_lost_its_connectio
     plan_id = created.json()["id"]
     answers = []
     try:
-        for _ in range(5):
+        # Whether asyncpg notices the end before the read takes the connection is a race: go
+        # on until reads have met dead connections (nearly always at the first round).
+        for n in range(15):
+            if n >= 2 and "database connection lost on GET" in caplog.text:
+                break
             for path in (f"/api/v1/plans/{plan_id}", f"/plans/{plan_id}"):
                 # Every pooled connection of this process (one at least, the warm-up's) is
                 # ended while idle, and the read comes at once, before asyncpg has noticed:
@@ -161,7 +165,7 @@ async def test_a_read_in_process_is_made_again_after_the_pool_lost_its_connectio
                 answers.append(await owner.client.get(path))
     finally:
         await _after_the_kills()
-    assert [answer.status_code for answer in answers] == [200] * 10
+    assert [answer.status_code for answer in answers] == [200] * len(answers)
     assert all("x-portal-lost-database" not in answer.headers for answer in answers)
     assert answers[0].json()["id"] == plan_id
     # The reads did meet dead connections, and were made once more.
@@ -179,7 +183,11 @@ async def test_a_write_in_process_that_meets_a_dead_connection_answers_503_and_s
     version = 0
     answers = []
     try:
-        for n in range(5):
+        # Whether asyncpg notices the end before the write takes the connection is a race:
+        # try until a write has met a dead connection (nearly always at the first try).
+        for n in range(30):
+            if sum(answer.status_code == 503 for answer in answers) >= 2:
+                break
             # The write comes at once after every pooled connection (one at least, the
             # warm-up's) was ended while idle.
             assert (await owner.client.get("/api/v1/session")).status_code == 200
@@ -199,7 +207,7 @@ async def test_a_write_in_process_that_meets_a_dead_connection_answers_503_and_s
         assert answer.headers["retry-after"] == "2"
         assert answer.headers["content-type"].startswith("application/problem+json")
         assert answer.json()["status"] == 503
-        assert "nothing was changed" in answer.json()["detail"]
+        assert "Reload to see whether your change was saved" in answer.json()["detail"]
         assert "x-portal-lost-database" not in answer.headers
     saved = sum(answer.status_code == 200 for answer in answers)
     section = (
