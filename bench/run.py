@@ -696,29 +696,22 @@ def server_env(database: Database) -> dict[str, str]:
 
 
 def create_user(env: dict[str, str]) -> None:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "portal.cli",
-            "users",
-            "create",
-            "--email",
-            EMAIL,
-            "--password",
-            PASSWORD,
-            "--name",
-            "Maggie Doyle",
-        ],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise BenchError(f"`portal users create` failed:\n{result.stdout}{result.stderr}")
+    # `users create` needs a database that is there: on a fresh one, `migrate` makes it first.
+    create = ["users", "create", "--email", EMAIL, "--password", PASSWORD, "--name", "Maggie Doyle"]
+    for command in (["migrate"], create):
+        result = subprocess.run(
+            [sys.executable, "-m", "portal.cli", *command],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise BenchError(
+                f"`portal {' '.join(command[:2])}` failed:\n{result.stdout}{result.stderr}"
+            )
 
 
 @contextlib.contextmanager

@@ -53,6 +53,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     from portal.routes.api.reviews import REVIEW_CONTROLLERS
     from portal.routes.api.session import SessionController
     from portal.routes.api.sharing import SHARING_CONTROLLERS
+    from portal.routes.db_retry import RetryReadsOnLostConnection
     from portal.routes.pages import PAGE_ROUTES
 
     @asynccontextmanager
@@ -117,7 +118,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=route_handlers,
         lifespan=[lifespan],
         # Bad text, JSON that is too deep, not UTF-8 or repeats a key, and wrong types: refused.
-        plugins=[channels, RequestGuard()],
+        # A lost database connection: reads are made once more, writes answer 503.
+        plugins=[channels, RequestGuard(), RetryReadsOnLostConnection()],
         exception_handlers=exception_handlers,
         # Every POST, PUT, PATCH and DELETE needs the token bound to the session, the API
         # sign-in included (no login CSRF): a client GETs /api/v1/session/csrf first.

@@ -5,10 +5,24 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import sqlite3
 import sys
+import traceback
 import uuid
+import warnings
 from collections.abc import Coroutine, Sequence
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
+
+if TYPE_CHECKING:
+    from portal.settings import Settings
+
+# These make the database when there is none (SQLite: the file and its folder); every other
+# command needs one that is there, and says so in one line when it is not.
+CREATES_DATABASE = frozenset({"serve", "migrate", "demo"})
+# Exit status when the command could not run at all (bad settings, no database to use).
+CANNOT_RUN = 2
 
 
 def _run(work: Coroutine[Any, Any, None]) -> None:
@@ -23,6 +37,12 @@ def _run(work: Coroutine[Any, Any, None]) -> None:
             await close_database(DB)
 
     asyncio.run(run())
+
+
+async def _database_answers() -> None:
+    from portal.piccolo_conf import DB
+
+    await DB.run_ddl("SELECT 1")
 
 
 def _migrate(args: argparse.Namespace) -> int:
@@ -155,6 +175,8 @@ def _notifications_send(args: argparse.Namespace) -> int:
     from portal.settings import load_settings
 
     settings = load_settings()
+    # First whether there is a database to send from, with or without an SMTP server.
+    _run(_database_answers())
     if not settings.sends_email:
         print("No SMTP server is configured (PORTAL_SMTP_HOST): nothing to send.")
         return 0
@@ -199,6 +221,9 @@ def _serve(args: argparse.Namespace) -> int:
         # Access logs hold URLs only, which carry ids and never plan content.
         access_log=True,
         proxy_headers=False,
+        # uvicorn's httptools protocol plus a header size limit (431) and a header read timeout
+        # (slow senders are dropped); see portal/server.py and the README's design notes.
+        http="portal.server:GuardedHttpToolsProtocol",
         # In-flight requests get this long to finish at a stop; then connections are closed.
         timeout_graceful_shutdown=10,
         # Idle keep-alive connections stay open longer than a proxy's or a client's own idle
@@ -211,7 +236,16 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="portal", description="The plan portal.")
+    parser = argparse.ArgumentParser(
+        prog="portal",
+        description="The plan portal.",
+        epilog=(
+            "serve, migrate and demo make the database when there is none (SQLite: the file and "
+            "its folder; PostgreSQL: the tables, in a database that must exist). Every other "
+            "command needs a database that is there, and exits 2 with one line saying so when "
+            "it is missing or cannot be reached."
+        ),
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run the web app")
@@ -287,9 +321,90 @@ def _add_audit(commands: Any) -> None:
     ).set_defaults(func=_audit_verify)
 
 
+def _where(settings: Settings) -> str:
+    """The database as a person would name it, without a password."""
+    if not settings.uses_postgres:
+        return str(Path(settings.sqlite_path).resolve())
+    url = urlparse(settings.database_url)
+    user = f"{url.username}@" if url.username else ""
+    return f"postgresql://{user}{url.hostname or '127.0.0.1'}:{url.port or 5432}{url.path}"
+
+
+def _no_database(settings: Settings, command: str) -> str | None:
+    """Why this command cannot run here, checked before anything opens (or makes) a database."""
+    if settings.uses_postgres:
+        return None  # a server: whether it answers is known only by asking (see _database_failure)
+    path = Path(settings.sqlite_path)
+    if command in CREATES_DATABASE:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return None
+    if path.is_file():
+        return None
+    return (
+        f"No database at {_where(settings)}: run 'portal migrate' to make one there, "
+        "or set PORTAL_SQLITE_PATH or PORTAL_DATABASE_URL to the one to use."
+    )
+
+
+def _from_asyncpg(exc: BaseException) -> bool:
+    return any(
+        "asyncpg" in frame.f_code.co_filename for frame, _ in traceback.walk_tb(exc.__traceback__)
+    )
+
+
+def _database_failure(exc: BaseException, settings: Settings) -> str | None:
+    """One line for a database that cannot be reached or is not set up; None for anything else."""
+    import asyncpg
+
+    where = _where(settings)
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, asyncpg.InvalidCatalogNameError | asyncpg.InvalidPasswordError):
+            return f"Cannot use the database at {where}: {current}."
+        if isinstance(current, asyncpg.InvalidAuthorizationSpecificationError):
+            return f"Cannot use the database at {where}: {current}."
+        if isinstance(current, asyncpg.CannotConnectNowError | asyncpg.PostgresConnectionError):
+            return f"Cannot reach the database at {where}: {current}."
+        if isinstance(current, OSError) and _from_asyncpg(current):
+            reason = current.strerror or str(current) or type(current).__name__
+            return f"Cannot reach the database at {where}: {reason}."
+        if isinstance(current, asyncpg.UndefinedTableError) or (
+            isinstance(current, sqlite3.OperationalError) and "no such table" in str(current)
+        ):
+            return f"The database at {where} is not set up: run 'portal migrate' first."
+        if isinstance(current, sqlite3.OperationalError):
+            return f"Cannot use the database at {where}: {current}."
+        current = current.__cause__ or current.__context__
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    from portal.settings import SettingsError, load_settings
+
     args = build_parser().parse_args(argv)
-    result: int = args.func(args)
+    # Piccolo warns in colour before the error reaches us; the one line below says it instead.
+    warnings.filterwarnings(
+        "ignore", message=r".*Unable to (connect to database|fetch server version)"
+    )
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"The portal cannot start: {exc}", file=sys.stderr)
+        return CANNOT_RUN
+    missing = _no_database(settings, args.command)
+    if missing:
+        print(missing, file=sys.stderr)
+        return CANNOT_RUN
+    try:
+        result: int = args.func(args)
+    except Exception as exc:
+        failure = _database_failure(exc, settings)
+        if failure is None:
+            raise
+        print(failure, file=sys.stderr)
+        return CANNOT_RUN
     return result
 
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
-from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
@@ -15,7 +13,13 @@ from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionTy
 
 from portal.settings import Settings
 
-__all__ = ["TransactionType", "make_engine", "open_database", "close_database"]
+__all__ = [
+    "TransactionType",
+    "close_database",
+    "make_engine",
+    "open_database",
+    "replace_pooled_connections",
+]
 
 
 class _PooledConnection:
@@ -109,6 +113,9 @@ class PooledSQLiteEngine(SQLiteEngine):
     async def _connect(self) -> aiosqlite.Connection:
         connection = await aiosqlite.connect(**self.connection_kwargs)
         connection.row_factory = dict_factory  # type: ignore[assignment]
+        # WAL lets readers go on while one writer writes; it persists in the file, so on every
+        # connection after the first this only reads the mode back.
+        await connection.execute("PRAGMA journal_mode = WAL")
         await connection.execute("PRAGMA foreign_keys = 1")
         await connection.execute("PRAGMA synchronous = NORMAL")
         await connection.execute("PRAGMA busy_timeout = 30000")
@@ -169,13 +176,13 @@ def make_engine(settings: Settings) -> Engine[Any]:
         }
         if url.password:
             config["password"] = unquote(url.password)
+        # Seconds to open a connection (asyncpg's own default is 60): an unreachable server is
+        # reported in reasonable time, by the CLI and by a starting app alike.
+        config["timeout"] = 10
         return PostgresEngine(config=config)
-    path = Path(settings.sqlite_path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with sqlite3.connect(path) as raw:
-        # WAL lets readers go on while one writer writes; it persists in the file.
-        raw.execute("PRAGMA journal_mode = WAL")
-    return PooledSQLiteEngine(path=str(path), pool_size=settings.sqlite_pool_size)
+    # Nothing is made here: importing the tables must not leave an empty database behind.
+    # `portal migrate`, `demo` and `serve` make the folder; SQLite makes the file at first use.
+    return PooledSQLiteEngine(path=settings.sqlite_path, pool_size=settings.sqlite_pool_size)
 
 
 async def open_database(engine: Engine[Any], settings: Settings) -> None:
@@ -189,6 +196,16 @@ async def close_database(engine: Engine[Any]) -> None:
             await engine.close_connection_pool()
     elif isinstance(engine, PooledSQLiteEngine):
         await engine.close_pool()
+
+
+async def replace_pooled_connections(engine: Engine[Any]) -> None:
+    """After a lost connection: asyncpg replaces every pooled connection at its next acquire.
+
+    A failover or a restart ends them all, and a dead one is noticed only when used; those in
+    use are replaced when they come back to the pool.
+    """
+    if isinstance(engine, PostgresEngine) and engine.pool is not None:
+        await engine.pool.expire_connections()
 
 
 def write_transaction(engine: Engine[Any]) -> Any:
