@@ -135,6 +135,7 @@ RULES: list[tuple[str, str, Need]] = [
     ("GET", r"/sign-in/oidc/.*", Need("public", statuses=frozenset({404}))),
     ("POST", r"/api/v1/session", Need("public", statuses=frozenset({401}))),
     ("GET", r"/api/v1/session", Need("signed_in")),
+    ("GET", r"/api/v1/session/csrf", Need("public")),
     ("DELETE", r"/api/v1/session", Need("public", statuses=frozenset({204}))),
     ("GET|POST", r"/api/v1/plans|/plans", Need("signed_in")),
     ("GET", r"/api/v1/invitations/\{token:str\}", Need("public")),
