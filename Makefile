@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: install frontend oidc-provider lighthouse run test test-sqlite test-postgres lint bench clean
+.PHONY: install frontend oidc-provider lighthouse run test test-sqlite test-postgres fuzz lint bench clean
 
 install: $(VENV)/.installed frontend oidc-provider
 
@@ -41,13 +41,19 @@ test: install lighthouse
 	scripts/ensure-chromium
 	scripts/ensure-postgres
 	scripts/ensure-redis
-	$(MAKE) --no-print-directory test-sqlite test-postgres
+	$(MAKE) --no-print-directory test-sqlite test-postgres fuzz
 
 test-sqlite:
 	PORTAL_TEST_DATABASE=sqlite $(BIN)/pytest
 
 test-postgres:
 	PORTAL_TEST_DATABASE=postgres $(BIN)/pytest
+
+# Schemathesis over every operation of the OpenAPI document, against a real `portal serve` on a
+# fresh PostgreSQL database, as four identities; a few minutes, non-zero on any failure.
+fuzz: install
+	scripts/ensure-postgres
+	$(BIN)/python scripts/fuzz-api
 
 lint: install
 	$(BIN)/ruff check portal tests bench
