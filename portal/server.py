@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import msgspec
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 __all__ = ["HEADER_LIMIT_BYTES", "HEADER_TIMEOUT_SECONDS", "GuardedHttpToolsProtocol"]
@@ -23,6 +24,15 @@ HEADER_LIMIT_BYTES = 16 * 1024
 # From a connection's first byte (or its opening) until its headers are complete. Well above what
 # a phone on a poor network needs for a few kilobytes, well below the 15 s the issue allows.
 HEADER_TIMEOUT_SECONDS = 10.0
+
+_TOO_LARGE = (
+    f"The request's headers are larger than {HEADER_LIMIT_BYTES // 1024} kB. Send fewer or "
+    "shorter headers (a very large cookie: clear this site's cookies and sign in again)."
+)
+_TOO_SLOW = (
+    f"The request's headers did not arrive within {HEADER_TIMEOUT_SECONDS:.0f} seconds. "
+    "Check the connection and try again."
+)
 
 
 class _HeadersTooLarge(Exception):
@@ -58,7 +68,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         if was_in_head and self._in_head and not self.transport.is_closing():
             self._head_bytes += len(data)
             if self._head_bytes > HEADER_LIMIT_BYTES:
-                self._refuse(431, "Request Header Fields Too Large")
+                self._refuse(431, "Request Header Fields Too Large", _TOO_LARGE)
 
     # httptools callbacks
     def on_message_begin(self) -> None:
@@ -94,7 +104,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def send_400_response(self, msg: str) -> None:
         # uvicorn answers any exception from a parser callback with 400; ours says 431.
         if self._too_large:
-            self._refuse(431, "Request Header Fields Too Large")
+            self._refuse(431, "Request Header Fields Too Large", _TOO_LARGE)
         else:
             super().send_400_response(msg)
 
@@ -119,18 +129,21 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         if not self._in_head or self.transport.is_closing():
             return
         if self._head_started:
-            self._refuse(408, "Request Timeout")
+            self._refuse(408, "Request Timeout", _TOO_SLOW)
         else:
             # Opened and never used (a browser's preconnect, or a slowloris that sends nothing):
             # closed without an answer, as an answer nobody asked for could confuse a client.
             self.transport.close()
 
-    def _refuse(self, status: int, reason: str) -> None:
+    def _refuse(self, status: int, reason: str, detail: str) -> None:
         self._stop_head_timer()
-        body = f"{reason}.\n".encode("ascii")
+        # The same RFC 9457 problem the app answers with (and the OpenAPI document describes).
+        body = msgspec.json.encode(
+            {"type": "about:blank", "title": reason, "status": status, "detail": detail}
+        )
         self.transport.write(
             f"HTTP/1.1 {status} {reason}\r\n".encode("ascii")
-            + b"content-type: text/plain; charset=utf-8\r\n"
+            + b"content-type: application/problem+json\r\n"
             + b"content-length: "
             + str(len(body)).encode("ascii")
             + b"\r\nconnection: close\r\n\r\n"

@@ -118,8 +118,10 @@ _MEANINGS: dict[int, str] = {
     422: "A value could not be used: `errors` names each field and what to change.",
     428: 'If-Match is missing: send the ETag you read (e.g. "3").',
     429: "Too many attempts to sign in: wait for Retry-After seconds.",
+    431: "The request's headers are larger than 16 kB (answered by the server, before the app).",
     503: "Unavailable for a moment (the database, or a service it needs): try again after "
-    "Retry-After seconds. Nothing was changed.",
+    "Retry-After seconds. After a change, read it again first: the answer may have been lost "
+    "after the change was saved.",
 }
 
 
@@ -300,8 +302,9 @@ def _doc(
 
 # Every operation reaches the database; when it cannot, it answers 503 with Retry-After. And
 # every request's query string and path are checked (portal/routes/request_guard.py): %-escapes
-# that are not UTF-8 are a 400, control characters a 422.
-_ALWAYS = (400, 422, 503)
+# that are not UTF-8 are a 400, control characters a 422. Headers over 16 kB are a 431, from the
+# server before the app (portal/server.py).
+_ALWAYS = (400, 422, 431, 503)
 _BODY = (400, 413, 422)
 _IF_MATCH_STATUSES = (400, 412, 428)
 
@@ -413,10 +416,18 @@ FHIR_BUNDLE = Corrections(
 )
 EVENT_STREAM = Corrections(
     success_media_type="text/event-stream",
+    # Before OpenAPI 3.2's itemSchema, the schema of an event stream describes one event.
     success_schema={
-        "type": "string",
-        "description": "Server-Sent Events: `ready`, then `change`, `presence` and finally "
-        "`end`; each event's data is a JSON object without plan content.",
+        "type": "object",
+        "description": "One Server-Sent Event: `ready`, then `change` and `presence` events, and "
+        "finally `end`; each event's data is a JSON object without plan content.",
+        "required": ["event", "data"],
+        "properties": {
+            "event": {"type": "string"},
+            "data": {"type": "string", "contentMediaType": "application/json"},
+            "id": {"type": "string"},
+            "retry": {"type": "integer", "minimum": 0},
+        },
     },
 )
 
