@@ -46,7 +46,7 @@ from bench.plan_content import long_sections  # noqa: E402
 if TYPE_CHECKING:
     from litestar import Litestar
 
-    from portal.consent.policy import Actor
+    from portal.core.actor import Actor
 
 RESULTS = REPO / "bench" / "results" / "exports-latest.json"
 EMAIL = "margaret.hughes@example.org"

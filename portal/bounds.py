@@ -18,9 +18,9 @@ import msgspec
 from litestar.params import PathParameter, QueryParameter
 from msgspec import Meta
 
-from portal.plans.money import MAX_WEEKLY_PENCE
-from portal.reviews.values import ENGLAND
-from portal.reviews.values import today as england_today
+from portal.core.clock import ENGLAND
+from portal.core.clock import today as england_today
+from portal.core.money import MAX_WEEKLY_PENCE
 
 # PostgreSQL's `integer` (Piccolo's Integer: versions, numbers, positions, minutes) is int4;
 # `bigint` (BigInt: pence, sequence numbers) is int8. SQLite holds int8 in both.

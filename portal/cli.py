@@ -125,8 +125,8 @@ def _organisations_create(args: argparse.Namespace) -> int:
 
 def _staff_add(args: argparse.Namespace) -> int:
     from portal.accounts.organisations import add_role_as_operator
+    from portal.core.money import format_pounds
     from portal.migrations import migrate
-    from portal.plans.money import format_pounds
     from portal.problems import Problem
 
     async def run() -> None:
@@ -270,7 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
     create.set_defaults(func=_users_create)
 
     from portal.accounts.schemas import OrganisationKind
-    from portal.consent.policy import Role
+    from portal.core.actor import Role
 
     organisations = commands.add_parser("organisations", help="manage organisations")
     organisation_commands = organisations.add_subparsers(

@@ -16,7 +16,9 @@ from portal.accounts.service import actor_for_token, create_user, end_session, s
 from portal.accounts.tables import UserAccount
 from portal.consent import schemas as cs
 from portal.consent import service as consent
-from portal.consent.policy import Access, Actor, Role
+from portal.consent.policy import Access
+from portal.core.actor import Actor, Role
+from portal.core.sections import SECTION_TITLES
 from portal.plans import content as c
 from portal.plans import schemas as s
 from portal.plans import service
@@ -160,7 +162,7 @@ async def _load_alex(alex: Actor, progress: Callable[[str], None]) -> None:
         ),
     ]
     for key, content in sections:
-        progress(f"  writing '{c.SECTION_TITLES[key]}'")
+        progress(f"  writing '{SECTION_TITLES[key]}'")
         await service.write_section(alex, plan.id, key, content, based_on=0)
     progress("  adding outcomes and support")
     swim = await service.create_row(
@@ -685,7 +687,7 @@ async def _write_plan(
         owner, s.PlanCreate(kind=s.PlanKind.care_and_support, title=plan.title)
     )
     for key, content in plan.sections:
-        progress(f"  writing '{c.SECTION_TITLES[key]}'")
+        progress(f"  writing '{SECTION_TITLES[key]}'")
         await service.write_section(owner, made.id, key, content, based_on=0)
     progress("  adding outcomes, support, actions and contacts")
     for goal in plan.goals:

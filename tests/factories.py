@@ -9,7 +9,7 @@ from portal.accounts import organisations
 from portal.accounts.schemas import StaffRoleRead
 from portal.accounts.service import actor_for_token, end_session, start_session
 from portal.accounts.tables import UserAccount
-from portal.consent.policy import Actor, Role
+from portal.core.actor import Actor, Role
 
 
 def _email(who: Any) -> str:

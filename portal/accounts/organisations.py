@@ -19,15 +19,9 @@ import msgspec
 from portal.accounts import schemas as a
 from portal.accounts.service import normalise_email, staff_roles
 from portal.accounts.tables import Organisation, StaffRole, UserAccount
-from portal.consent.policy import (
-    ROLE_LABELS,
-    Actor,
-    OrgPermission,
-    Role,
-    decide_organisation,
-)
+from portal.core.actor import ROLE_LABELS, Actor, OrgPermission, Role, decide_organisation
+from portal.core.money import format_pounds as pounds
 from portal.db import write_transaction
-from portal.plans.money import format_pounds as pounds
 from portal.problems import FieldError, NotFound, Problem
 
 _ROLE_ORDER = {role: number for number, role in enumerate(Role)}

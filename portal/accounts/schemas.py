@@ -10,7 +10,7 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta
 
-from portal.consent.policy import Role
+from portal.core.actor import Role
 
 # The largest spending limit the portal records: well above any council's yearly budget, far
 # below the 64-bit column, so a typing slip (pounds typed as pence twice) is caught.

@@ -18,7 +18,7 @@ from portal.accounts.tables import (
     StaffRole,
     UserAccount,
 )
-from portal.consent.policy import Actor, Role, StaffRoleFact
+from portal.core.actor import Actor, Role, StaffRoleFact
 from portal.problems import Problem
 from portal.settings import Settings
 

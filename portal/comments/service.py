@@ -19,15 +19,17 @@ import msgspec
 
 from portal.comments import schemas as cm
 from portal.consent import service as consent
-from portal.consent.policy import ROLE_LABELS, Actor, Permission, Role, decide, is_owner
+from portal.consent.policy import Permission, decide, is_owner
+from portal.core.actor import ROLE_LABELS, Actor, Role
+from portal.core.clock import now
+from portal.core.sections import SECTION_TITLES
+from portal.core.values import as_uuid, aware
 from portal.db import write_transaction
 from portal.notifications import service as notifications
 from portal.plans import service as plans
-from portal.plans.content import SECTION_TITLES
 from portal.plans.tables import Plan
 from portal.problems import FieldError, Problem, validation_problem
 from portal.reviews.tables import PlanComment
-from portal.reviews.values import as_uuid, aware, now
 
 KIND = "comment"
 MAX_LENGTH = 4000

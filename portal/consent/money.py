@@ -16,7 +16,8 @@ from collections.abc import Iterable
 from portal.accounts.service import staff_roles
 from portal.accounts.tables import UserAccount
 from portal.consent import service as consent
-from portal.consent.policy import Actor, Permission, PlanAccessFacts, decide
+from portal.consent.policy import Permission, PlanAccessFacts, decide
+from portal.core.actor import Actor
 from portal.plans.tables import Plan
 
 __all__ = ["MONEY_SECTION", "may_see_money", "users_who_see_money"]

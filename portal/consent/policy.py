@@ -23,7 +23,8 @@ from enum import StrEnum
 
 import msgspec
 
-from portal.plans.content import CRITERIA_KEYS, SECTION_KEYS
+from portal.core.actor import SIGN_OFF_ROLES, Actor, Role
+from portal.core.sections import CRITERIA_KEYS, SECTION_KEYS
 
 # What sign-off needs: the nine criteria. Submitting is the person's consent to share these.
 SIGN_OFF_SECTIONS: frozenset[str] = frozenset(CRITERIA_KEYS)
@@ -58,12 +59,6 @@ class Permission(StrEnum):
     CHANGE_PROPOSE = "change:propose"
     CHANGE_CONFIRM = "change:confirm"
     CHANGE_CONFIRM_OUTSIDE_TOLERANCE = "change:confirm_outside_tolerance"
-
-
-class OrgPermission(StrEnum):
-    VIEW_STAFF = "organisation:view_staff"
-    MANAGE_STAFF = "organisation:manage_staff"
-    WORK_TRAY = "organisation:work_tray"
 
 
 class Access(StrEnum):
@@ -118,24 +113,6 @@ AUTHORITY_LIMITS: dict[Authority, tuple[frozenset[str], frozenset[Power]]] = {
 }
 
 
-class Role(StrEnum):
-    COORDINATOR = "coordinator"
-    PLAN_AUTHORISER = "plan_authoriser"
-    BUDGET_AUTHORISER = "budget_authoriser"
-    TEAM_MANAGER = "team_manager"
-    ADMIN = "admin"
-
-
-ROLE_LABELS: dict[Role, str] = {
-    Role.COORDINATOR: "Care coordinator",
-    Role.PLAN_AUTHORISER: "Plan authoriser",
-    Role.BUDGET_AUTHORISER: "Budget authoriser",
-    Role.TEAM_MANAGER: "Team manager",
-    Role.ADMIN: "Organisation admin",
-}
-# Roles that work on submitted plans; an admin manages staff and sees no plan content.
-SIGN_OFF_ROLES: frozenset[Role] = frozenset(Role) - {Role.ADMIN}
-
 # Decisions only staff of the signing-off organisation make, and the roles that make each.
 # Nobody makes them on their own plan, or on the plan of someone they speak for.
 STAFF_DECISIONS: dict[Permission, frozenset[Role]] = {
@@ -175,26 +152,6 @@ TRAY_ROLES: dict[Tray, frozenset[Role]] = {
     Tray.CHANGES_TO_CONFIRM: frozenset({Role.COORDINATOR, Role.TEAM_MANAGER}),
     Tray.CHANGES_FOR_TEAM_MANAGER: frozenset({Role.TEAM_MANAGER}),
 }
-
-
-class StaffRoleFact(msgspec.Struct, frozen=True):
-    organisation_id: uuid.UUID
-    role: Role
-    spending_limit_pence: int | None = None
-
-
-class Actor(msgspec.Struct, frozen=True):
-    """Who is asking: a signed-in user, the person they are, and the staff roles they hold."""
-
-    user_id: uuid.UUID
-    person_id: uuid.UUID
-    display_name: str
-    email: str
-    roles: tuple[StaffRoleFact, ...] = ()
-
-    @property
-    def organisation_ids(self) -> frozenset[uuid.UUID]:
-        return frozenset(role.organisation_id for role in self.roles)
 
 
 class GrantFact(msgspec.Struct, frozen=True):
@@ -328,20 +285,6 @@ def visible_sections(
 ) -> list[str]:
     """The sections of a plan the actor may read, in order; lists are filtered by the same rule."""
     return [key for key in keys if decide(actor, Permission.SECTION_VIEW, plan, key)]
-
-
-def decide_organisation(
-    actor: Actor | None, permission: OrgPermission, organisation_id: uuid.UUID
-) -> bool:
-    """Staff questions about an organisation: its admins manage its staff; roles see trays."""
-    if actor is None:
-        return False
-    held = {role.role for role in actor.roles if role.organisation_id == organisation_id}
-    if permission == OrgPermission.MANAGE_STAFF:
-        return Role.ADMIN in held
-    if permission == OrgPermission.VIEW_STAFF:
-        return bool(held)
-    return bool(held & SIGN_OFF_ROLES)
 
 
 def decide_tray(actor: Actor | None, tray: Tray, organisation_id: uuid.UUID) -> bool:

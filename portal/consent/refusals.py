@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from portal.consent.policy import ACCESS_RANK, Access, Grantable, Refusal, ShareDecision
-from portal.plans.content import SECTION_KEYS, SECTION_TITLES
+from portal.core.sections import SECTION_KEYS, SECTION_TITLES
 from portal.problems import FieldError, Problem
 
 

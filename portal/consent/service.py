@@ -22,7 +22,6 @@ from portal.consent import schemas as cs
 from portal.consent.policy import (
     AUTHORITY_LABELS,
     Access,
-    Actor,
     Authority,
     Grantable,
     GrantFact,
@@ -48,8 +47,9 @@ from portal.consent.refusals import (
     withdraw_refusal,
 )
 from portal.consent.tables import AccessEvent, Invitation, PlanGrant, Representative
+from portal.core.actor import Actor
+from portal.core.sections import SECTION_KEYS, SECTION_TITLES
 from portal.db import write_transaction
-from portal.plans.content import SECTION_KEYS, SECTION_TITLES
 from portal.plans.tables import Plan
 from portal.problems import FieldError, NotFound, Problem
 

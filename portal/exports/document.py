@@ -14,8 +14,8 @@ from typing import Any
 
 import msgspec
 
+from portal.core.sections import SECTION_KEYS, SECTION_TITLES
 from portal.plans.allocation import StaffAllocation
-from portal.plans.content import SECTION_KEYS, SECTION_TITLES
 from portal.plans.money import FREQUENCY_LABELS, Frequency, MoneySummary
 from portal.plans.schemas import PlanRead
 from portal.templating import pounds, uk_date

@@ -29,8 +29,9 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
+from portal.core.money import format_pounds
 from portal.plans.content import HOLDING_LABELS, OutcomeStatus
-from portal.plans.money import FREQUENCY_LABELS, Frequency, annual_pence, format_pounds
+from portal.plans.money import FREQUENCY_LABELS, Frequency, annual_pence
 from portal.plans.schemas import PLAN_KIND_LABELS
 
 __all__ = ["FhirPlan", "build_bundle"]

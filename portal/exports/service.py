@@ -22,17 +22,18 @@ from markupsafe import Markup
 
 from portal.consent import directory
 from portal.consent import service as consent
-from portal.consent.policy import Actor, Permission, is_owner, visible_sections
+from portal.consent.policy import Permission, is_owner, visible_sections
+from portal.core.actor import Actor
+from portal.core.clock import now
+from portal.core.sections import SECTION_KEYS, SECTION_TITLES
 from portal.exports.document import content_of, content_view, money_of
 from portal.exports.fhir import FhirPlan, build_bundle
 from portal.exports.pdf import PdfRenderer
 from portal.plans import service as plans
-from portal.plans.content import SECTION_KEYS, SECTION_TITLES
 from portal.plans.schemas import PLAN_KIND_LABELS
 from portal.problems import FieldError, Problem
 from portal.reviews import schemas as r
 from portal.reviews import service as reviews
-from portal.reviews.values import now
 from portal.templating import jinja_environment, pounds
 
 __all__ = [

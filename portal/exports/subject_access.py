@@ -32,24 +32,17 @@ import msgspec
 
 from portal.accounts.tables import UserAccount
 from portal.consent import service as consent
-from portal.consent.policy import (
-    AUTHORITY_LABELS,
-    ROLE_LABELS,
-    Actor,
-    Authority,
-    Permission,
-    PlanAccessFacts,
-    Role,
-    decide,
-)
+from portal.consent.policy import AUTHORITY_LABELS, Authority, Permission, PlanAccessFacts, decide
 from portal.consent.tables import AccessEvent
+from portal.core.actor import ROLE_LABELS, Actor, Role
+from portal.core.clock import ENGLAND
+from portal.core.clock import now as utc_now
+from portal.core.sections import SECTION_KEYS, SECTION_TITLES
+from portal.core.values import as_date, as_uuid, aware
 from portal.db import write_transaction
-from portal.plans.content import SECTION_KEYS, SECTION_TITLES
 from portal.plans.schemas import PLAN_KIND_LABELS
 from portal.plans.service import snapshot_plan
 from portal.reviews.service import ACTION_WORDS, verification_code
-from portal.reviews.values import ENGLAND, as_date, as_uuid, aware
-from portal.reviews.values import now as utc_now
 from portal.reviews.workflow import STATE_WORDS, State
 from portal.templating import uk_datetime
 

@@ -11,14 +11,8 @@ import msgspec
 from litestar.channels import ChannelsPlugin
 from litestar.channels.backends.memory import MemoryChannelsBackend
 
-from portal.consent.policy import (
-    ACCESS_RANK,
-    ROLE_LABELS,
-    Access,
-    Actor,
-    PlanAccessFacts,
-    is_owner,
-)
+from portal.consent.policy import ACCESS_RANK, Access, PlanAccessFacts, is_owner
+from portal.core.actor import ROLE_LABELS, Actor
 from portal.settings import Settings
 
 __all__ = [

@@ -10,7 +10,8 @@ from collections.abc import AsyncGenerator, Awaitable, Callable
 import msgspec
 from litestar.response.sse import ServerSentEventMessage
 
-from portal.consent.policy import Actor, Permission, decide
+from portal.consent.policy import Permission, decide
+from portal.core.actor import Actor
 from portal.live.events import LiveEvent, current_plugin, plan_channel
 from portal.plans import service as plans
 from portal.problems import Problem

@@ -23,7 +23,7 @@ from typing import Any
 from litestar import Request
 
 from portal.consent.money import users_who_see_money
-from portal.consent.policy import Actor
+from portal.core.actor import Actor
 from portal.db import write_transaction
 from portal.notifications import schemas as ns
 from portal.notifications.tables import Notification

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import msgspec
 
 from portal.bounds import PLAN_DATE, PositivePence, check_dates
+from portal.core.sections import SECTION_KEYS
 from portal.plans.money import Frequency
 
 ShortText = Annotated[str, msgspec.Meta(max_length=200)]
@@ -146,21 +147,8 @@ SECTION_TYPES: dict[str, type[SectionContent]] = {
     "review": ReviewSection,
     "contacts": ContactsSection,
 }
-SECTION_KEYS: tuple[str, ...] = tuple(SECTION_TYPES)
-CRITERIA_KEYS: tuple[str, ...] = SECTION_KEYS[:9]
-
-SECTION_TITLES: dict[str, str] = {
-    "starting_point": "My starting point",
-    "about_me": "About me",
-    "working_not_working": "What is working and not working",
-    "important_to_for": "What is important to me and for me",
-    "staying_safe": "Staying safe",
-    "outcomes": "My outcomes",
-    "money": "Money",
-    "action_plan": "Action plan",
-    "review": "Review",
-    "contacts": "Who to contact",
-}
+# The content types follow the sections of `portal.core.sections`, in the same order.
+assert tuple(SECTION_TYPES) == SECTION_KEYS
 
 FIELD_LABELS: dict[str, dict[str, str]] = {
     "starting_point": {
@@ -271,14 +259,6 @@ class OutcomeStatus(StrEnum):
     proposed = "proposed"
     agreed = "agreed"
     declined = "declined"
-
-
-class SupportFact(msgspec.Struct):
-    """The writable fields of a support item row: what it costs, how often, and what it is for."""
-
-    cost_pence: int
-    frequency: Frequency
-    outcome_id: uuid.UUID | None = None
 
 
 class OutcomeFact(msgspec.Struct):

@@ -5,9 +5,9 @@ from typing import Literal, TypedDict, TypeVar
 
 import msgspec
 
+from portal.core.money import format_pounds
+from portal.core.sections import CRITERIA_KEYS, SECTION_TITLES
 from portal.plans.content import (
-    CRITERIA_KEYS,
-    SECTION_TITLES,
     AboutMe,
     ActionFact,
     ActionPlanSection,
@@ -19,11 +19,10 @@ from portal.plans.content import (
     ReviewSection,
     StartingPoint,
     StayingSafe,
-    SupportFact,
     WorkingNotWorking,
     empty_section,
 )
-from portal.plans.money import FREQUENCY_LABELS, format_pounds
+from portal.plans.money import FREQUENCY_LABELS, SupportFact
 
 CriterionStatus = Literal["met", "partial", "missing"]
 

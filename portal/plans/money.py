@@ -5,14 +5,13 @@ never turned into a weekly or yearly recurring figure, and is shown and checked 
 year" beside the recurring yearly cost (the cost this year is the two together).
 """
 
+import uuid
 from collections.abc import Sequence
 from enum import StrEnum
-from typing import TYPE_CHECKING
 
 import msgspec
 
-if TYPE_CHECKING:
-    from portal.plans.content import SupportFact
+from portal.core.money import MAX_WEEKLY_PENCE, format_pounds
 
 
 class Frequency(StrEnum):
@@ -45,7 +44,6 @@ _TIMES_A_YEAR: dict[Frequency, int] = {
 }
 
 WEEKS_A_YEAR = 52
-MAX_WEEKLY_PENCE = 100_000_000
 
 
 def _as_frequency(frequency: Frequency | str) -> Frequency:
@@ -97,13 +95,6 @@ def this_year_pence(pence: int, frequency: Frequency | str) -> int:
     return pence if is_one_off(frequency) else annual_pence(pence, frequency)
 
 
-def format_pounds(pence: int) -> str:
-    """Show pence as people read money: £1,234.56, or -£12.00 for a shortfall."""
-    sign = "-" if pence < 0 else ""
-    pounds, remainder = divmod(abs(pence), 100)
-    return f"{sign}£{pounds:,}.{remainder:02d}"
-
-
 def check_cost(pence: int, frequency: Frequency | str) -> None:
     """Refuse impossible amounts, for costs and allocations alike, saying how to put them right."""
     if pence <= 0:
@@ -115,6 +106,14 @@ def check_cost(pence: int, frequency: Frequency | str) -> None:
             f"This amount works out at more than {format_pounds(MAX_WEEKLY_PENCE)} a week, "
             "the most a plan can hold. Check the amount and how often it is paid."
         )
+
+
+class SupportFact(msgspec.Struct):
+    """The writable fields of a support item row: what it costs, how often, and what it is for."""
+
+    cost_pence: int
+    frequency: Frequency
+    outcome_id: uuid.UUID | None = None
 
 
 class MoneySummary(msgspec.Struct, kw_only=True):

@@ -17,29 +17,20 @@ from piccolo.table import Table
 
 from portal.bounds import INT4_MAX, OutOfWindow, parse_version
 from portal.consent import service as consent
-from portal.consent.policy import (
-    Actor,
-    Permission,
-    PlanAccessFacts,
-    decide,
-    is_owner,
-    visible_sections,
-)
+from portal.consent.policy import Permission, PlanAccessFacts, decide, is_owner, visible_sections
+from portal.core.actor import Actor
+from portal.core.sections import CRITERIA_KEYS, SECTION_KEYS, SECTION_TITLES
 from portal.db import write_transaction as db_write_transaction
 from portal.live import events as live
 from portal.plans import schemas as s
 from portal.plans.allocation import staff_allocation, staff_allocation_record, staff_allocations
 from portal.plans.content import (
-    CRITERIA_KEYS,
-    SECTION_KEYS,
-    SECTION_TITLES,
     SECTION_TYPES,
     ActionFact,
     MoneySection,
     OutcomeFact,
     OutcomeStatus,
     SectionContent,
-    SupportFact,
     UnknownSection,
     check_section_dates,
     decode_section,
@@ -50,6 +41,7 @@ from portal.plans.criteria import PlanFacts, criteria_summary, evaluate_criteria
 from portal.plans.merge import changed_fields, three_way_merge
 from portal.plans.money import (
     MoneySummary,
+    SupportFact,
     annual_pence,
     check_cost,
     is_one_off,

@@ -12,7 +12,10 @@ from __future__ import annotations
 import uuid
 
 from portal.consent import service as consent
-from portal.consent.policy import STAFF_DECISIONS, Actor, Permission
+from portal.consent.policy import STAFF_DECISIONS, Permission
+from portal.core.actor import Actor
+from portal.core.clock import now as utc_now
+from portal.core.values import as_uuid
 from portal.db import write_transaction
 from portal.plans.allocation import StaffAllocation, staff_allocation, staff_allocation_record
 from portal.plans.money import check_cost
@@ -22,8 +25,6 @@ from portal.reviews import schemas as r
 from portal.reviews.audit import AuditDraft, append
 from portal.reviews.service import audited, open_plan_for, plan_row, role_for
 from portal.reviews.tables import PlanVersion
-from portal.reviews.values import as_uuid
-from portal.reviews.values import now as utc_now
 
 ACTION = "set_allocation"
 _WORDS = "set the indicative allocation"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from portal.consent.policy import Actor
+from portal.core.actor import Actor
 from portal.plans.tables import Plan
 from portal.reviews.audit import AuditDraft, append
 from portal.reviews.workflow import State, Transition, next_state

@@ -23,16 +23,10 @@ import msgspec
 
 from portal.accounts.tables import Organisation
 from portal.consent import service as consent
-from portal.consent.policy import (
-    STAFF_DECISIONS,
-    Actor,
-    OrgPermission,
-    Permission,
-    decide,
-    decide_organisation,
-    is_owner,
-    speaks_for,
-)
+from portal.consent.policy import STAFF_DECISIONS, Permission, decide, is_owner, speaks_for
+from portal.core.actor import Actor, OrgPermission, decide_organisation
+from portal.core.clock import now as utc_now
+from portal.core.values import as_uuid, aware
 from portal.db import write_transaction
 from portal.notifications.service import tell_about_plan
 from portal.plans import service as plans
@@ -56,8 +50,6 @@ from portal.reviews.tolerance import (
     package_figures,
     route_package_change,
 )
-from portal.reviews.values import as_uuid, aware
-from portal.reviews.values import now as utc_now
 from portal.reviews.workflow import State
 
 

@@ -26,17 +26,19 @@ from typing import Any
 import msgspec
 
 from portal.accounts.tables import Organisation
-from portal.consent.policy import Actor, decide_line_change, speaks_for
+from portal.consent.policy import decide_line_change, speaks_for
+from portal.core.actor import Actor
+from portal.core.money import MAX_WEEKLY_PENCE
+from portal.core.values import as_uuid
 from portal.plans import service as plans
 from portal.plans.allocation import staff_allocation
-from portal.plans.money import MAX_WEEKLY_PENCE, Frequency, weekly_pence
+from portal.plans.money import Frequency, weekly_pence
 from portal.plans.tables import Plan, SupportItem
 from portal.problems import FieldError, Problem
 from portal.reviews import schemas as r
 from portal.reviews.service import content_hash
 from portal.reviews.tables import PlanVersion
 from portal.reviews.tolerance import PackageLine
-from portal.reviews.values import as_uuid
 from portal.reviews.workflow import State
 
 PROVIDER_KIND = "provider"

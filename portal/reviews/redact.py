@@ -12,7 +12,7 @@ from typing import Any
 
 import msgspec
 
-from portal.plans.content import SECTION_TITLES
+from portal.core.sections import SECTION_TITLES
 from portal.problems import FieldError
 from portal.reviews import schemas as r
 

@@ -14,13 +14,10 @@ from zoneinfo import ZoneInfo
 
 from portal.consent import service as consent
 from portal.consent.money import may_see_money
-from portal.consent.policy import (
-    SIGN_OFF_ROLES,
-    STAFF_DECISIONS,
-    Actor,
-    Permission,
-    is_owner,
-)
+from portal.consent.policy import STAFF_DECISIONS, Permission, is_owner
+from portal.core.actor import SIGN_OFF_ROLES, Actor
+from portal.core.clock import now as utc_now
+from portal.core.values import as_date, as_uuid, aware
 from portal.db import write_transaction
 from portal.notifications.service import tell_about_plan
 from portal.plans import service as plans
@@ -31,8 +28,6 @@ from portal.reviews.audit import AuditDraft, append
 from portal.reviews.redact import request_without_money
 from portal.reviews.service import audited, open_plan_for, plan_row, role_for
 from portal.reviews.tables import ReviewRequest
-from portal.reviews.values import as_date, as_uuid, aware
-from portal.reviews.values import now as utc_now
 from portal.reviews.workflow import IllegalTransition, State, Transition, next_state
 
 ENGLAND = ZoneInfo("Europe/London")

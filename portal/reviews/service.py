@@ -28,20 +28,22 @@ from portal.consent.policy import (
     STAFF_DECISIONS,
     SUBMITTED_STATES,
     TRAY_ROLES,
-    Actor,
     Permission,
-    Role,
     Tray,
     decide,
     decide_tray,
     is_owner,
     visible_sections,
 )
+from portal.core.actor import Actor, Role
+from portal.core.clock import now as utc_now
+from portal.core.clock import today as england_today
+from portal.core.sections import CRITERIA_KEYS, SECTION_KEYS, SECTION_TITLES
+from portal.core.values import as_date, as_uuid, aware
 from portal.db import write_transaction
 from portal.notifications.service import tell_about_plan
 from portal.plans import service as plans
 from portal.plans.allocation import staff_allocation, staff_allocation_record
-from portal.plans.content import CRITERIA_KEYS, SECTION_KEYS, SECTION_TITLES
 from portal.plans.criteria import evaluate_criteria
 from portal.plans.tables import Outcome, Plan, SupportItem
 from portal.problems import FieldError, NotFound, Problem
@@ -49,9 +51,6 @@ from portal.reviews import redact
 from portal.reviews import schemas as r
 from portal.reviews.audit import AuditDraft, append, append_alone
 from portal.reviews.tables import AuditEntry, PlanComment, PlanVersion
-from portal.reviews.values import as_date, as_uuid, aware
-from portal.reviews.values import now as utc_now
-from portal.reviews.values import today as england_today
 from portal.reviews.workflow import (
     RULES,
     STATE_WORDS,

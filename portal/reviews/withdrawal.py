@@ -26,28 +26,20 @@ from typing import Any, Literal
 
 from portal.accounts.tables import Organisation
 from portal.consent import service as consent
-from portal.consent.policy import (
-    SIGN_OFF_ROLES,
-    SIGN_OFF_SECTIONS,
-    SUBMITTED_STATES,
-    Actor,
-    Permission,
-    Role,
-    decide,
-    is_owner,
-)
+from portal.consent.policy import SIGN_OFF_SECTIONS, SUBMITTED_STATES, Permission, decide, is_owner
+from portal.core.actor import SIGN_OFF_ROLES, Actor, Role
+from portal.core.clock import now as utc_now
+from portal.core.sections import SECTION_KEYS, SECTION_TITLES
+from portal.core.values import as_date, as_uuid, aware
 from portal.db import write_transaction
 from portal.notifications.service import tell_about_plan, tell_staff
 from portal.plans import service as plans
-from portal.plans.content import SECTION_KEYS, SECTION_TITLES
 from portal.plans.tables import Plan
 from portal.problems import FieldError, Problem
 from portal.reviews import schemas as r
 from portal.reviews.audit import AuditDraft, append
 from portal.reviews.service import audited, plan_row
 from portal.reviews.tables import PlanVersion
-from portal.reviews.values import as_date, as_uuid, aware
-from portal.reviews.values import now as utc_now
 from portal.reviews.workflow import STATE_WORDS, State, Transition, next_state
 
 # A version whose consent was withdrawn: kept, but neither waiting for sign-off nor agreed.

@@ -8,7 +8,7 @@ from litestar import Request
 from litestar.datastructures import Cookie
 
 from portal.accounts.service import actor_for_token, end_session, start_session
-from portal.consent.policy import Actor
+from portal.core.actor import Actor
 from portal.problems import Problem
 from portal.security import bind_csrf_to_session, expired_csrf_cookie, session_cookie_name
 from portal.settings import Settings

@@ -14,7 +14,7 @@ import pytest
 
 from portal.accounts import organisations
 from portal.accounts.service import staff_roles
-from portal.consent.policy import Role
+from portal.core.actor import Role
 from portal.problems import Problem
 from tests.api.helpers import assert_problem, create_plan
 from tests.conftest import Persona, make_persona

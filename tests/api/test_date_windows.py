@@ -19,8 +19,8 @@ import msgspec
 import pytest
 
 from portal.bounds import EXPIRY, PLAN_DATE, REVIEW
+from portal.core.clock import today as england_today
 from portal.reviews import schemas as r
-from portal.reviews.values import today as england_today
 from portal.routes.pages.forms import FieldProblem, parse_date
 from portal.routes.pages.sharing import end_of_day
 

@@ -15,7 +15,7 @@ import pytest
 
 from portal.accounts import organisations
 from portal.accounts.tables import Organisation, StaffRole, UserAccount
-from portal.consent.policy import Actor, Role
+from portal.core.actor import Actor, Role
 from portal.plans import service as plans
 from portal.plans.tables import Plan, SupportItem
 from portal.reviews import service as sign_off

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from portal.accounts import organisations
-from portal.consent.policy import Role
+from portal.core.actor import Role
 from tests.cli.test_cli import portal
 from tests.conftest import make_persona
 from tests.factories import actor_of

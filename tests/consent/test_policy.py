@@ -10,22 +10,18 @@ import pytest
 from portal.consent.policy import (
     AUTHORITY_LIMITS,
     Access,
-    Actor,
     Authority,
     GrantFact,
-    OrgPermission,
     Permission,
     PlanAccessFacts,
     Power,
     RepresentationFact,
-    Role,
-    StaffRoleFact,
     decide,
-    decide_organisation,
     scope_beyond_authority,
     visible_sections,
 )
-from portal.plans.content import SECTION_KEYS
+from portal.core.actor import Actor, OrgPermission, Role, StaffRoleFact, decide_organisation
+from portal.core.sections import SECTION_KEYS
 
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 PERSON = uuid.uuid4()

@@ -16,7 +16,6 @@ import pytest
 
 from portal.consent.policy import (
     Access,
-    Actor,
     Authority,
     Grantable,
     PlanAccessFacts,
@@ -24,15 +23,14 @@ from portal.consent.policy import (
     Refusal,
     RepresentationFact,
     RepresentativeScope,
-    Role,
-    StaffRoleFact,
     decide_end_representative,
     decide_grant_change,
     decide_representative,
     decide_share,
     sharing_scope,
 )
-from portal.plans.content import SECTION_KEYS
+from portal.core.actor import Actor, Role, StaffRoleFact
+from portal.core.sections import SECTION_KEYS
 from tests.api.helpers import assert_problem, create_plan, plan_url
 from tests.conftest import Persona, make_persona
 from tests.pages.test_sharing_pages import assert_page, error_summary, share_data, submit

@@ -15,9 +15,11 @@ from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.bundle import Bundle
 
 from bench.plan_content import ACTIONS, CONTACTS, OUTCOMES, SECTIONS, SUPPORT_ITEMS, action_body
+from portal.core.money import format_pounds
+from portal.core.sections import SECTION_KEYS
 from portal.exports.fhir import FhirPlan, build_bundle
-from portal.plans.content import SECTION_KEYS, SupportFact, empty_section, section_to_dict
-from portal.plans.money import annual_pence, format_pounds, summarise_money, weekly_pence
+from portal.plans.content import empty_section, section_to_dict
+from portal.plans.money import SupportFact, annual_pence, summarise_money, weekly_pence
 
 BASE_URL = "http://127.0.0.1:8000"
 PLAN_ID = uuid.UUID("5a1e3c9e-8f0b-4b7e-9d3a-2c4f6b8a0d1e")

@@ -20,7 +20,7 @@ import pypdfium2.raw as raw
 import pytest
 
 from bench.plan_content import SECTIONS, long_sections
-from portal.plans.content import SECTION_KEYS, SECTION_TITLES
+from portal.core.sections import SECTION_KEYS, SECTION_TITLES
 from tests.api.helpers import assert_problem, plan_url
 from tests.conftest import Persona
 from tests.exports.pdf_reading import ReadPdf

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from portal.accounts.service import create_user
-from portal.consent.policy import Role
+from portal.core.actor import Role
 from tests.conftest import PASSWORD, Persona, make_persona
 from tests.factories import give_role, make_organisation
 

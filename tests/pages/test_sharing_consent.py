@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from portal.plans.content import CRITERIA_KEYS, SECTION_TITLES
+from portal.core.sections import CRITERIA_KEYS, SECTION_TITLES
 from portal.reviews.audit import verify
 from portal.security import CSRF_HEADER_NAME
 from portal.templating import uk_datetime

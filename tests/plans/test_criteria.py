@@ -5,11 +5,9 @@ from typing import Any
 import msgspec
 import pytest
 
+from portal.core.sections import CRITERIA_KEYS, SECTION_KEYS, SECTION_TITLES
 from portal.plans.content import (
-    CRITERIA_KEYS,
     FIELD_LABELS,
-    SECTION_KEYS,
-    SECTION_TITLES,
     SECTION_TYPES,
     AboutMe,
     ActionFact,
@@ -24,7 +22,6 @@ from portal.plans.content import (
     Risk,
     StartingPoint,
     StayingSafe,
-    SupportFact,
     UnknownSection,
     WorkingNotWorking,
     decode_section,
@@ -37,7 +34,7 @@ from portal.plans.criteria import (
     criteria_summary,
     evaluate_criteria,
 )
-from portal.plans.money import Frequency
+from portal.plans.money import Frequency, SupportFact
 
 WALKING = uuid.uuid4()
 COOKING = uuid.uuid4()

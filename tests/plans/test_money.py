@@ -2,14 +2,13 @@ import uuid
 
 import pytest
 
-from portal.plans.content import SupportFact
+from portal.core.money import MAX_WEEKLY_PENCE, format_pounds
 from portal.plans.money import (
     FREQUENCY_LABELS,
-    MAX_WEEKLY_PENCE,
     Frequency,
+    SupportFact,
     annual_pence,
     check_cost,
-    format_pounds,
     summarise_money,
     weekly_pence,
 )

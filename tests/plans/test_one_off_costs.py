@@ -12,11 +12,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from portal.plans.content import SupportFact
+from portal.core.money import MAX_WEEKLY_PENCE
 from portal.plans.money import (
-    MAX_WEEKLY_PENCE,
     WEEKS_A_YEAR,
     Frequency,
+    SupportFact,
     annual_pence,
     summarise_money,
     this_year_pence,

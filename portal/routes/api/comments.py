@@ -9,7 +9,7 @@ from litestar.params import FromPath
 
 from portal.comments import schemas as cm
 from portal.comments import service
-from portal.consent.policy import Actor
+from portal.core.actor import Actor
 from portal.routes.api import openapi as doc
 from portal.routes.auth import require_actor
 

@@ -12,7 +12,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from portal.bounds import INT4_MAX
-from portal.consent.policy import Actor
+from portal.core.actor import Actor
 from portal.exports import service
 from portal.exports.pdf import PdfRenderer
 from portal.routes.api import openapi as doc

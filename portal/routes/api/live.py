@@ -12,14 +12,15 @@ from litestar.params import FromPath, JSONBody
 from litestar.response import ServerSentEvent
 
 from portal.accounts.service import actor_for_token
-from portal.consent.policy import Actor, Permission, decide
+from portal.consent.policy import Permission, decide
+from portal.core.actor import Actor
+from portal.core.clock import now
+from portal.core.sections import SECTION_KEYS
 from portal.live import events
 from portal.live import service as live
 from portal.live.events import current_plugin
 from portal.plans import service as plans
-from portal.plans.content import SECTION_KEYS
 from portal.problems import FieldError, NotFound, Problem
-from portal.reviews.values import now
 from portal.routes.api import openapi as doc
 from portal.routes.auth import require_actor, session_token
 from portal.settings import Settings

@@ -9,7 +9,7 @@ from litestar import Controller, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, QueryParameter
 
-from portal.consent.policy import Actor
+from portal.core.actor import Actor
 from portal.notifications import schemas as ns
 from portal.notifications import service
 from portal.routes.api import openapi as doc

@@ -42,7 +42,7 @@ from litestar.openapi.spec import (
 )
 from litestar.openapi.spec.enums import OpenAPIType
 
-from portal.plans.content import SECTION_KEYS
+from portal.core.sections import SECTION_KEYS
 from portal.problems import PROBLEM_MEDIA_TYPE, FieldError
 from portal.security import CSRF_HEADER_NAME
 

@@ -11,7 +11,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from portal.accounts import organisations as service
 from portal.accounts import schemas as a
-from portal.consent.policy import Actor
+from portal.core.actor import Actor
 from portal.problems import validation_problem
 from portal.routes.api import openapi as doc
 from portal.routes.auth import require_actor

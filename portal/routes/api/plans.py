@@ -11,7 +11,8 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, HeaderParameter, JSONBody
 
 from portal.bounds import VersionInPath
-from portal.consent.policy import Actor, Permission
+from portal.consent.policy import Permission
+from portal.core.actor import Actor
 from portal.plans import schemas as s
 from portal.plans import service
 from portal.plans.content import SECTION_TYPES

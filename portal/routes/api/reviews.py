@@ -9,7 +9,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from portal.bounds import INT4_MAX, PageNumber, VersionInPath
-from portal.consent.policy import Actor
+from portal.core.actor import Actor
 from portal.plans.allocation import StaffAllocation
 from portal.plans.schemas import OutcomeRead
 from portal.reviews import allocation, changes, requests, service, withdrawal

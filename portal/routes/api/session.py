@@ -9,7 +9,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody
 
 from portal.accounts.service import actor_for_token, sign_in
-from portal.consent.policy import Actor
+from portal.core.actor import Actor
 from portal.plans.schemas import CsrfTokenRead, SessionCreate, SessionRead
 from portal.problems import Problem
 from portal.routes.api import openapi as doc

@@ -11,7 +11,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from portal.consent import schemas as cs
 from portal.consent import service as consent
-from portal.consent.policy import Actor
+from portal.core.actor import Actor
 from portal.plans import schemas as s
 from portal.plans import service as plans
 from portal.routes.api import openapi as doc

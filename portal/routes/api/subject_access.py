@@ -7,7 +7,7 @@ from typing import Any
 from litestar import Controller, Response, get
 from litestar.di import NamedDependency, Provide
 
-from portal.consent.policy import Actor
+from portal.core.actor import Actor
 from portal.exports.subject_access import subject_access_archive
 from portal.routes.api import openapi as doc
 from portal.routes.auth import require_actor

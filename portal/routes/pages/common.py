@@ -11,9 +11,10 @@ from litestar import Request
 from litestar.response import Redirect, Template
 
 from portal.consent import directory
-from portal.consent.policy import Actor, Permission, is_owner, visible_sections
+from portal.consent.policy import Permission, is_owner, visible_sections
+from portal.core.actor import Actor
+from portal.core.sections import SECTION_KEYS, SECTION_TITLES
 from portal.plans import service as plans
-from portal.plans.content import SECTION_KEYS, SECTION_TITLES
 from portal.plans.schemas import PlanRead
 from portal.plans.service import PlanRecord
 from portal.routes.auth import optional_actor

@@ -14,7 +14,8 @@ from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
-from portal.consent.policy import Actor, Permission
+from portal.consent.policy import Permission
+from portal.core.actor import Actor
 from portal.problems import Problem
 from portal.reviews import schemas as r
 from portal.reviews import withdrawal

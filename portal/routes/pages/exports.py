@@ -15,9 +15,10 @@ from litestar.params import FromPath, QueryParameter
 
 from portal.bounds import INT4_MAX
 from portal.consent import service as consent
-from portal.consent.policy import Actor, Permission, decide
+from portal.consent.policy import Permission, decide
+from portal.core.actor import Actor
+from portal.core.sections import SECTION_TITLES
 from portal.exports import service
-from portal.plans.content import SECTION_TITLES
 from portal.problems import Problem
 from portal.reviews import service as reviews
 from portal.routes.api.exports import pdf_response

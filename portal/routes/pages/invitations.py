@@ -16,7 +16,7 @@ from litestar.response import Redirect
 from portal.accounts import service as accounts
 from portal.consent import schemas as cs
 from portal.consent import service as consent
-from portal.consent.policy import Actor
+from portal.core.actor import Actor
 from portal.problems import Problem
 from portal.routes.auth import begin_session, optional_actor
 from portal.routes.pages.common import plan_url, render, see_other, sign_in_url

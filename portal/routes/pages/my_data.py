@@ -7,7 +7,7 @@ from typing import Any
 from litestar import Response, get
 from litestar.di import NamedDependency
 
-from portal.consent.policy import Actor
+from portal.core.actor import Actor
 from portal.routes.pages.common import render
 
 MY_DATA_NAV: list[dict[str, Any]] = [

@@ -9,7 +9,7 @@ from litestar import Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
-from portal.consent.policy import Actor
+from portal.core.actor import Actor
 from portal.notifications import service
 from portal.routes.pages.common import render, see_other
 

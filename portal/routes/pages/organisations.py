@@ -16,7 +16,7 @@ from litestar.params import FromPath
 
 from portal.accounts import organisations as service
 from portal.accounts import schemas as a
-from portal.consent.policy import ROLE_LABELS, Actor, Role
+from portal.core.actor import ROLE_LABELS, Actor, Role
 from portal.problems import Problem
 from portal.routes.pages.common import render, see_other
 from portal.routes.pages.forms import (

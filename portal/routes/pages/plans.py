@@ -11,7 +11,8 @@ from litestar.params import FromPath
 
 from portal.consent import directory
 from portal.consent import service as consent
-from portal.consent.policy import Actor, Permission, decide, is_owner
+from portal.consent.policy import Permission, decide, is_owner
+from portal.core.actor import Actor
 from portal.plans import schemas as s
 from portal.plans import service
 from portal.plans.allocation import StaffAllocation

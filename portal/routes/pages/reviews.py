@@ -18,18 +18,11 @@ from litestar.params import FromPath, QueryParameter
 
 from portal.accounts import organisations
 from portal.bounds import INT4_MAX, REVIEW, PageNumber, VersionInPath
-from portal.consent.policy import (
-    ROLE_LABELS,
-    Actor,
-    Permission,
-    Role,
-    Tray,
-    decide,
-    decide_tray,
-)
+from portal.consent.policy import Permission, Tray, decide, decide_tray
+from portal.core.actor import ROLE_LABELS, Actor, Role
+from portal.core.sections import CRITERIA_KEYS, SECTION_KEYS, SECTION_TITLES
 from portal.exports.document import content_view, day, money_of
 from portal.plans import service as plans
-from portal.plans.content import CRITERIA_KEYS, SECTION_KEYS, SECTION_TITLES
 from portal.plans.schemas import PLAN_KIND_LABELS, OutcomeRead
 from portal.problems import Problem
 from portal.reviews import requests as review_requests

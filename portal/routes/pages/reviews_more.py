@@ -24,10 +24,11 @@ from litestar.params import FromPath, QueryParameter
 from portal.accounts import organisations
 from portal.accounts import schemas as a
 from portal.bounds import parse_whole
-from portal.consent.policy import Actor, Permission, decide
+from portal.consent.policy import Permission, decide
+from portal.core.actor import Actor
+from portal.core.money import MAX_WEEKLY_PENCE
 from portal.plans import schemas as s
 from portal.plans import service as plans
-from portal.plans.money import MAX_WEEKLY_PENCE
 from portal.problems import NotFound, Problem
 from portal.reviews import changes as package_changes
 from portal.reviews import requests as review_requests

@@ -17,7 +17,8 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 
 from portal.bounds import parse_version, parse_whole
-from portal.consent.policy import Actor, Permission, decide, is_owner
+from portal.consent.policy import Permission, decide, is_owner
+from portal.core.actor import Actor
 from portal.plans import schemas as s
 from portal.plans import service
 from portal.plans.content import OutcomeStatus

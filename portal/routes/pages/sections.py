@@ -22,16 +22,11 @@ from litestar.params import FromPath
 
 from portal.bounds import OutOfWindow, VersionInPath, parse_version
 from portal.comments import service as comments
-from portal.consent.policy import Actor, Permission, decide, is_owner
+from portal.consent.policy import Permission, decide, is_owner
+from portal.core.actor import Actor
+from portal.core.sections import CRITERIA_KEYS, SECTION_KEYS, SECTION_TITLES
 from portal.plans import service
-from portal.plans.content import (
-    CRITERIA_KEYS,
-    RISK_LABELS,
-    SECTION_KEYS,
-    SECTION_TITLES,
-    check_section_dates,
-    decode_section,
-)
+from portal.plans.content import RISK_LABELS, check_section_dates, decode_section
 from portal.problems import NotFound, Problem
 from portal.reviews import service as reviews
 from portal.routes.pages.change_warning import change_warning

@@ -25,14 +25,14 @@ from portal.consent.policy import (
     AUTHORITY_LABELS,
     AUTHORITY_LIMITS,
     Access,
-    Actor,
     Authority,
     Permission,
     Power,
     sharing_scope,
 )
+from portal.core.actor import Actor
+from portal.core.sections import SECTION_KEYS, SECTION_TITLES
 from portal.plans import service as plans
-from portal.plans.content import SECTION_KEYS, SECTION_TITLES
 from portal.plans.money import FREQUENCY_LABELS, Frequency
 from portal.problems import NotFound, Problem
 from portal.reviews import withdrawal

@@ -5,18 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from typing import Any
-from zoneinfo import ZoneInfo
-
-ENGLAND = ZoneInfo("Europe/London")
-
-
-def now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def today() -> dt.date:
-    """Today in England, where review dates fall."""
-    return now().astimezone(ENGLAND).date()
 
 
 def as_uuid(value: Any) -> uuid.UUID:
