@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from pathlib import Path
 from types import MappingProxyType
-from zoneinfo import ZoneInfo
 
 from jinja2 import (
     ChainableUndefined,
@@ -17,6 +16,8 @@ from jinja2 import (
 )
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template import TemplateConfig
+
+from portal.core.clock import ENGLAND
 
 __all__ = [
     "ASSETS_DIR",
@@ -47,7 +48,6 @@ ASSETS_URL = "/assets"
 # recomputes the hash from the rendered page, so an upgrade that changes the script fails there.
 NHSUK_INLINE_SCRIPT_CSP_SOURCE = "'sha256-tDOvXJi1PXbg0CWjLCCYSNHRXtps26K4JXkE3M6u/c0='"
 
-LONDON = ZoneInfo("Europe/London")
 _MONTHS = (
     "January",
     "February",
@@ -78,7 +78,7 @@ def pounds(pence: int | None) -> str:
 def _in_london(moment: datetime) -> datetime:
     # Stored times are UTC; a naive one is taken as UTC rather than the server's local zone.
     aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-    return aware.astimezone(LONDON)
+    return aware.astimezone(ENGLAND)
 
 
 def uk_date(value: date | datetime | None) -> str:

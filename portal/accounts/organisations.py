@@ -21,6 +21,7 @@ from portal.accounts.service import normalise_email, staff_roles
 from portal.accounts.tables import Organisation, StaffRole, UserAccount
 from portal.core.actor import ROLE_LABELS, Actor, OrgPermission, Role, decide_organisation
 from portal.core.money import format_pounds as pounds
+from portal.core.values import as_uuid, aware
 from portal.db import write_transaction
 from portal.problems import FieldError, NotFound, Problem
 
@@ -30,16 +31,6 @@ NO_ACCOUNT = "No account uses this email address. Ask them to create an account 
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-def _uuid(value: Any) -> uuid.UUID:
-    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-
-
-def _aware(value: Any) -> Any:
-    if isinstance(value, dt.datetime) and value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)
-    return value
 
 
 def _transaction() -> Any:
@@ -176,7 +167,7 @@ def _require(
     """The organisation, if the decision allows it: 404 to outsiders, 403 to staff who may not."""
     if organisation is None:
         raise NotFound("organisation")
-    organisation_id = _uuid(organisation["id"])
+    organisation_id = as_uuid(organisation["id"])
     if not decide_organisation(actor, OrgPermission.VIEW_STAFF, organisation_id):
         raise NotFound("organisation")
     if not decide_organisation(actor, permission, organisation_id):
@@ -206,17 +197,17 @@ _STAFF_SQL = (
 
 def _staff_read(row: dict[str, Any]) -> a.StaffRoleRead:
     role = Role(row["role"])
-    ended_at = _aware(row["ended_at"])
+    ended_at = aware(row["ended_at"])
     return a.StaffRoleRead(
-        id=_uuid(row["id"]),
-        organisation_id=_uuid(row["organisation"]),
-        user_id=_uuid(row["user"]),
+        id=as_uuid(row["id"]),
+        organisation_id=as_uuid(row["organisation"]),
+        user_id=as_uuid(row["user"]),
         name=row["name"],
         email=row["email"],
         role=role,
         role_label=role_label(role),
         spending_limit_pence=row["spending_limit_pence"],
-        granted_at=_aware(row["granted_at"]),
+        granted_at=aware(row["granted_at"]),
         granted_by_name=row["granted_by_name"],
         ended_at=ended_at,
         ended_by_name=row["ended_by_name"],
@@ -245,15 +236,15 @@ async def _staff_rows(
 def _organisation_read(
     actor: Actor, row: dict[str, Any], roles: list[dict[str, Any]]
 ) -> a.OrganisationRead:
-    organisation_id = _uuid(row["id"])
+    organisation_id = as_uuid(row["id"])
     kind = a.OrganisationKind(row["kind"])
     mine = [
         a.MyRole(
-            id=_uuid(role["role_id"]),
+            id=as_uuid(role["role_id"]),
             role=Role(role["role"]),
             role_label=role_label(role["role"]),
             spending_limit_pence=role["spending_limit_pence"],
-            granted_at=_aware(role["granted_at"]),
+            granted_at=aware(role["granted_at"]),
         )
         for role in roles
     ]
@@ -281,7 +272,7 @@ async def my_organisations(actor: Actor) -> list[a.OrganisationRead]:
     rows = await StaffRole.raw(_MY_ROLES_SQL, actor.user_id)
     by_organisation: dict[uuid.UUID, list[dict[str, Any]]] = {}
     for row in rows:
-        by_organisation.setdefault(_uuid(row["id"]), []).append(row)
+        by_organisation.setdefault(as_uuid(row["id"]), []).append(row)
     found = [_organisation_read(actor, group[0], group) for group in by_organisation.values()]
     return sorted(found, key=lambda organisation: organisation.name.casefold())
 
@@ -369,8 +360,8 @@ async def _add_role(
     """Inside the organisation's write turn: the checks, then the new role row."""
     check_spending_limit(role, limit)
     user = await _user_by_email(email)
-    organisation_id = _uuid(organisation["id"])
-    user_id = _uuid(user["id"])
+    organisation_id = as_uuid(organisation["id"])
+    user_id = as_uuid(user["id"])
     held = await StaffRole.exists().where(
         (StaffRole.organisation == organisation_id)
         & (StaffRole.user == user_id)
@@ -398,7 +389,7 @@ async def add_staff_role(
 
 
 async def _current_role(organisation: dict[str, Any], role_id: uuid.UUID) -> a.StaffRoleRead:
-    role = await _one_role(_uuid(organisation["id"]), role_id)
+    role = await _one_role(as_uuid(organisation["id"]), role_id)
     if role.ended_at is not None:
         raise RoleEnded()
     return role
@@ -472,7 +463,7 @@ async def create_organisation(name: str, kind: str, admin_email: str | None = No
             Organisation(id=organisation_id, name=name, kind=checked.value, created_at=_now())
         )
         if user is not None:
-            await _insert_role(organisation_id, _uuid(user["id"]), Role.ADMIN, None, None)
+            await _insert_role(organisation_id, as_uuid(user["id"]), Role.ADMIN, None, None)
     return organisation_id
 
 
@@ -484,7 +475,7 @@ async def find_organisation(name: str, kind: str) -> uuid.UUID | None:
         name,
         kind,
     )
-    return _uuid(rows[0]["id"]) if rows else None
+    return as_uuid(rows[0]["id"]) if rows else None
 
 
 async def add_role_as_operator(

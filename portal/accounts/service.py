@@ -19,6 +19,7 @@ from portal.accounts.tables import (
     UserAccount,
 )
 from portal.core.actor import Actor, Role, StaffRoleFact
+from portal.core.values import as_uuid
 from portal.problems import Problem
 from portal.settings import Settings
 
@@ -128,8 +129,8 @@ async def actor_for_token(token: str | None) -> Actor | None:
     if expires <= dt.datetime.now(dt.UTC):
         return None
     return Actor(
-        user_id=_uuid(rows["user_id"]),
-        person_id=_uuid(rows["person_id"]),
+        user_id=as_uuid(rows["user_id"]),
+        person_id=as_uuid(rows["person_id"]),
         display_name=rows["display_name"],
         email=rows["email"],
         roles=tuple(_role_fact(row) for row in found if row["role"] is not None),
@@ -138,7 +139,7 @@ async def actor_for_token(token: str | None) -> Actor | None:
 
 def _role_fact(row: dict[str, Any]) -> StaffRoleFact:
     return StaffRoleFact(
-        organisation_id=_uuid(row["organisation"]),
+        organisation_id=as_uuid(row["organisation"]),
         role=Role(row["role"]),
         spending_limit_pence=row["spending_limit_pence"],
     )
@@ -152,10 +153,6 @@ async def staff_roles(user_id: uuid.UUID) -> tuple[StaffRoleFact, ...]:
         user_id,
     )
     return tuple(_role_fact(row) for row in rows)
-
-
-def _uuid(value: object) -> uuid.UUID:
-    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
 
 class TooManySignIns(Problem):

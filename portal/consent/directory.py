@@ -7,12 +7,12 @@ decision has let the actor open the plan (or manage its sharing).
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 import msgspec
 
 from portal.accounts.schemas import ORGANISATION_KIND_LABELS
 from portal.accounts.tables import Organisation, Person
+from portal.core.values import as_uuid
 
 
 class OrganisationChoice(msgspec.Struct, frozen=True, kw_only=True):
@@ -22,10 +22,6 @@ class OrganisationChoice(msgspec.Struct, frozen=True, kw_only=True):
     kind_label: str
 
 
-def _uuid(value: Any) -> uuid.UUID:
-    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-
-
 async def organisations() -> list[OrganisationChoice]:
     """Every organisation a person can share their plan with, by name."""
     rows = await Organisation.select(
@@ -33,7 +29,7 @@ async def organisations() -> list[OrganisationChoice]:
     ).order_by(Organisation.name)
     return [
         OrganisationChoice(
-            id=_uuid(row["id"]),
+            id=as_uuid(row["id"]),
             name=row["name"],
             kind=row["kind"],
             kind_label=ORGANISATION_KIND_LABELS.get(row["kind"], row["kind"]),

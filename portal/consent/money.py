@@ -18,6 +18,7 @@ from portal.accounts.tables import UserAccount
 from portal.consent import service as consent
 from portal.consent.policy import Permission, PlanAccessFacts, decide
 from portal.core.actor import Actor
+from portal.core.values import as_uuid
 from portal.plans.tables import Plan
 
 __all__ = ["MONEY_SECTION", "may_see_money", "users_who_see_money"]
@@ -49,10 +50,10 @@ async def users_who_see_money(plan_id: uuid.UUID, user_ids: Iterable[uuid.UUID])
     )
     seeing: set[uuid.UUID] = set()
     for row in rows:
-        user_id = _uuid(row["id"])
+        user_id = as_uuid(row["id"])
         actor = Actor(
             user_id=user_id,
-            person_id=_uuid(row["person_id"]),
+            person_id=as_uuid(row["person_id"]),
             display_name=row["display_name"],
             email=row["email"],
             roles=await staff_roles(user_id),
@@ -60,7 +61,3 @@ async def users_who_see_money(plan_id: uuid.UUID, user_ids: Iterable[uuid.UUID])
         if may_see_money(actor, await consent.facts_for(actor, ref)):
             seeing.add(user_id)
     return seeing
-
-
-def _uuid(value: object) -> uuid.UUID:
-    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))

@@ -49,6 +49,7 @@ from portal.consent.refusals import (
 from portal.consent.tables import AccessEvent, Invitation, PlanGrant, Representative
 from portal.core.actor import Actor
 from portal.core.sections import SECTION_KEYS, SECTION_TITLES
+from portal.core.values import as_uuid, aware
 from portal.db import write_transaction
 from portal.plans.tables import Plan
 from portal.problems import FieldError, NotFound, Problem
@@ -58,16 +59,6 @@ INVITATION_PATH = "/invitations/"
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-def _uuid(value: Any) -> uuid.UUID:
-    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-
-
-def _aware(value: Any) -> Any:
-    if isinstance(value, dt.datetime) and value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)
-    return value
 
 
 def _json(value: Any) -> str:
@@ -102,10 +93,10 @@ class PlanRef(msgspec.Struct, frozen=True):
 def plan_ref(row: dict[str, Any]) -> PlanRef:
     org = row.get("signing_off_organisation")
     return PlanRef(
-        id=_uuid(row["id"]),
-        person_id=_uuid(row["person"]),
+        id=as_uuid(row["id"]),
+        person_id=as_uuid(row["person"]),
         state=row["state"],
-        signing_off_organisation_id=_uuid(org) if org else None,
+        signing_off_organisation_id=as_uuid(org) if org else None,
         has_agreed_version=row.get("agreed_version") is not None,
     )
 
@@ -137,12 +128,12 @@ async def facts_for_plans(actor: Actor | None, plans: list[PlanRef]) -> dict[uui
             *orgs,
         )
         for row in grant_rows:
-            grants[_uuid(row["plan"])].append(
+            grants[as_uuid(row["plan"])].append(
                 GrantFact(
-                    grant_id=_uuid(row["grant_id"]),
+                    grant_id=as_uuid(row["grant_id"]),
                     sections=frozenset(_keys(row["sections"])),
                     access=Access(row["access"]),
-                    expires_at=_aware(row["expires_at"]),
+                    expires_at=aware(row["expires_at"]),
                 )
             )
         person_ids = sorted({plan.person_id for plan in others})
@@ -156,9 +147,9 @@ async def facts_for_plans(actor: Actor | None, plans: list[PlanRef]) -> dict[uui
             "active",
         )
         for row in rep_rows:
-            reps[_uuid(row["person"])].append(
+            reps[as_uuid(row["person"])].append(
                 RepresentationFact(
-                    record_id=_uuid(row["record_id"]),
+                    record_id=as_uuid(row["record_id"]),
                     authority=Authority(row["authority"]),
                     sections=frozenset(_keys(row["sections"])),
                     powers=frozenset(Power(p) for p in _keys(row["powers"])),
@@ -217,7 +208,7 @@ async def plans_shared_with(actor: Actor) -> list[uuid.UUID]:
             f' WHERE "signing_off_organisation" IN ({_marks(orgs)})',
             *orgs,
         )
-    found = {_uuid(row["plan"]) for row in [*granted, *represented, *submitted]}
+    found = {as_uuid(row["plan"]) for row in [*granted, *represented, *submitted]}
     return sorted(found)
 
 
@@ -328,7 +319,7 @@ async def access_log(
     )
     return [
         cs.AccessEventRead(
-            at=_aware(row["at"]),
+            at=aware(row["at"]),
             who=row["actor_name"] or "Someone not signed in",
             event=row["event"],
             description=EVENT_WORDS.get(row["event"], row["event"]),
@@ -410,7 +401,7 @@ async def _user_by_email(email: str, field: str) -> dict[str, Any]:
 
 
 def _not_to_yourself(facts: PlanAccessFacts, person_id: Any, field: str) -> None:
-    if _uuid(person_id) == facts.person_id:
+    if as_uuid(person_id) == facts.person_id:
         raise Problem(
             422,
             "This is the person's own plan",
@@ -442,8 +433,8 @@ def _grantable(row: dict[str, Any]) -> Grantable:
     return Grantable(
         sections=frozenset(_keys(row["sections"])),
         access=Access(row["access"]),
-        grantee_user_id=_uuid(grantee_user) if grantee_user else None,
-        grantee_organisation_id=_uuid(grantee_org) if grantee_org else None,
+        grantee_user_id=as_uuid(grantee_user) if grantee_user else None,
+        grantee_organisation_id=as_uuid(grantee_org) if grantee_org else None,
     )
 
 
@@ -478,25 +469,25 @@ _GRANT_SQL = (
 
 
 def _grant_read(row: dict[str, Any], version: int) -> cs.GrantRead:
-    expires = _aware(row["expires_at"])
+    expires = aware(row["expires_at"])
     status = row["status"]
     if status == "active" and expires is not None and expires <= _now():
         status = "expired"
     if row["grantee_user"]:
         grantee = cs.Grantee(
             kind="user",
-            id=_uuid(row["grantee_user"]),
+            id=as_uuid(row["grantee_user"]),
             name=row["grantee_name"] or "",
             email=row["grantee_email"],
         )
     else:
         grantee = cs.Grantee(
             kind="organisation",
-            id=_uuid(row["grantee_organisation"]),
+            id=as_uuid(row["grantee_organisation"]),
             name=row["organisation_name"] or "",
         )
     return cs.GrantRead(
-        id=_uuid(row["grant_id"]),
+        id=as_uuid(row["grant_id"]),
         version=version,
         grantee=grantee,
         sections=_keys(row["sections"]),
@@ -506,8 +497,8 @@ def _grant_read(row: dict[str, Any], version: int) -> cs.GrantRead:
         status=status,
         reason=row["reason"],
         made_by_name=row["made_by_name"],
-        made_at=_aware(row["made_at"]),
-        invitation_id=_uuid(row["invitation"]) if row["invitation"] else None,
+        made_at=aware(row["made_at"]),
+        invitation_id=as_uuid(row["invitation"]) if row["invitation"] else None,
     )
 
 
@@ -575,7 +566,7 @@ async def give_grant(actor: Actor, plan_id: uuid.UUID, data: cs.GrantCreate) -> 
     if data.grantee_email is not None:
         user = await _user_by_email(data.grantee_email, "grantee_email")
         _not_to_yourself(facts, user["person"], "grantee_email")
-        grantee_user = _uuid(user["id"])
+        grantee_user = as_uuid(user["id"])
     else:
         grantee_org = data.grantee_organisation_id
         if not await Organisation.exists().where(Organisation.id == grantee_org):
@@ -787,7 +778,7 @@ async def _organisations_of(user_id: uuid.UUID) -> set[uuid.UUID]:
         'SELECT "organisation" FROM "staff_role" WHERE "user" = {} AND "ended_at" IS NULL',
         user_id,
     )
-    return {_uuid(row["organisation"]) for row in rows}
+    return {as_uuid(row["organisation"]) for row in rows}
 
 
 # --- invitations --------------------------------------------------------------------------
@@ -807,25 +798,25 @@ def _invitation_status(row: dict[str, Any]) -> str:
         return "accepted"
     if row["withdrawn_at"] is not None:
         return "withdrawn"
-    if _aware(row["expires_at"]) <= _now():
+    if aware(row["expires_at"]) <= _now():
         return "expired"
     return "open"
 
 
 def _invitation_read(row: dict[str, Any]) -> cs.InvitationRead:
     return cs.InvitationRead(
-        id=_uuid(row["id"]),
+        id=as_uuid(row["id"]),
         email=row["email"],
         sections=_keys(row["sections"]),
         access=Access(row["access"]),
         purpose=row["purpose"],
-        grant_expires_at=_aware(row["grant_expires_at"]),
-        expires_at=_aware(row["expires_at"]),
+        grant_expires_at=aware(row["grant_expires_at"]),
+        expires_at=aware(row["expires_at"]),
         status=_invitation_status(row),
         made_by_name=row["made_by_name"],
-        made_at=_aware(row["made_at"]),
+        made_at=aware(row["made_at"]),
         accepted_by_name=row["accepted_by_name"],
-        accepted_at=_aware(row["accepted_at"]),
+        accepted_at=aware(row["accepted_at"]),
     )
 
 
@@ -953,13 +944,13 @@ async def read_offer(token: str) -> cs.InvitationOffer:
     """What the invitation offers, for whoever holds the link (nothing of the plan's content)."""
     row = await _invitation_by_token(token)
     return cs.InvitationOffer(
-        plan_id=_uuid(row["plan"]),
+        plan_id=as_uuid(row["plan"]),
         owner_name=row["owner_name"],
         sections=_keys(row["sections"]),
         access=Access(row["access"]),
         purpose=row["purpose"],
-        grant_expires_at=_aware(row["grant_expires_at"]),
-        expires_at=_aware(row["expires_at"]),
+        grant_expires_at=aware(row["grant_expires_at"]),
+        expires_at=aware(row["expires_at"]),
         status=_invitation_status(row),
         for_email=row["email"],
     )
@@ -987,14 +978,14 @@ async def accept_invitation(actor: Actor, token: str) -> cs.InvitationAccepted:
             "This invitation was sent to a different email address. Sign in with the "
             "account for that address, or ask for an invitation to your own.",
         )
-    if _uuid(row["plan_person"]) == actor.person_id:
+    if as_uuid(row["plan_person"]) == actor.person_id:
         raise Problem(
             422,
             "This is your own plan",
             "You cannot accept an invitation to your own plan: you can already see and "
             "change all of it. Send the link to the person you want to help you.",
         )
-    facts = PlanAccessFacts(plan_id=_uuid(row["plan"]), person_id=_uuid(row["plan_person"]))
+    facts = PlanAccessFacts(plan_id=as_uuid(row["plan"]), person_id=as_uuid(row["plan_person"]))
     await _check_sender_may_still_give(actor, facts, row)
     grant_id = uuid.uuid4()
     now = _now()
@@ -1027,8 +1018,8 @@ async def _check_sender_may_still_give(
         invitation["made_by"],
     )
     sender = Actor(
-        user_id=_uuid(senders[0]["id"]),
-        person_id=_uuid(senders[0]["person"]),
+        user_id=as_uuid(senders[0]["id"]),
+        person_id=as_uuid(senders[0]["person"]),
         display_name=senders[0]["display_name"],
         email=senders[0]["email"],
     )
@@ -1069,13 +1060,13 @@ async def _grant_from_invitation(
             sections=invitation["sections"],
             access=invitation["access"],
             purpose=invitation["purpose"],
-            expires_at=_aware(invitation["grant_expires_at"]),
+            expires_at=aware(invitation["grant_expires_at"]),
             status="active",
             current=True,
             reason="Invitation accepted",
             made_by=actor.user_id,
             made_at=now,
-            invitation=_uuid(invitation["id"]),
+            invitation=as_uuid(invitation["id"]),
         )
     )
 
@@ -1096,9 +1087,9 @@ _REP_SQL = (
 def _rep_read(row: dict[str, Any], version: int) -> cs.RepresentativeRead:
     authority = Authority(row["authority"])
     return cs.RepresentativeRead(
-        id=_uuid(row["record_id"]),
+        id=as_uuid(row["record_id"]),
         version=version,
-        user_id=_uuid(row["user"]),
+        user_id=as_uuid(row["user"]),
         name=row["name"],
         email=row["email"],
         authority=authority,
@@ -1111,7 +1102,7 @@ def _rep_read(row: dict[str, Any], version: int) -> cs.RepresentativeRead:
         status=row["status"],
         reason=row["reason"],
         made_by_name=row["made_by_name"],
-        made_at=_aware(row["made_at"]),
+        made_at=aware(row["made_at"]),
     )
 
 
@@ -1186,7 +1177,7 @@ async def record_representative(
     user = await _user_by_email(data.email, "email")
     _not_to_yourself(facts, user["person"], "email")
     asked = RepresentativeScope(
-        user_id=_uuid(user["id"]),
+        user_id=as_uuid(user["id"]),
         authority=data.authority,
         sections=frozenset(sections),
         powers=frozenset(powers),
@@ -1255,7 +1246,7 @@ async def end_representative(
         actor,
         facts,
         RepresentativeScope(
-            user_id=_uuid(found[0]["user"]),
+            user_id=as_uuid(found[0]["user"]),
             authority=Authority(found[0]["authority"]),
             sections=frozenset(_keys(found[0]["sections"])),
             powers=frozenset(Power(p) for p in _keys(found[0]["powers"])),

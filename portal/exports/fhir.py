@@ -25,10 +25,10 @@ import datetime as dt
 import re
 import uuid
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import msgspec
 
+from portal.core.clock import ENGLAND
 from portal.core.money import format_pounds
 from portal.plans.content import HOLDING_LABELS, OutcomeStatus
 from portal.plans.money import FREQUENCY_LABELS, Frequency, annual_pence
@@ -38,7 +38,6 @@ __all__ = ["FhirPlan", "build_bundle"]
 
 Json = dict[str, Any]
 
-LONDON = ZoneInfo("Europe/London")
 SNOMED_CT = "http://snomed.info/sct"
 # SNOMED CT 768820003 |Care coordinator (occupation)|; its preferred term is the display.
 CARE_COORDINATOR_ROLE: Json = {
@@ -594,7 +593,7 @@ def _moment(value: Any) -> dt.datetime | None:
 def _london_date(value: Any) -> dt.date | None:
     """The day a moment fell on for the person, in England."""
     moment = _moment(value)
-    return moment.astimezone(LONDON).date() if moment else None
+    return moment.astimezone(ENGLAND).date() if moment else None
 
 
 def _instant(value: dt.datetime) -> str:

@@ -24,6 +24,7 @@ from litestar import Request
 
 from portal.consent.money import users_who_see_money
 from portal.core.actor import Actor
+from portal.core.values import as_uuid, aware
 from portal.db import write_transaction
 from portal.notifications import schemas as ns
 from portal.notifications.tables import Notification
@@ -113,18 +114,6 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _uuid(value: Any) -> uuid.UUID:
-    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-
-
-def _aware(value: Any) -> Any:
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    if isinstance(value, dt.datetime) and value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    return value
-
-
 def _marks(values: Sequence[Any]) -> str:
     return ", ".join("{}" for _ in values)
 
@@ -170,10 +159,10 @@ async def _recipients(plan_id: uuid.UUID) -> tuple[list[uuid.UUID], list[uuid.UU
     )
     at = _now()
     co_authors = [
-        row["user"] for row in grants if row["expires_at"] is None or _aware(row["expires_at"]) > at
+        row["user"] for row in grants if row["expires_at"] is None or aware(row["expires_at"]) > at
     ]
-    person = [_uuid(row["id"]) for row in own]
-    helpers = _unique(_uuid(user) for user in [*(r["user"] for r in speakers), *co_authors])
+    person = [as_uuid(row["id"]) for row in own]
+    helpers = _unique(as_uuid(user) for user in [*(r["user"] for r in speakers), *co_authors])
     return person, [user for user in helpers if user not in set(person)]
 
 
@@ -360,13 +349,13 @@ async def _claim(ids: list[uuid.UUID], at: dt.datetime) -> list[dict[str, Any]]:
         )
         if not claimed:
             return []
-        users = sorted({_uuid(row["user"]) for row in claimed})
+        users = sorted({as_uuid(row["user"]) for row in claimed})
         emails = await Notification.raw(
             f'SELECT "id", "email" FROM "user_account" WHERE "id" IN ({_marks(users)})',  # noqa: S608
             *users,
         )
-    address = {_uuid(row["id"]): row["email"] for row in emails}
-    return [{**row, "email": address[_uuid(row["user"])]} for row in claimed]
+    address = {as_uuid(row["id"]): row["email"] for row in emails}
+    return [{**row, "email": address[as_uuid(row["user"])]} for row in claimed]
 
 
 async def _release(ids: list[uuid.UUID]) -> None:
@@ -390,10 +379,10 @@ async def deliver(settings: Settings, notification_ids: list[uuid.UUID]) -> int:
     claimed = await _claim(_unique(notification_ids), _now())
     if not claimed:
         return 0
-    ids = [_uuid(row["id"]) for row in claimed]
+    ids = [as_uuid(row["id"]) for row in claimed]
     try:
         mails = [
-            (_uuid(row["id"]), _email(settings, row["email"], row["message"], row["link"]))
+            (as_uuid(row["id"]), _email(settings, row["email"], row["message"], row["link"]))
             for row in claimed
         ]
         sent, failed = await asyncio.to_thread(_send_all, settings, mails)
@@ -428,7 +417,7 @@ async def deliver_pending(
         True,
         limit,
     )
-    return await deliver(settings, [_uuid(row["id"]) for row in rows])
+    return await deliver(settings, [as_uuid(row["id"]) for row in rows])
 
 
 # --- reading them in the portal ------------------------------------------------------------
@@ -438,13 +427,13 @@ _COLUMNS = '"id", "kind", "message", "link", "plan", "created_at", "read_at"'
 
 def _read(row: dict[str, Any]) -> ns.NotificationRead:
     return ns.NotificationRead(
-        id=_uuid(row["id"]),
+        id=as_uuid(row["id"]),
         kind=row["kind"],
         message=row["message"],
         link=row["link"],
-        plan_id=_uuid(row["plan"]) if row["plan"] is not None else None,
-        created_at=_aware(row["created_at"]),
-        read_at=_aware(row["read_at"]),
+        plan_id=as_uuid(row["plan"]) if row["plan"] is not None else None,
+        created_at=aware(row["created_at"]),
+        read_at=aware(row["read_at"]),
     )
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import msgspec
 
+from portal.core.values import as_uuid, aware
 from portal.plans.tables import PlanAllocation
 
 _CURRENT_SQL = (
@@ -38,24 +39,13 @@ class StaffAllocation(msgspec.Struct, kw_only=True):
     reason: str = ""
 
 
-def _aware(value: Any) -> dt.datetime:
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    assert isinstance(value, dt.datetime)
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-
-
-def _uuid(value: Any) -> uuid.UUID:
-    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-
-
 def _record(row: dict[str, Any]) -> StaffAllocation:
     return StaffAllocation(
         annual_pence=int(row["annual_pence"]),
-        organisation_id=_uuid(row["organisation"]),
+        organisation_id=as_uuid(row["organisation"]),
         organisation_name=row["organisation_name"],
         set_by=row["set_by_name"],
-        set_at=_aware(row["set_at"]),
+        set_at=aware(row["set_at"]),
         reason=row["reason"],
     )
 
@@ -87,4 +77,4 @@ async def staff_allocations(plan_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, in
         *ids,
     )
     # Oldest first, so the newest row of each plan is the one left in the map.
-    return {_uuid(row["plan"]): int(row["annual_pence"]) for row in rows}
+    return {as_uuid(row["plan"]): int(row["annual_pence"]) for row in rows}

@@ -20,6 +20,7 @@ from portal.consent import service as consent
 from portal.consent.policy import Permission, PlanAccessFacts, decide, is_owner, visible_sections
 from portal.core.actor import Actor
 from portal.core.sections import CRITERIA_KEYS, SECTION_KEYS, SECTION_TITLES
+from portal.core.values import as_uuid, aware
 from portal.db import write_transaction as db_write_transaction
 from portal.live import events as live
 from portal.plans import schemas as s
@@ -137,16 +138,6 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _uuid(value: Any) -> uuid.UUID:
-    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-
-
-def _aware(value: Any) -> Any:
-    if isinstance(value, dt.datetime) and value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)
-    return value
-
-
 def _json(value: Any) -> str:
     return msgspec.json.encode(value).decode()
 
@@ -168,13 +159,13 @@ class PlanRecord(msgspec.Struct, frozen=True):
 
 def _record(row: dict[str, Any], access: PlanAccessFacts) -> PlanRecord:
     return PlanRecord(
-        id=_uuid(row["id"]),
-        person_id=_uuid(row["person"]),
+        id=as_uuid(row["id"]),
+        person_id=as_uuid(row["person"]),
         kind=row["kind"],
         title=row["title"],
         state=row["state"],
-        created_at=_aware(row["created_at"]),
-        updated_at=_aware(row["updated_at"]),
+        created_at=aware(row["created_at"]),
+        updated_at=aware(row["updated_at"]),
         access=access,
     )
 
@@ -284,8 +275,8 @@ async def list_plans(actor: Actor) -> list[s.PlanSummary]:
         *shared,
     )
     facts = await consent.facts_for_plans(actor, [consent.plan_ref(row) for row in rows])
-    owners = {_uuid(row["id"]): row["owner_name"] for row in rows}
-    plans = [_record(row, facts[_uuid(row["id"])]) for row in rows]
+    owners = {as_uuid(row["id"]): row["owner_name"] for row in rows}
+    plans = [_record(row, facts[as_uuid(row["id"])]) for row in rows]
     plans = [plan for plan in plans if decide(actor, Permission.PLAN_VIEW, plan.access)]
     data = await _plans_data([plan.id for plan in plans])
     summaries = []
@@ -411,7 +402,7 @@ async def _plans_data(plan_ids: list[uuid.UUID]) -> dict[uuid.UUID, _PlanData]:
         (actions, "actions"),
     ):
         for row in rows:
-            getattr(found[_uuid(row["plan"])], part).append(row)
+            getattr(found[as_uuid(row["plan"])], part).append(row)
     for plan_id, allocation in (await staff_allocations(plan_ids)).items():
         found[plan_id].staff_allocation = allocation
     return found
@@ -422,7 +413,10 @@ def _facts(data: _PlanData) -> PlanFacts:
         sections={row["key"]: decode_section(row["key"], row["content"]) for row in data.sections},
         outcomes=[
             OutcomeFact(
-                id=_uuid(o["id"]), title=o["title"], how=o["how"], status=OutcomeStatus(o["status"])
+                id=as_uuid(o["id"]),
+                title=o["title"],
+                how=o["how"],
+                status=OutcomeStatus(o["status"]),
             )
             for o in data.outcomes
         ],
@@ -430,7 +424,7 @@ def _facts(data: _PlanData) -> PlanFacts:
             SupportFact(
                 cost_pence=i["cost_pence"],
                 frequency=i["frequency"],
-                outcome_id=_uuid(i["outcome"]) if i["outcome"] else None,
+                outcome_id=as_uuid(i["outcome"]) if i["outcome"] else None,
             )
             for i in data.support
         ],
@@ -453,7 +447,7 @@ def _section_read(row: dict[str, Any], decoded: SectionContent | None = None) ->
         content=content,
         version=row["version"],
         etag=etag_for(row["version"]),
-        updated_at=_aware(row["updated_at"]) if row["version"] else None,
+        updated_at=aware(row["updated_at"]) if row["version"] else None,
         updated_by=row.get("updated_by_name"),
     )
 
@@ -461,16 +455,16 @@ def _section_read(row: dict[str, Any], decoded: SectionContent | None = None) ->
 def _row_meta(row: dict[str, Any]) -> dict[str, Any]:
     """What every row shows besides its own fields: id, version (as ETag too) and times."""
     return {
-        "id": _uuid(row["id"]),
+        "id": as_uuid(row["id"]),
         "version": row["version"],
         "etag": etag_for(row["version"]),
-        "created_at": _aware(row["created_at"]),
-        "updated_at": _aware(row["updated_at"]),
+        "created_at": aware(row["created_at"]),
+        "updated_at": aware(row["updated_at"]),
     }
 
 
 def _outcome_link(row: dict[str, Any]) -> uuid.UUID | None:
-    return _uuid(row["outcome"]) if row["outcome"] else None
+    return as_uuid(row["outcome"]) if row["outcome"] else None
 
 
 def _outcome_read(row: dict[str, Any]) -> s.OutcomeRead:
@@ -482,7 +476,7 @@ def _outcome_read(row: dict[str, Any]) -> s.OutcomeRead:
         status_reason=row["status_reason"],
         proposed_by=row.get("created_by_name"),
         decided_by=row.get("decided_by_name") or "",
-        decided_at=_aware(row.get("decided_at")),
+        decided_at=aware(row.get("decided_at")),
     )
 
 
@@ -884,7 +878,7 @@ async def _revision_rows(
             deleted=bool(row["deleted"]),
             restored_from=row["restored_from"],
             author=row["author_name"],
-            created_at=_aware(row["created_at"]),
+            created_at=aware(row["created_at"]),
         )
         for row in rows
     ]

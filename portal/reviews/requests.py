@@ -10,12 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from portal.consent import service as consent
 from portal.consent.money import may_see_money
 from portal.consent.policy import STAFF_DECISIONS, Permission, is_owner
 from portal.core.actor import SIGN_OFF_ROLES, Actor
+from portal.core.clock import ENGLAND
 from portal.core.clock import now as utc_now
 from portal.core.values import as_date, as_uuid, aware
 from portal.db import write_transaction
@@ -29,8 +29,6 @@ from portal.reviews.redact import request_without_money
 from portal.reviews.service import audited, open_plan_for, plan_row, role_for
 from portal.reviews.tables import ReviewRequest
 from portal.reviews.workflow import IllegalTransition, State, Transition, next_state
-
-ENGLAND = ZoneInfo("Europe/London")
 
 
 def _requester_role(actor: Actor, plan: plans.PlanRecord, organisation: Any) -> str:

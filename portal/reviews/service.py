@@ -16,7 +16,6 @@ import hashlib
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo
 
 import msgspec
 
@@ -62,7 +61,6 @@ from portal.reviews.workflow import (
 )
 
 _T = TypeVar("_T")
-ENGLAND = ZoneInfo("Europe/London")
 
 # Which kind of organisation signs off which kind of plan (Care Act plans: the council;
 # personal health budgets: the NHS integrated care board).

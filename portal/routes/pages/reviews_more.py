@@ -15,7 +15,6 @@ import datetime as dt
 import uuid
 from collections.abc import Callable
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
@@ -26,6 +25,7 @@ from portal.accounts import schemas as a
 from portal.bounds import parse_whole
 from portal.consent.policy import Permission, decide
 from portal.core.actor import Actor
+from portal.core.clock import ENGLAND
 from portal.core.money import MAX_WEEKLY_PENCE
 from portal.plans import schemas as s
 from portal.plans import service as plans
@@ -56,7 +56,6 @@ from portal.routes.pages.reviews import (
 )
 from portal.routes.pages.rows import hours_parts, hours_values, hours_words, parse_hours
 
-ENGLAND = ZoneInfo("Europe/London")
 # A tolerance rule may have up to this many weekly cost bands (as the service allows).
 MAX_BANDS = 20
 MAX_BAND_PENCE = MAX_WEEKLY_PENCE

@@ -31,6 +31,7 @@ from portal.consent.policy import (
     sharing_scope,
 )
 from portal.core.actor import Actor
+from portal.core.clock import ENGLAND
 from portal.core.sections import SECTION_KEYS, SECTION_TITLES
 from portal.plans import service as plans
 from portal.plans.money import FREQUENCY_LABELS, Frequency
@@ -56,7 +57,7 @@ from portal.routes.pages.forms import (
     text,
 )
 from portal.routes.pages.section_forms import readable_content
-from portal.templating import LONDON, uk_date, uk_datetime
+from portal.templating import uk_date, uk_datetime
 
 # --- words ----------------------------------------------------------------------------------
 
@@ -196,13 +197,13 @@ def power_items(selected: list[str]) -> list[dict[str, Any]]:
 
 def end_of_day(day: dt.date) -> dt.datetime:
     """Sharing "until 5 March" lasts all of 5 March in England: it ends at the next midnight."""
-    midnight = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=LONDON)
+    midnight = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=ENGLAND)
     return midnight.astimezone(dt.UTC)
 
 
 def last_day(moment: dt.datetime) -> dt.date:
     """The day a stored end falls on, as the person chose it (see end_of_day)."""
-    local = moment.astimezone(LONDON)
+    local = moment.astimezone(ENGLAND)
     if local.time() == dt.time(0):
         return local.date() - dt.timedelta(days=1)
     return local.date()
@@ -211,7 +212,7 @@ def last_day(moment: dt.datetime) -> dt.date:
 def until_words(moment: dt.datetime | None, open_ended: str = "Until you stop it") -> str:
     if moment is None:
         return open_ended
-    local = moment.astimezone(LONDON)
+    local = moment.astimezone(ENGLAND)
     if local.time() == dt.time(0):
         return f"Until the end of {uk_date(last_day(moment))}"
     return f"Until {uk_datetime(moment)}"
