@@ -17,9 +17,9 @@ from portal.accounts.service import staff_roles
 from portal.accounts.tables import UserAccount
 from portal.consent import service as consent
 from portal.consent.policy import Permission, PlanAccessFacts, decide
+from portal.consent.tables import PlanGrant
 from portal.core.actor import Actor
 from portal.core.values import as_uuid
-from portal.plans.tables import Plan
 
 __all__ = ["MONEY_SECTION", "may_see_money", "users_who_see_money"]
 
@@ -37,7 +37,7 @@ async def users_who_see_money(plan_id: uuid.UUID, user_ids: Iterable[uuid.UUID])
     wanted = list(dict.fromkeys(user_ids))
     if not wanted:
         return set()
-    plans = await Plan.raw('SELECT * FROM "plan" WHERE "id" = {}', plan_id)
+    plans = await PlanGrant.raw('SELECT * FROM "plan" WHERE "id" = {}', plan_id)
     if not plans:
         return set()
     ref = consent.plan_ref(plans[0])

@@ -51,7 +51,6 @@ from portal.core.actor import Actor
 from portal.core.sections import SECTION_KEYS, SECTION_TITLES
 from portal.core.values import as_uuid, aware
 from portal.db import write_transaction
-from portal.plans.tables import Plan
 from portal.problems import FieldError, NotFound, Problem
 
 INVITATION_PATH = "/invitations/"
@@ -194,7 +193,7 @@ async def plans_shared_with(actor: Actor) -> list[uuid.UUID]:
         actor.user_id,
         *orgs,
     )
-    represented = await Plan.raw(
+    represented = await PlanGrant.raw(
         'SELECT p."id" AS "plan" FROM "plan" p JOIN "representative" r ON r."person" = p."person"'
         ' WHERE r."user" = {} AND r."current" = {} AND r."status" = {}',
         actor.user_id,
@@ -203,7 +202,7 @@ async def plans_shared_with(actor: Actor) -> list[uuid.UUID]:
     )
     submitted: list[dict[str, Any]] = []
     if orgs:
-        submitted = await Plan.raw(
+        submitted = await PlanGrant.raw(
             'SELECT "id" AS "plan" FROM "plan"'  # noqa: S608
             f' WHERE "signing_off_organisation" IN ({_marks(orgs)})',
             *orgs,
@@ -216,7 +215,7 @@ async def plan_access(
     actor: Actor | None, plan_id: uuid.UUID, permission: Permission
 ) -> tuple[dict[str, Any], PlanAccessFacts]:
     """The plan's row and the facts, if the actor may do this; 404 when they may not know it."""
-    rows = await Plan.raw('SELECT * FROM "plan" WHERE "id" = {}', plan_id)
+    rows = await PlanGrant.raw('SELECT * FROM "plan" WHERE "id" = {}', plan_id)
     if not rows:
         raise NotFound("plan")
     row = rows[0]

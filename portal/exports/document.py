@@ -18,6 +18,7 @@ from portal.core.sections import SECTION_KEYS, SECTION_TITLES
 from portal.plans.allocation import StaffAllocation
 from portal.plans.money import FREQUENCY_LABELS, Frequency, MoneySummary
 from portal.plans.schemas import PlanRead
+from portal.plans.wording import OUTCOME_TAGS, hours_words, money_view, readable_content
 from portal.templating import pounds, uk_date
 
 __all__ = ["content_of", "content_view", "day", "money_of"]
@@ -98,7 +99,6 @@ def _table(caption: str, columns: list[tuple[str, int]], rows: list[list[str]]) 
 
 
 def _outcome_rows(content: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
-    from portal.routes.pages.rows import OUTCOME_TAGS  # noqa: PLC0415 (see content_view)
 
     entries, rows = [], []
     for outcome in content.get("outcomes") or []:
@@ -113,7 +113,6 @@ def _outcome_rows(content: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
 
 
 def _support_rows(content: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
-    from portal.routes.pages.rows import hours_words  # noqa: PLC0415 (see content_view)
 
     outcomes = {str(o.get("id")): _text(o.get("title")) for o in content.get("outcomes") or []}
     entries, rows = [], []
@@ -225,9 +224,6 @@ _LISTS = {
 def content_view(content: dict[str, Any]) -> list[dict[str, Any]]:
     """A plan's sections in the plan's order, each with its fields as people read them and the
     list that belongs to it (outcomes, support, actions, contacts), as lines and as a table."""
-    # The words for each field are the section pages' own (their form definitions), imported
-    # when first used: the pages import this module too.
-    from portal.routes.pages.section_forms import readable_content  # noqa: PLC0415
 
     sections = content.get("sections") or {}
     shown = []
@@ -253,7 +249,6 @@ def content_view(content: dict[str, Any]) -> list[dict[str, Any]]:
 
 def money_of(content: dict[str, Any]) -> dict[str, Any] | None:
     """The money totals in words, when the reader may see the money."""
-    from portal.routes.pages.plans import money_view  # noqa: PLC0415 (see content_view)
 
     money = content.get("money")
     if not isinstance(money, dict):

@@ -10,10 +10,10 @@ from collections.abc import AsyncGenerator, Awaitable, Callable
 import msgspec
 from litestar.response.sse import ServerSentEventMessage
 
+from portal.consent import service as consent
 from portal.consent.policy import Permission, decide
 from portal.core.actor import Actor
 from portal.live.events import LiveEvent, current_plugin, plan_channel
-from portal.plans import service as plans
 from portal.problems import Problem
 
 __all__ = ["stream"]
@@ -39,12 +39,12 @@ def _message(event: LiveEvent) -> ServerSentEventMessage:
 async def _may_see(actor: Actor, event: LiveEvent) -> bool | None:
     """True: send it; False: not for this reader; None: the reader lost the plan (stop)."""
     try:
-        record = await plans.load_plan(actor, event.plan_id, Permission.PLAN_VIEW)
+        _, facts = await consent.plan_access(actor, event.plan_id, Permission.PLAN_VIEW)
     except Problem:
         return None
     if event.section is None:
         return True
-    return decide(actor, Permission.SECTION_VIEW, record.access, event.section)
+    return decide(actor, Permission.SECTION_VIEW, facts, event.section)
 
 
 async def stream(
@@ -88,7 +88,7 @@ async def stream(
                             return
                         actor = fresh
                     try:
-                        await plans.load_plan(actor, plan_id, Permission.PLAN_VIEW)
+                        await consent.plan_access(actor, plan_id, Permission.PLAN_VIEW)
                     except Problem:
                         yield ServerSentEventMessage(event="end", data='{"reason": "access"}')
                         return

@@ -328,7 +328,7 @@ async def guard_request(request: Request[Any, Any, Any]) -> None:
 
 
 def _field_label(request: Request[Any, Any, Any], name: str) -> str:
-    from portal.routes.pages.section_forms import field_label
+    from portal.plans.wording import field_label
 
     key = request.path_params.get("key")
     return field_label(key if isinstance(key, str) else "", name)

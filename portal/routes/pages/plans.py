@@ -15,8 +15,7 @@ from portal.consent.policy import Permission, decide, is_owner
 from portal.core.actor import Actor
 from portal.plans import schemas as s
 from portal.plans import service
-from portal.plans.allocation import StaffAllocation
-from portal.plans.money import MoneySummary, weekly_pence
+from portal.plans.wording import money_view
 from portal.reviews.workflow import STATE_WORDS, State
 from portal.routes.pages.common import (
     PLANS_NAV,
@@ -41,56 +40,6 @@ def criterion_href(plan_id: uuid.UUID, key: str) -> str:
     """Outcomes, money and actions are lists of their own; the rest are one form each."""
     pages = {"outcomes": "outcomes", "money": "money", "action_plan": "actions"}
     return plan_url(plan_id, pages[key]) if key in pages else plan_url(plan_id, "sections", key)
-
-
-def money_view(
-    money: MoneySummary | None, organisation: StaffAllocation | None = None
-) -> dict[str, Any] | None:
-    """The plan's money in words: the recurring cost a week and a year, one-off costs this year
-    beside it, and over or under the allocation: the organisation's figure once its staff have
-    set it, otherwise the one noted in the plan (what the person was told)."""
-    if money is None:
-        return None
-    view: dict[str, Any] = {
-        "has_allocation": money.allocation_pence is not None,
-        "allocation_weekly": money.allocation_weekly_pence,
-        "allocation_annual": money.allocation_annual_pence,
-        "total_weekly": money.total_weekly_pence,
-        "total_annual": money.total_annual_pence,
-        "one_off": money.one_off_this_year_pence,
-        "one_off_count": money.one_off_count,
-        "this_year": money.this_year_pence,
-        "item_count": money.item_count,
-        "organisation": None,
-        "against": "the allocation noted in the plan",
-        "difference": None,
-    }
-    difference = money.difference_annual_pence
-    if organisation is not None:
-        view["organisation"] = {
-            "name": organisation.organisation_name,
-            "annual": organisation.annual_pence,
-            "weekly": weekly_pence(organisation.annual_pence, "annual"),
-            "set_by": organisation.set_by,
-            "set_at": organisation.set_at,
-        }
-        view["against"] = f"the allocation {organisation.organisation_name} set"
-        difference = organisation.annual_pence - money.this_year_pence
-    if difference is not None:
-        amount = abs(difference)
-        if difference > 0:
-            words = "Under by"
-        elif difference < 0:
-            words = "Over by"
-        else:
-            words = ""
-        view["difference"] = {
-            "words": words,
-            "annual": amount,
-            "weekly": weekly_pence(amount, "annual"),
-            "over": difference < 0,
-        }
-    return view
 
 
 def _plans_page(

@@ -24,6 +24,7 @@ from portal.core.sections import CRITERIA_KEYS, SECTION_KEYS, SECTION_TITLES
 from portal.exports.document import content_view, day, money_of
 from portal.plans import service as plans
 from portal.plans.schemas import PLAN_KIND_LABELS, OutcomeRead
+from portal.plans.wording import OUTCOME_TAGS, field_label
 from portal.problems import Problem
 from portal.reviews import requests as review_requests
 from portal.reviews import schemas as r
@@ -46,8 +47,6 @@ from portal.routes.pages.forms import (
 )
 from portal.routes.pages.organisations import ORGANISATIONS_NAV, organisation_url
 from portal.routes.pages.plans import criterion_href
-from portal.routes.pages.rows import OUTCOME_TAGS
-from portal.routes.pages.section_forms import field_label
 from portal.templating import uk_date
 
 PER_PAGE = 25

@@ -29,6 +29,7 @@ from portal.core.clock import ENGLAND
 from portal.core.money import MAX_WEEKLY_PENCE
 from portal.plans import schemas as s
 from portal.plans import service as plans
+from portal.plans.wording import hours_words
 from portal.problems import NotFound, Problem
 from portal.reviews import changes as package_changes
 from portal.reviews import requests as review_requests
@@ -54,7 +55,7 @@ from portal.routes.pages.reviews import (
     problem_errors,
     request_views,
 )
-from portal.routes.pages.rows import hours_parts, hours_values, hours_words, parse_hours
+from portal.routes.pages.rows import hours_parts, hours_values, parse_hours
 
 # A tolerance rule may have up to this many weekly cost bands (as the service allows).
 MAX_BANDS = 20

@@ -23,6 +23,7 @@ from portal.plans import schemas as s
 from portal.plans import service
 from portal.plans.content import OutcomeStatus
 from portal.plans.money import FREQUENCY_LABELS, Frequency
+from portal.plans.wording import OUTCOME_TAGS, hours_words, money_view, readable_content
 from portal.problems import Problem, explain_validation
 from portal.reviews import changes as package_changes
 from portal.routes.pages.change_warning import change_warning
@@ -47,15 +48,9 @@ from portal.routes.pages.forms import (
     pounds_value,
     text,
 )
-from portal.routes.pages.plans import STATUS_TAGS, money_view
-from portal.routes.pages.section_forms import FREQUENCY_ITEMS, readable_content
+from portal.routes.pages.plans import STATUS_TAGS
+from portal.routes.pages.section_forms import FREQUENCY_ITEMS
 from portal.templating import pounds, uk_date
-
-OUTCOME_TAGS: dict[str, dict[str, str]] = {
-    OutcomeStatus.proposed: {"text": "Proposed", "colour": "blue"},
-    OutcomeStatus.agreed: {"text": "Agreed", "colour": "green"},
-    OutcomeStatus.declined: {"text": "Declined", "colour": "red"},
-}
 
 
 class RowField(msgspec.Struct, frozen=True, kw_only=True):
@@ -279,19 +274,6 @@ MINUTES_IN_A_WEEK = 7 * 24 * 60
 
 
 # --- hours a week -------------------------------------------------------------------------
-
-
-def hours_words(minutes: int | None) -> str:
-    """Minutes a week as people say it: "9 hours 30 minutes", "1 hour", "45 minutes"."""
-    if minutes is None:
-        return ""
-    hours, rest = divmod(minutes, 60)
-    parts = []
-    if hours or not rest:
-        parts.append(f"{hours} hour" + ("" if hours == 1 else "s"))
-    if rest:
-        parts.append(f"{rest} minute" + ("" if rest == 1 else "s"))
-    return " ".join(parts)
 
 
 def hours_parts(form: Any, name: str) -> dict[str, str]:

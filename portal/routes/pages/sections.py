@@ -27,6 +27,7 @@ from portal.core.actor import Actor
 from portal.core.sections import CRITERIA_KEYS, SECTION_KEYS, SECTION_TITLES
 from portal.plans import service
 from portal.plans.content import RISK_LABELS, check_section_dates, decode_section
+from portal.plans.wording import field_label, readable, readable_content, section_fields
 from portal.problems import NotFound, Problem
 from portal.reviews import service as reviews
 from portal.routes.pages.change_warning import change_warning
@@ -49,12 +50,8 @@ from portal.routes.pages.section_forms import (
     anchors,
     empty_content,
     field_errors_from_problem,
-    field_label,
     form_values,
     parse_section_form,
-    readable,
-    readable_content,
-    section_fields,
 )
 
 # Sections whose criterion lives on a list page: their form is reached from that page.

@@ -35,6 +35,7 @@ from portal.core.clock import ENGLAND
 from portal.core.sections import SECTION_KEYS, SECTION_TITLES
 from portal.plans import service as plans
 from portal.plans.money import FREQUENCY_LABELS, Frequency
+from portal.plans.wording import readable_content
 from portal.problems import NotFound, Problem
 from portal.reviews import withdrawal
 from portal.routes.pages.common import (
@@ -56,7 +57,6 @@ from portal.routes.pages.forms import (
     parse_date,
     text,
 )
-from portal.routes.pages.section_forms import readable_content
 from portal.templating import uk_date, uk_datetime
 
 # --- words ----------------------------------------------------------------------------------
