@@ -14,11 +14,10 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from portal.bounds import INT4_MAX
 from portal.core.actor import Actor
 from portal.exports import service
-from portal.exports.pdf import PdfRenderer
+from portal.exports.responses import base_url_of, download, pdf_response
 from portal.routes.api import openapi as doc
 from portal.routes.api.subject_access import SUBJECT_ACCESS_ROUTES
 from portal.routes.auth import require_actor
-from portal.settings import Settings
 
 VariantQuery = Annotated[
     str | None, QueryParameter(name="variant", description="standard (default) or large print")
@@ -39,51 +38,6 @@ AudienceQuery = Annotated[
         description="me (default), or grant:<id>: the copy one of the person's grantees may see",
     ),
 ]
-
-
-def download(export: service.Export, *, inline: bool = False) -> Response[bytes]:
-    """An export as a file to save: never kept by a shared cache, and named by ids only."""
-    disposition = "inline" if inline else "attachment"
-    return Response(
-        export.content,
-        media_type=export.media_type,
-        headers={
-            "Content-Disposition": f'{disposition}; filename="{export.filename}"',
-            "Cache-Control": "no-store",
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
-
-
-def renderer_of(request: Request[Any, Any, Any]) -> PdfRenderer:
-    renderer: PdfRenderer = request.app.state.pdf_renderer
-    return renderer
-
-
-def base_url_of(request: Request[Any, Any, Any]) -> str:
-    settings: Settings = request.app.state.settings
-    return settings.base_url
-
-
-async def pdf_response(
-    request: Request[Any, Any, Any],
-    actor: Actor,
-    plan_id: uuid.UUID,
-    variant: str | None,
-    version: int | None,
-    audience: str | None,
-) -> Response[bytes]:
-    """The PDF as a download, for the API and for the pages alike."""
-    export = await service.plan_pdf(
-        actor,
-        plan_id,
-        renderer=renderer_of(request),
-        variant=variant,
-        version=version,
-        audience=audience,
-        base_url=base_url_of(request),
-    )
-    return download(export)
 
 
 class CopyCode(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

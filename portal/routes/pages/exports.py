@@ -19,9 +19,9 @@ from portal.consent.policy import Permission, decide
 from portal.core.actor import Actor
 from portal.core.sections import SECTION_TITLES
 from portal.exports import service
+from portal.exports.responses import pdf_response
 from portal.problems import Problem
 from portal.reviews import service as reviews
-from portal.routes.api.exports import pdf_response
 from portal.routes.pages.common import plan_page, plan_url
 from portal.routes.pages.forms import text
 from portal.routes.pages.my_data import MY_DATA_ROUTES
