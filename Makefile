@@ -59,6 +59,7 @@ lint: install
 	$(BIN)/ruff check portal tests bench
 	$(BIN)/ruff format --check portal tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: install
 	scripts/ensure-postgres
