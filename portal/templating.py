@@ -17,7 +17,7 @@ from jinja2 import (
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template import TemplateConfig
 
-from portal.core.clock import ENGLAND
+from portal.core.clock import ENGLAND, now
 
 __all__ = [
     "ASSETS_DIR",
@@ -135,12 +135,8 @@ def jinja_environment(template_dirs: list[Path] | None = None) -> Environment:
     # templates can write errors.get("field") unconditionally. A context value overrides it.
     env.globals["errors"] = MappingProxyType({})
     # When a page is made: an offline copy says how old it is.
-    env.globals["rendered_at"] = _now
+    env.globals["rendered_at"] = now
     return env
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def template_config(

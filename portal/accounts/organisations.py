@@ -19,6 +19,7 @@ import msgspec
 from portal.accounts import schemas as a
 from portal.accounts.service import normalise_email, staff_roles
 from portal.accounts.tables import Organisation, StaffRole, UserAccount
+from portal.core import clock
 from portal.core.actor import ROLE_LABELS, Actor, OrgPermission, Role, decide_organisation
 from portal.core.money import format_pounds as pounds
 from portal.core.values import as_uuid, aware
@@ -27,10 +28,6 @@ from portal.problems import FieldError, NotFound, Problem
 
 _ROLE_ORDER = {role: number for number, role in enumerate(Role)}
 NO_ACCOUNT = "No account uses this email address. Ask them to create an account first."
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def _transaction() -> Any:
@@ -338,14 +335,14 @@ async def _insert_role(
             role=role.value,
             spending_limit_pence=limit,
             granted_by=granted_by,
-            granted_at=_now(),
+            granted_at=clock.now(),
         )
     )
     return role_id
 
 
 async def _end_role(role_id: uuid.UUID, ended_by: uuid.UUID | None) -> None:
-    await StaffRole.update({StaffRole.ended_by: ended_by, StaffRole.ended_at: _now()}).where(
+    await StaffRole.update({StaffRole.ended_by: ended_by, StaffRole.ended_at: clock.now()}).where(
         (StaffRole.id == role_id) & StaffRole.ended_at.is_null()
     )
 
@@ -460,7 +457,7 @@ async def create_organisation(name: str, kind: str, admin_email: str | None = No
     async with _transaction():
         user = await _user_by_email(admin_email) if admin_email is not None else None
         await Organisation.insert(
-            Organisation(id=organisation_id, name=name, kind=checked.value, created_at=_now())
+            Organisation(id=organisation_id, name=name, kind=checked.value, created_at=clock.now())
         )
         if user is not None:
             await _insert_role(organisation_id, as_uuid(user["id"]), Role.ADMIN, None, None)

@@ -47,6 +47,7 @@ from portal.consent.refusals import (
     withdraw_refusal,
 )
 from portal.consent.tables import AccessEvent, Invitation, PlanGrant, Representative
+from portal.core import clock
 from portal.core.actor import Actor
 from portal.core.sections import SECTION_KEYS, SECTION_TITLES
 from portal.core.values import as_uuid, aware
@@ -54,10 +55,6 @@ from portal.db import write_transaction
 from portal.problems import FieldError, NotFound, Problem
 
 INVITATION_PATH = "/invitations/"
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def _json(value: Any) -> str:
@@ -106,7 +103,7 @@ def _marks(values: Iterable[Any]) -> str:
 
 async def facts_for_plans(actor: Actor | None, plans: list[PlanRef]) -> dict[uuid.UUID, Any]:
     """The decision's facts for each plan, in two queries however many plans there are."""
-    at = _now()
+    at = clock.now()
     grants: dict[uuid.UUID, list[GrantFact]] = {plan.id: [] for plan in plans}
     reps: dict[uuid.UUID, list[RepresentationFact]] = {plan.person_id: [] for plan in plans}
     others = [plan for plan in plans if not is_owner(actor, _bare(plan))]
@@ -290,7 +287,7 @@ async def record(
             event=event,
             sections=_json(list(sections)),
             subject=subject[:80],
-            at=_now(),
+            at=clock.now(),
         )
     )
 
@@ -357,7 +354,7 @@ def _check_expiry(value: dt.datetime | None, field: str) -> dt.datetime | None:
         return None
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
-    if value <= _now():
+    if value <= clock.now():
         raise Problem(
             422,
             "Date in the past",
@@ -470,7 +467,7 @@ _GRANT_SQL = (
 def _grant_read(row: dict[str, Any], version: int) -> cs.GrantRead:
     expires = aware(row["expires_at"])
     status = row["status"]
-    if status == "active" and expires is not None and expires <= _now():
+    if status == "active" and expires is not None and expires <= clock.now():
         status = "expired"
     if row["grantee_user"]:
         grantee = cs.Grantee(
@@ -623,7 +620,7 @@ async def give_grant(actor: Actor, plan_id: uuid.UUID, data: cs.GrantCreate) -> 
                 current=True,
                 reason=data.reason.strip(),
                 made_by=actor.user_id,
-                made_at=_now(),
+                made_at=clock.now(),
             )
         )
         await record(actor, facts, "grant_given", sections, str(grant_id), always=True)
@@ -675,7 +672,7 @@ async def _new_grant_version(
         if decision.allowed:
             await PlanGrant.update({PlanGrant.current: False}).where(PlanGrant.id == old["id"])
             await PlanGrant.insert(
-                PlanGrant(**values, current=True, made_by=actor.user_id, made_at=_now())
+                PlanGrant(**values, current=True, made_by=actor.user_id, made_at=clock.now())
             )
             await record(actor, facts, event, _keys(values["sections"]), str(grant_id), always=True)
     if not decision.allowed:
@@ -758,7 +755,7 @@ async def preview_as(
         person_id=facts.person_id,
         state=facts.state,
         grants=grants,
-        at=_now(),
+        at=clock.now(),
     )
 
 
@@ -797,7 +794,7 @@ def _invitation_status(row: dict[str, Any]) -> str:
         return "accepted"
     if row["withdrawn_at"] is not None:
         return "withdrawn"
-    if aware(row["expires_at"]) <= _now():
+    if aware(row["expires_at"]) <= clock.now():
         return "expired"
     return "open"
 
@@ -852,7 +849,7 @@ async def invite(
         problem = share_refusal(decision, "invite people to", "email")
         await _refuse(actor, facts, "invitation_refused", sections, "", problem)
     token = secrets.token_urlsafe(32)
-    now = _now()
+    now = clock.now()
     invitation_id = uuid.uuid4()
     async with _transaction():
         await Invitation.insert(
@@ -916,7 +913,7 @@ async def withdraw_invitation(
                 "nothing to withdraw. To stop sharing, stop the sharing it gave.",
             )
         await Invitation.update(
-            {Invitation.withdrawn_at: _now(), Invitation.withdrawn_by: actor.user_id}
+            {Invitation.withdrawn_at: clock.now(), Invitation.withdrawn_by: actor.user_id}
         ).where(Invitation.id == invitation_id)
         await record(actor, facts, "invitation_withdrawn", (), str(invitation_id), always=True)
     rows = await Invitation.raw(_INVITATION_SQL + ' WHERE i."id" = {}', invitation_id)
@@ -987,7 +984,7 @@ async def accept_invitation(actor: Actor, token: str) -> cs.InvitationAccepted:
     facts = PlanAccessFacts(plan_id=as_uuid(row["plan"]), person_id=as_uuid(row["plan_person"]))
     await _check_sender_may_still_give(actor, facts, row)
     grant_id = uuid.uuid4()
-    now = _now()
+    now = clock.now()
     async with _transaction():
         # Marking it used and checking that nobody else did in between is one statement.
         claimed = await Invitation.raw(
@@ -1218,7 +1215,7 @@ async def record_representative(
                 current=True,
                 reason=data.reason.strip(),
                 made_by=actor.user_id,
-                made_at=_now(),
+                made_at=clock.now(),
             )
         )
         await record(actor, facts, "representative_recorded", sections, str(record_id), always=True)
@@ -1272,7 +1269,9 @@ async def end_representative(
         )
         values = {k: v for k, v in old.items() if k not in ("id", "made_by", "made_at")}
         values.update(status="ended", reason=reason.strip(), current=True)
-        await Representative.insert(Representative(**values, made_by=actor.user_id, made_at=_now()))
+        await Representative.insert(
+            Representative(**values, made_by=actor.user_id, made_at=clock.now())
+        )
         await record(actor, facts, "representative_ended", (), str(record_id), always=True)
     return _rep_versions(await _rep_rows(facts.person_id, record_id))[-1]
 

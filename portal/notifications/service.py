@@ -23,6 +23,7 @@ from typing import Any
 from litestar import Request
 
 from portal.consent.money import users_who_see_money
+from portal.core import clock
 from portal.core.actor import Actor
 from portal.core.values import as_uuid, aware
 from portal.db import write_transaction
@@ -110,10 +111,6 @@ STAFF_MESSAGES: dict[str, str] = {
 }
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 def _marks(values: Sequence[Any]) -> str:
     return ", ".join("{}" for _ in values)
 
@@ -157,7 +154,7 @@ async def _recipients(plan_id: uuid.UUID) -> tuple[list[uuid.UUID], list[uuid.UU
         *_CO_AUTHOR_ACCESS,
         True,
     )
-    at = _now()
+    at = clock.now()
     co_authors = [
         row["user"] for row in grants if row["expires_at"] is None or aware(row["expires_at"]) > at
     ]
@@ -202,7 +199,7 @@ async def _notify(
 ) -> list[uuid.UUID]:
     """Add one notification for each user of each group (message, link), never to the actor;
     the rows join the caller's transaction. Returns their ids."""
-    at = _now()
+    at = clock.now()
     rows = [
         Notification(
             id=uuid.uuid4(),
@@ -277,7 +274,7 @@ def _email(settings: Settings, to: str, message: str, link: str) -> EmailMessage
     mail["Subject"] = SUBJECT
     mail["From"] = settings.smtp_from
     mail["To"] = to
-    mail["Date"] = format_datetime(_now())
+    mail["Date"] = format_datetime(clock.now())
     # The domain given, so that making the id never waits for a DNS look-up of this host.
     domain = parseaddr(settings.smtp_from)[1].rpartition("@")[2] or "localhost"
     mail["Message-ID"] = make_msgid(domain=domain)
@@ -376,7 +373,7 @@ async def deliver(settings: Settings, notification_ids: list[uuid.UUID]) -> int:
     """
     if not settings.sends_email or not notification_ids:
         return 0
-    claimed = await _claim(_unique(notification_ids), _now())
+    claimed = await _claim(_unique(notification_ids), clock.now())
     if not claimed:
         return 0
     ids = [as_uuid(row["id"]) for row in claimed]
@@ -413,7 +410,7 @@ async def deliver_pending(
         'SELECT n."id" FROM "notification" n JOIN "user_account" u ON u."id" = n."user"'
         ' WHERE n."emailed_at" IS NULL AND n."read_at" IS NULL AND n."created_at" > {}'
         ' AND u."is_active" = {} ORDER BY n."created_at" DESC, n."id" LIMIT {}',
-        _now() - max_age,
+        clock.now() - max_age,
         True,
         limit,
     )
@@ -460,7 +457,7 @@ async def mark_read(actor: Actor, notification_id: uuid.UUID) -> ns.Notification
         rows = await Notification.raw(
             'UPDATE "notification" SET "read_at" = COALESCE("read_at", {})'  # noqa: S608
             f' WHERE "id" = {{}} AND "user" = {{}} RETURNING {_COLUMNS}',
-            _now(),
+            clock.now(),
             notification_id,
             actor.user_id,
         )

@@ -18,6 +18,7 @@ from piccolo.table import Table
 from portal.bounds import INT4_MAX, OutOfWindow, parse_version
 from portal.consent import service as consent
 from portal.consent.policy import Permission, PlanAccessFacts, decide, is_owner, visible_sections
+from portal.core import clock
 from portal.core.actor import Actor
 from portal.core.sections import CRITERIA_KEYS, SECTION_KEYS, SECTION_TITLES
 from portal.core.values import as_uuid, aware
@@ -134,10 +135,6 @@ def write_transaction() -> Any:
     return db_write_transaction(Plan._meta.db)
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 def _json(value: Any) -> str:
     return msgspec.json.encode(value).decode()
 
@@ -221,7 +218,7 @@ async def open_rows(actor: Actor, plan_id: uuid.UUID, kind_name: str, write: boo
 async def create_plan(actor: Actor, data: s.PlanCreate) -> PlanRecord:
     """Start a plan for the actor's own person, with every section empty at version 0."""
     title = data.title.strip() or s.PLAN_KIND_LABELS[data.kind]
-    now = _now()
+    now = clock.now()
     plan_id = uuid.uuid4()
     async with write_transaction():
         await Plan.insert(
@@ -802,7 +799,7 @@ async def _write_section(
             merged, changed = result.merged, result.changed
         if not changed and restored_from is None:
             return _section_read(current)
-        now = _now()
+        now = clock.now()
         async with write_transaction():
             updated = (
                 await PlanSection.update(
@@ -1082,7 +1079,7 @@ async def create_row(actor: Actor, plan_id: uuid.UUID, kind_name: str, data: msg
     plan = await _plan_for_rows(actor, plan_id, kind, write=True)
     values = _row_fields(data)
     await _check_row(kind, plan.id, values)
-    now = _now()
+    now = clock.now()
     row_id = uuid.uuid4()
     table: Any = kind.table
     async with write_transaction():
@@ -1159,7 +1156,7 @@ async def update_row(
         )
         values = _row_fields(typed)
         await _check_row(kind, plan.id, values)
-        now = _now()
+        now = clock.now()
         async with write_transaction():
             updated = (
                 await table.update(
@@ -1240,7 +1237,7 @@ async def delete_row(
     if based_on != version:
         raise Conflict(f"this {kind.noun}", theirs, version, [], {})
     table: Any = kind.table
-    now = _now()
+    now = clock.now()
     async with write_transaction():
         updated = (
             await table.update(

@@ -11,7 +11,6 @@ team manager may decide (403) is shown on the form's page with an NHS.UK error s
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -24,8 +23,8 @@ from portal.accounts import organisations
 from portal.accounts import schemas as a
 from portal.bounds import parse_whole
 from portal.consent.policy import Permission, decide
+from portal.core import clock
 from portal.core.actor import Actor
-from portal.core.clock import ENGLAND
 from portal.core.money import MAX_WEEKLY_PENCE
 from portal.plans import schemas as s
 from portal.plans import service as plans
@@ -87,10 +86,6 @@ _CHANGE_BANNERS = {
     "review": "You asked for a full review instead of this change",
 }
 _TOLERANCE_BANNERS = {"changed": "Tolerance changed: new package changes follow it"}
-
-
-def _today() -> dt.date:
-    return dt.datetime.now(ENGLAND).date()
 
 
 def _review_url(plan_id: uuid.UUID) -> str:
@@ -176,7 +171,7 @@ def _request_page(
         status=http_status,
         sign_off=status,
         review_date=due,
-        early=due is not None and _today() < due,
+        early=due is not None and clock.today() < due,
         reason=reason,
         errors=errors or {},
         anchors={"request": "ask"},
@@ -270,7 +265,7 @@ async def _review_page(
         **{f"change-{c['id']}-review": f"change-{c['id']}" for c in opened},
         **outcome_anchors(outcomes),
     }
-    today = _today()
+    today = clock.today()
     return render(
         "reviews/review.html",
         actor,
