@@ -1,6 +1,7 @@
 """The one access decision: may this actor do this to this plan (and section)?
 
-Every route, page, export and list asks `decide`; nothing else in the portal decides access.
+Every route, page, export and list asks `decide`; nothing else in the portal decides access
+to a plan (a staff question about an organisation is `portal.core.actor.decide_organisation`).
 It is a pure function of what it is given, so it is tested as a table; `portal.consent.service`
 loads the facts (the actor's grants, representations and staff roles) for each request.
 

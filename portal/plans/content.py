@@ -147,8 +147,10 @@ SECTION_TYPES: dict[str, type[SectionContent]] = {
     "review": ReviewSection,
     "contacts": ContactsSection,
 }
-# The content types follow the sections of `portal.core.sections`, in the same order.
-assert tuple(SECTION_TYPES) == SECTION_KEYS
+# The content types follow the sections of `portal.core.sections`, in the same order: a
+# section added to one and not the other stops the portal at import, not at the first save.
+if tuple(SECTION_TYPES) != SECTION_KEYS:
+    raise RuntimeError("SECTION_TYPES and portal.core.sections.SECTION_KEYS differ")
 
 FIELD_LABELS: dict[str, dict[str, str]] = {
     "starting_point": {
