@@ -15,7 +15,7 @@ from litestar.static_files import create_static_files_router
 
 from portal.logs import redact_access_log
 from portal.problems import (
-    Problem,
+    DomainError,
     handle_http,
     handle_problem,
     handle_server_error,
@@ -74,7 +74,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     # Under /api/ problems are problem+json; on pages the same problems are HTML pages.
     exception_handlers: dict[Any, Any] = {
-        Problem: pages_or(handle_problem),
+        DomainError: pages_or(handle_problem),
         ValidationException: logs_refused_input(pages_or(handle_validation)),
         HTTPException: pages_or(handle_http),
         # A refused CSRF token (403) is explained like any other (problems.py, pages/errors.py).

@@ -68,8 +68,8 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _users_create(args: argparse.Namespace) -> int:
     from portal.accounts.service import create_user
+    from portal.core.errors import DomainError
     from portal.migrations import migrate
-    from portal.problems import Problem
 
     password = args.password
     if password is None:
@@ -86,7 +86,7 @@ def _users_create(args: argparse.Namespace) -> int:
 
     try:
         _run(run())
-    except Problem as problem:
+    except DomainError as problem:
         print(f"{problem.title}: {problem.detail}", file=sys.stderr)
         return 2
     return 0
@@ -104,8 +104,8 @@ def _organisation_id(value: str) -> uuid.UUID:
 
 def _organisations_create(args: argparse.Namespace) -> int:
     from portal.accounts.organisations import create_organisation
+    from portal.core.errors import DomainError
     from portal.migrations import migrate
-    from portal.problems import Problem
 
     async def run() -> None:
         await migrate(quiet=True)
@@ -117,7 +117,7 @@ def _organisations_create(args: argparse.Namespace) -> int:
 
     try:
         _run(run())
-    except Problem as problem:
+    except DomainError as problem:
         print(f"{problem.title}: {problem.detail}", file=sys.stderr)
         return 2
     return 0
@@ -125,9 +125,9 @@ def _organisations_create(args: argparse.Namespace) -> int:
 
 def _staff_add(args: argparse.Namespace) -> int:
     from portal.accounts.organisations import add_role_as_operator
+    from portal.core.errors import DomainError
     from portal.core.money import format_pounds
     from portal.migrations import migrate
-    from portal.problems import Problem
 
     async def run() -> None:
         await migrate(quiet=True)
@@ -141,7 +141,7 @@ def _staff_add(args: argparse.Namespace) -> int:
 
     try:
         _run(run())
-    except Problem as problem:
+    except DomainError as problem:
         print(f"{problem.title}: {problem.detail}", file=sys.stderr)
         return 2
     return 0
@@ -149,7 +149,7 @@ def _staff_add(args: argparse.Namespace) -> int:
 
 def _audit_verify(args: argparse.Namespace) -> int:
     """Check the whole audit trail; non-zero, naming the first bad entry, when it is broken."""
-    from portal.reviews.audit import ChainReport, verify
+    from portal.signoff.audit import ChainReport, verify
 
     found: list[ChainReport] = []
 

@@ -14,19 +14,19 @@ import msgspec
 from portal.accounts import organisations
 from portal.accounts.service import actor_for_token, create_user, end_session, start_session
 from portal.accounts.tables import UserAccount
-from portal.consent import schemas as cs
+from portal.consent import schemas as consent_schemas
 from portal.consent import service as consent
 from portal.consent.policy import Access
 from portal.core.actor import Actor, Role
 from portal.core.sections import SECTION_TITLES
-from portal.plans import content as c
-from portal.plans import schemas as s
+from portal.plans import content as plan_content
+from portal.plans import schemas as plan_schemas
 from portal.plans import service
 from portal.plans.money import Frequency
-from portal.reviews import allocation as allocations
-from portal.reviews import changes as decisions
-from portal.reviews import schemas as r
-from portal.reviews import service as sign_off
+from portal.signoff import allocation
+from portal.signoff import changes as package_changes
+from portal.signoff import schemas as signoff_schemas
+from portal.signoff import service as signoff
 
 DEMO_PASSWORD = "demo-password-1"  # noqa: S105 - printed on screen for the demo, on purpose
 DEMO_OWNER = "alex@example.org"
@@ -115,12 +115,15 @@ async def _load_alex(alex: Actor, progress: Callable[[str], None]) -> None:
     """Alex's personal health budget plan, about half written, two sections shared."""
     progress("Creating Alex's plan…")
     plan = await service.create_plan(
-        alex, s.PlanCreate(kind=s.PlanKind.personal_health_budget, title="Alex's plan")
+        alex,
+        plan_schemas.PlanCreate(
+            kind=plan_schemas.PlanKind.personal_health_budget, title="Alex's plan"
+        ),
     )
-    sections: list[tuple[str, c.SectionContent]] = [
+    sections: list[tuple[str, plan_content.SectionContent]] = [
         (
             "starting_point",
-            c.StartingPoint(
+            plan_content.StartingPoint(
                 what_i_enjoy="Swimming at the leisure centre, gardening, seeing my nephew.",
                 what_i_dont_like="Being rushed in the mornings. Busy, loud places.",
                 what_i_want_to_achieve=(
@@ -132,7 +135,7 @@ async def _load_alex(alex: Actor, progress: Callable[[str], None]) -> None:
         ),
         (
             "about_me",
-            c.AboutMe(
+            plan_content.AboutMe(
                 who_i_am="I'm Alex, 52, a retired postman who lives in Leeds with my cat.",
                 strengths_and_skills="Good with people, patient, handy with tools.",
                 health_and_wellbeing_needs=(
@@ -142,21 +145,21 @@ async def _load_alex(alex: Actor, progress: Callable[[str], None]) -> None:
         ),
         (
             "working_not_working",
-            c.WorkingNotWorking(
+            plan_content.WorkingNotWorking(
                 working=["Jo visits on Sundays", "My physio exercises are helping my arm"],
                 not_working=["Mornings take two hours on my own", "I hardly leave the house"],
             ),
         ),
         (
             "important_to_for",
-            c.ImportantToFor(important_to_me=["Keeping my independence", "My garden"]),
+            plan_content.ImportantToFor(important_to_me=["Keeping my independence", "My garden"]),
         ),
         (
             "money",
-            c.MoneySection(
+            plan_content.MoneySection(
                 allocation_pence=1_250_000,
                 allocation_frequency=Frequency.annual,
-                holding=[c.Holding.direct_payment],
+                holding=[plan_content.Holding.direct_payment],
                 holding_notes="Jo will help me keep the records.",
             ),
         ),
@@ -169,19 +172,19 @@ async def _load_alex(alex: Actor, progress: Callable[[str], None]) -> None:
         alex,
         plan.id,
         "outcome",
-        s.OutcomeCreate(
+        plan_schemas.OutcomeCreate(
             title="Swim twice a week",
             how="A personal assistant drives me and helps in the changing room.",
         ),
     )
     await service.create_row(
-        alex, plan.id, "outcome", s.OutcomeCreate(title="Volunteer at the allotment")
+        alex, plan.id, "outcome", plan_schemas.OutcomeCreate(title="Volunteer at the allotment")
     )
     await service.create_row(
         alex,
         plan.id,
         "support",
-        s.SupportItemCreate(
+        plan_schemas.SupportItemCreate(
             description="Personal assistant, 4 hours",
             provider="Employed directly",
             cost_pence=6_400,
@@ -193,7 +196,7 @@ async def _load_alex(alex: Actor, progress: Callable[[str], None]) -> None:
         alex,
         plan.id,
         "support",
-        s.SupportItemCreate(
+        plan_schemas.SupportItemCreate(
             description="Leisure centre membership",
             provider="Leeds Leisure",
             cost_pence=2_950,
@@ -205,7 +208,7 @@ async def _load_alex(alex: Actor, progress: Callable[[str], None]) -> None:
         alex,
         plan.id,
         "action",
-        s.ActionCreate(
+        plan_schemas.ActionCreate(
             what="Advertise for a personal assistant",
             who="Jo",
             due_by=dt.date.today() + dt.timedelta(days=21),
@@ -215,7 +218,7 @@ async def _load_alex(alex: Actor, progress: Callable[[str], None]) -> None:
         alex,
         plan.id,
         "contact",
-        s.ContactCreate(
+        plan_schemas.ContactCreate(
             name="Priya Shah",
             role="Community nurse",
             when_to_contact="If my mood drops or I have a fall",
@@ -227,7 +230,7 @@ async def _load_alex(alex: Actor, progress: Callable[[str], None]) -> None:
     await consent.give_grant(
         alex,
         plan.id,
-        cs.GrantCreate(
+        consent_schemas.GrantCreate(
             grantee_email=DEMO_PLANNER,
             sections=["about_me", "outcomes"],
             access=Access.EDIT,
@@ -242,18 +245,18 @@ async def _load_alex(alex: Actor, progress: Callable[[str], None]) -> None:
 class _Goal(msgspec.Struct, kw_only=True):
     """An outcome with the support and the actions that serve it."""
 
-    outcome: s.OutcomeCreate
-    support: list[s.SupportItemCreate] = []
-    actions: list[s.ActionCreate] = []
+    outcome: plan_schemas.OutcomeCreate
+    support: list[plan_schemas.SupportItemCreate] = []
+    actions: list[plan_schemas.ActionCreate] = []
 
 
 class _PlanContent(msgspec.Struct, kw_only=True):
     """A care and support plan with all nine criteria met."""
 
     title: str
-    sections: list[tuple[str, c.SectionContent]]
+    sections: list[tuple[str, plan_content.SectionContent]]
     goals: list[_Goal]
-    contacts: list[s.ContactCreate]
+    contacts: list[plan_schemas.ContactCreate]
 
 
 def _pat_plan(today: dt.date) -> _PlanContent:
@@ -263,7 +266,7 @@ def _pat_plan(today: dt.date) -> _PlanContent:
         sections=[
             (
                 "starting_point",
-                c.StartingPoint(
+                plan_content.StartingPoint(
                     what_i_enjoy=(
                         "The crossword with my morning tea, lunch club on Tuesdays, and my "
                         "budgie, Joey."
@@ -288,7 +291,7 @@ def _pat_plan(today: dt.date) -> _PlanContent:
             ),
             (
                 "about_me",
-                c.AboutMe(
+                plan_content.AboutMe(
                     who_i_am=(
                         "I'm Pat, 81, a retired dinner lady. I've lived in my bungalow in Kirkby "
                         "for thirty years, on my own since my husband died."
@@ -310,7 +313,7 @@ def _pat_plan(today: dt.date) -> _PlanContent:
             ),
             (
                 "working_not_working",
-                c.WorkingNotWorking(
+                plan_content.WorkingNotWorking(
                     working=["Brenda popping in every day", "The rails the OT fitted"],
                     not_working=[
                         "Getting washed and dressed takes all morning and I'm scared of falling",
@@ -320,16 +323,16 @@ def _pat_plan(today: dt.date) -> _PlanContent:
             ),
             (
                 "important_to_for",
-                c.ImportantToFor(
+                plan_content.ImportantToFor(
                     important_to_me=["Staying in my own home", "Looking after Joey"],
                     important_for_me=["Not falling again", "Eating properly with my tablets"],
                 ),
             ),
             (
                 "staying_safe",
-                c.StayingSafe(
+                plan_content.StayingSafe(
                     risks=[
-                        c.Risk(
+                        plan_content.Risk(
                             risk="Another fall, in the shower or at night.",
                             mitigation=(
                                 "A carer helps me shower every morning, and I wear a pendant "
@@ -337,7 +340,7 @@ def _pat_plan(today: dt.date) -> _PlanContent:
                             ),
                             who_helps="Northshire Home Care and Northshire Careline",
                         ),
-                        c.Risk(
+                        plan_content.Risk(
                             risk="Missing meals and my diabetes tablets.",
                             mitigation="The evening carer checks I've eaten and taken them.",
                             who_helps="Northshire Home Care",
@@ -351,20 +354,26 @@ def _pat_plan(today: dt.date) -> _PlanContent:
                     point_of_contact_details="Northshire adult social care, 01632 960 123",
                 ),
             ),
-            ("outcomes", c.OutcomesSection(notes="We agreed these before I left hospital.")),
+            (
+                "outcomes",
+                plan_content.OutcomesSection(notes="We agreed these before I left hospital."),
+            ),
             (
                 "money",
-                c.MoneySection(
+                plan_content.MoneySection(
                     allocation_pence=PAT_ALLOCATION,
                     allocation_frequency=Frequency.annual,
-                    holding=[c.Holding.council_managed],
+                    holding=[plan_content.Holding.council_managed],
                     holding_notes="The council arranges and pays for my care; I'd rather not.",
                 ),
             ),
-            ("action_plan", c.ActionPlanSection(notes="Mark rings Aisha every fortnight.")),
+            (
+                "action_plan",
+                plan_content.ActionPlanSection(notes="Mark rings Aisha every fortnight."),
+            ),
             (
                 "review",
-                c.ReviewSection(
+                plan_content.ReviewSection(
                     care_coordinator_name="Casey Jones",
                     care_coordinator_contact="Northshire adult social care, 01632 960 100",
                     review_date=today + dt.timedelta(weeks=12),
@@ -376,16 +385,19 @@ def _pat_plan(today: dt.date) -> _PlanContent:
                     going_wrong_signs="A fall, carers not coming, or I'm not eating.",
                 ),
             ),
-            ("contacts", c.ContactsSection(notes="Ring the agency about visits; Casey for more.")),
+            (
+                "contacts",
+                plan_content.ContactsSection(notes="Ring the agency about visits; Casey for more."),
+            ),
         ],
         goals=[
             _Goal(
-                outcome=s.OutcomeCreate(
+                outcome=plan_schemas.OutcomeCreate(
                     title="Get washed and dressed safely every morning",
                     how="A carer helps me shower and dress; I do what I can myself.",
                 ),
                 support=[
-                    s.SupportItemCreate(
+                    plan_schemas.SupportItemCreate(
                         description="Home care, 10 hours a week (mornings and six evenings)",
                         provider="Northshire Home Care",
                         cost_pence=21_000,
@@ -394,7 +406,7 @@ def _pat_plan(today: dt.date) -> _PlanContent:
                     )
                 ],
                 actions=[
-                    s.ActionCreate(
+                    plan_schemas.ActionCreate(
                         what="Ask the agency for the same two carers where they can",
                         who="Mark",
                         due_by=today + dt.timedelta(days=7),
@@ -402,12 +414,12 @@ def _pat_plan(today: dt.date) -> _PlanContent:
                 ],
             ),
             _Goal(
-                outcome=s.OutcomeCreate(
+                outcome=plan_schemas.OutcomeCreate(
                     title="Get back to lunch club on Tuesdays",
                     how="The day centre minibus picks me up and brings me home.",
                 ),
                 support=[
-                    s.SupportItemCreate(
+                    plan_schemas.SupportItemCreate(
                         description="Day centre on Tuesdays, with lunch and the minibus",
                         provider="Kirkby Day Centre",
                         cost_pence=4_500,
@@ -415,7 +427,7 @@ def _pat_plan(today: dt.date) -> _PlanContent:
                     )
                 ],
                 actions=[
-                    s.ActionCreate(
+                    plan_schemas.ActionCreate(
                         what="Book my place at the day centre and on the minibus",
                         who="Mark",
                         due_by=today + dt.timedelta(days=14),
@@ -423,12 +435,12 @@ def _pat_plan(today: dt.date) -> _PlanContent:
                 ],
             ),
             _Goal(
-                outcome=s.OutcomeCreate(
+                outcome=plan_schemas.OutcomeCreate(
                     title="Feel safe on my own at home",
                     how="A pendant alarm, so help comes if I fall.",
                 ),
                 support=[
-                    s.SupportItemCreate(
+                    plan_schemas.SupportItemCreate(
                         description="Pendant alarm and 24-hour monitoring",
                         provider="Northshire Careline",
                         cost_pence=1_950,
@@ -436,7 +448,7 @@ def _pat_plan(today: dt.date) -> _PlanContent:
                     )
                 ],
                 actions=[
-                    s.ActionCreate(
+                    plan_schemas.ActionCreate(
                         what="Fit the pendant alarm and test it with me",
                         who="Northshire Careline",
                         due_by=today + dt.timedelta(days=5),
@@ -445,13 +457,13 @@ def _pat_plan(today: dt.date) -> _PlanContent:
             ),
         ],
         contacts=[
-            s.ContactCreate(
+            plan_schemas.ContactCreate(
                 name="Aisha Khan",
                 role="Social worker",
                 when_to_contact="If the care isn't working or I go back into hospital",
                 phone="01632 960 123",
             ),
-            s.ContactCreate(
+            plan_schemas.ContactCreate(
                 name="Northshire Home Care office",
                 role="Home care agency",
                 when_to_contact="If a carer is late or I need to change a visit",
@@ -468,7 +480,7 @@ def _chris_plan(today: dt.date, review_on: dt.date) -> _PlanContent:
         sections=[
             (
                 "starting_point",
-                c.StartingPoint(
+                plan_content.StartingPoint(
                     what_i_enjoy=(
                         "Football on Saturdays (I support Northshire Town), cooking pasta, and "
                         "my trial shifts at the Riverside Café."
@@ -491,7 +503,7 @@ def _chris_plan(today: dt.date, review_on: dt.date) -> _PlanContent:
             ),
             (
                 "about_me",
-                c.AboutMe(
+                plan_content.AboutMe(
                     who_i_am=(
                         "I'm Chris, 26. I have a learning disability and epilepsy, and I live "
                         "with my mum and my sister Ellie."
@@ -515,7 +527,7 @@ def _chris_plan(today: dt.date, review_on: dt.date) -> _PlanContent:
             ),
             (
                 "working_not_working",
-                c.WorkingNotWorking(
+                plan_content.WorkingNotWorking(
                     working=["My trial shifts at the café", "Football with my PA, Dan"],
                     not_working=[
                         "Mum has to drive me everywhere",
@@ -525,7 +537,7 @@ def _chris_plan(today: dt.date, review_on: dt.date) -> _PlanContent:
             ),
             (
                 "important_to_for",
-                c.ImportantToFor(
+                plan_content.ImportantToFor(
                     important_to_me=["Earning my own money", "Being treated like an adult"],
                     important_for_me=[
                         "Taking my epilepsy tablets on time",
@@ -535,9 +547,9 @@ def _chris_plan(today: dt.date, review_on: dt.date) -> _PlanContent:
             ),
             (
                 "staying_safe",
-                c.StayingSafe(
+                plan_content.StayingSafe(
                     risks=[
-                        c.Risk(
+                        plan_content.Risk(
                             risk="A seizure when I'm out on my own.",
                             mitigation=(
                                 "I carry my epilepsy card and my phone, with my location shared "
@@ -545,7 +557,7 @@ def _chris_plan(today: dt.date, review_on: dt.date) -> _PlanContent:
                             ),
                             who_helps="My support worker and Mum",
                         ),
-                        c.Risk(
+                        plan_content.Risk(
                             risk="Getting lost or on the wrong bus while I'm learning.",
                             mitigation="Travel training one route at a time; I ring Mum if lost.",
                             who_helps="The travel trainer",
@@ -560,23 +572,29 @@ def _chris_plan(today: dt.date, review_on: dt.date) -> _PlanContent:
                     point_of_contact_details="Community learning disability team, 01632 960 789",
                 ),
             ),
-            ("outcomes", c.OutcomesSection(notes="Tom helped me write these.")),
+            ("outcomes", plan_content.OutcomesSection(notes="Tom helped me write these.")),
             (
                 "money",
-                c.MoneySection(
+                plan_content.MoneySection(
                     allocation_pence=CHRIS_ALLOCATION,
                     allocation_frequency=Frequency.annual,
-                    holding=[c.Holding.direct_payment, c.Holding.council_managed],
+                    holding=[
+                        plan_content.Holding.direct_payment,
+                        plan_content.Holding.council_managed,
+                    ],
                     holding_notes=(
                         "A direct payment for my PA, with a payroll service; the council pays "
                         "the support agency and the travel training."
                     ),
                 ),
             ),
-            ("action_plan", c.ActionPlanSection(notes="Mum and I check these every Sunday.")),
+            (
+                "action_plan",
+                plan_content.ActionPlanSection(notes="Mum and I check these every Sunday."),
+            ),
             (
                 "review",
-                c.ReviewSection(
+                plan_content.ReviewSection(
                     care_coordinator_name="Casey Jones",
                     care_coordinator_contact="Northshire adult social care, 01632 960 100",
                     review_date=review_on,
@@ -588,16 +606,19 @@ def _chris_plan(today: dt.date, review_on: dt.date) -> _PlanContent:
                     going_wrong_signs="I miss shifts, I get lost, or I have more seizures.",
                 ),
             ),
-            ("contacts", c.ContactsSection(notes="Nadia for seizures; Casey for my hours.")),
+            (
+                "contacts",
+                plan_content.ContactsSection(notes="Nadia for seizures; Casey for my hours."),
+            ),
         ],
         goals=[
             _Goal(
-                outcome=s.OutcomeCreate(
+                outcome=plan_schemas.OutcomeCreate(
                     title="Get a paid job at the Riverside Café",
                     how="A support worker comes to my shifts and steps back as I learn the job.",
                 ),
                 support=[
-                    s.SupportItemCreate(
+                    plan_schemas.SupportItemCreate(
                         description="Support worker, 8 hours a week (café shifts)",
                         provider="Northshire Supported Living",
                         cost_pence=16_800,
@@ -606,7 +627,7 @@ def _chris_plan(today: dt.date, review_on: dt.date) -> _PlanContent:
                     )
                 ],
                 actions=[
-                    s.ActionCreate(
+                    plan_schemas.ActionCreate(
                         what="Ask the café about paid shifts after the trial",
                         who="Tom",
                         due_by=today + dt.timedelta(days=14),
@@ -614,12 +635,12 @@ def _chris_plan(today: dt.date, review_on: dt.date) -> _PlanContent:
                 ],
             ),
             _Goal(
-                outcome=s.OutcomeCreate(
+                outcome=plan_schemas.OutcomeCreate(
                     title="Travel into town on my own",
                     how="Travel training on the bus to the café first, then into town.",
                 ),
                 support=[
-                    s.SupportItemCreate(
+                    plan_schemas.SupportItemCreate(
                         description="Travel training, 10 sessions",
                         provider="Northshire Travel Training",
                         cost_pence=45_000,
@@ -627,7 +648,7 @@ def _chris_plan(today: dt.date, review_on: dt.date) -> _PlanContent:
                     )
                 ],
                 actions=[
-                    s.ActionCreate(
+                    plan_schemas.ActionCreate(
                         what="Start travel training on the number 12 bus",
                         who="Chris and the travel trainer",
                         due_by=today + dt.timedelta(days=10),
@@ -635,19 +656,19 @@ def _chris_plan(today: dt.date, review_on: dt.date) -> _PlanContent:
                 ],
             ),
             _Goal(
-                outcome=s.OutcomeCreate(
+                outcome=plan_schemas.OutcomeCreate(
                     title="Go to football with my mates every Saturday",
                     how="My PA, Dan, comes to the match with me and for food after.",
                 ),
                 support=[
-                    s.SupportItemCreate(
+                    plan_schemas.SupportItemCreate(
                         description="Personal assistant, 4 hours on Saturdays",
                         provider="Employed directly",
                         cost_pence=6_400,
                         frequency=Frequency.weekly,
                         minutes_per_week=240,
                     ),
-                    s.SupportItemCreate(
+                    plan_schemas.SupportItemCreate(
                         description="Payroll service for my PA",
                         provider="Northshire Direct Payments Support",
                         cost_pence=28_000,
@@ -655,7 +676,7 @@ def _chris_plan(today: dt.date, review_on: dt.date) -> _PlanContent:
                     ),
                 ],
                 actions=[
-                    s.ActionCreate(
+                    plan_schemas.ActionCreate(
                         what="Set up the payroll service for Dan's wages",
                         who="Mum",
                         due_by=today + dt.timedelta(days=7),
@@ -664,13 +685,13 @@ def _chris_plan(today: dt.date, review_on: dt.date) -> _PlanContent:
             ),
         ],
         contacts=[
-            s.ContactCreate(
+            plan_schemas.ContactCreate(
                 name="Nadia Hussain",
                 role="Learning disability nurse",
                 when_to_contact="If my seizures change or my seizure plan needs updating",
                 phone="01632 960 789",
             ),
-            s.ContactCreate(
+            plan_schemas.ContactCreate(
                 name="Tom Baker",
                 role="Supported employment adviser",
                 when_to_contact="About the café job",
@@ -684,7 +705,8 @@ async def _write_plan(
     owner: Actor, plan: _PlanContent, progress: Callable[[str], None]
 ) -> uuid.UUID:
     made = await service.create_plan(
-        owner, s.PlanCreate(kind=s.PlanKind.care_and_support, title=plan.title)
+        owner,
+        plan_schemas.PlanCreate(kind=plan_schemas.PlanKind.care_and_support, title=plan.title),
     )
     for key, content in plan.sections:
         progress(f"  writing '{SECTION_TITLES[key]}'")
@@ -705,14 +727,16 @@ async def _write_plan(
 
 async def _submit(owner: Actor, plan_id: uuid.UUID, council: uuid.UUID) -> None:
     """The person submits, agreeing to share the sign-off sections with the council."""
-    await sign_off.submit_plan(
-        owner, plan_id, r.SubmitRequest(organisation_id=council, share_with_organisation=True)
+    await signoff.submit_plan(
+        owner,
+        plan_id,
+        signoff_schemas.SubmitRequest(organisation_id=council, share_with_organisation=True),
     )
 
 
 async def _submitted_hash(staff: Actor, plan_id: uuid.UUID) -> str:
     """The version a member of staff reads before deciding, as the sign-off page shows it."""
-    status = await sign_off.sign_off_status(staff, plan_id)
+    status = await signoff.sign_off_status(staff, plan_id)
     assert status.submitted_hash is not None
     return status.submitted_hash
 
@@ -730,10 +754,12 @@ async def _load_pat(council: uuid.UUID, progress: Callable[[str], None]) -> bool
     # Casey to agree or decline before authorising the plan.
     casey = await _actor(DEMO_STAFF, "Casey Jones")
     progress("  Casey Jones sets the council's indicative allocation")
-    await allocations.set_allocation(
+    await allocation.set_allocation(
         casey,
         plan_id,
-        r.AllocationSet(annual_pence=PAT_ALLOCATION, reason="The resource allocation system"),
+        signoff_schemas.AllocationSet(
+            annual_pence=PAT_ALLOCATION, reason="The resource allocation system"
+        ),
     )
     return True
 
@@ -741,8 +767,8 @@ async def _load_pat(council: uuid.UUID, progress: Callable[[str], None]) -> bool
 async def _agree_outcomes(staff: Actor, plan_id: uuid.UUID) -> None:
     """Staff agree each proposed outcome: a plan is authorised with its outcomes decided."""
     for outcome in await service.list_rows(staff, plan_id, "outcome"):
-        await decisions.decide_outcome(
-            staff, plan_id, outcome.id, r.OutcomeDecision(decision="agreed")
+        await package_changes.decide_outcome(
+            staff, plan_id, outcome.id, signoff_schemas.OutcomeDecision(decision="agreed")
         )
 
 
@@ -761,25 +787,27 @@ async def _load_chris(council: uuid.UUID, progress: Callable[[str], None]) -> bo
     casey = await _actor(DEMO_STAFF, "Casey Jones")
     progress("  Casey Jones agrees the outcomes and authorises the plan")
     await _agree_outcomes(casey, plan_id)
-    await sign_off.authorise_plan(
+    await signoff.authorise_plan(
         casey,
         plan_id,
-        r.AuthorisePlanRequest(
+        signoff_schemas.AuthorisePlanRequest(
             version_hash=await _submitted_hash(casey, plan_id),
             note="Clear outcomes, and each item of support serves one of them.",
         ),
     )
     drew = await _actor(DEMO_BUDGET_AUTHORISER, "Drew Evans")
     progress("  Drew Evans sets the allocation and authorises the budget: the plan is agreed")
-    await allocations.set_allocation(
+    await allocation.set_allocation(
         drew,
         plan_id,
-        r.AllocationSet(annual_pence=CHRIS_ALLOCATION, reason="The resource allocation system"),
+        signoff_schemas.AllocationSet(
+            annual_pence=CHRIS_ALLOCATION, reason="The resource allocation system"
+        ),
     )
-    await sign_off.authorise_budget(
+    await signoff.authorise_budget(
         drew,
         plan_id,
-        r.AuthoriseBudgetRequest(
+        signoff_schemas.AuthoriseBudgetRequest(
             version_hash=await _submitted_hash(drew, plan_id),
             variation_reason=(
                 "The travel training is a one-off £450 this year; from next year the plan "

@@ -12,7 +12,7 @@ APP_CONFIG = AppConfig(
             "portal.accounts.tables",
             "portal.plans.tables",
             "portal.consent.tables",
-            "portal.reviews.tables",
+            "portal.signoff.tables",
             "portal.notifications.tables",
         ],
         exclude_imported=True,

@@ -10,18 +10,30 @@ from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
 from portal import bounds
+from portal.core.errors import (
+    Conflict,
+    DomainError,
+    FieldError,
+    Forbidden,
+    Gone,
+    Invalid,
+    Malformed,
+    NotFound,
+    Stale,
+    Throttled,
+    Unavailable,
+    UpstreamFailed,
+    VersionNeeded,
+)
 from portal.security import CSRF_HEADER_NAME, is_csrf_refusal
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
 
-class FieldError(msgspec.Struct):
-    field: str
-    message: str
+class Problem(DomainError):
+    """An error the web edge raises itself, with its status (a refused body, a lost database).
 
-
-class Problem(Exception):
-    """An error the portal expected and can explain."""
+    The domain raises the types of `portal.core.errors`; `status_of` says what each one is."""
 
     def __init__(
         self,
@@ -33,22 +45,33 @@ class Problem(Exception):
         headers: dict[str, str] | None = None,
         **extra: Any,
     ) -> None:
-        super().__init__(detail)
+        super().__init__(title, detail, errors=errors, headers=headers, **extra)
         self.status = status
-        self.title = title
-        self.detail = detail
-        self.errors = errors or []
-        self.headers = headers or {}
-        self.extra = extra
 
 
-class NotFound(Problem):
-    def __init__(self, what: str = "page") -> None:
-        super().__init__(
-            404,
-            "Not found",
-            f"There is no {what} here, or you do not have access to it. Check the address.",
-        )
+# The one place a domain error becomes an HTTP status.
+STATUS: dict[type[DomainError], int] = {
+    Malformed: 400,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    Gone: 410,
+    Stale: 412,
+    Invalid: 422,
+    VersionNeeded: 428,
+    Throttled: 429,
+    UpstreamFailed: 502,
+    Unavailable: 503,
+}
+
+
+def status_of(error: DomainError) -> int:
+    if isinstance(error, Problem):
+        return error.status
+    for kind in type(error).__mro__:
+        if kind in STATUS:
+            return STATUS[kind]
+    return 500
 
 
 _AT_PATH = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.S)
@@ -125,11 +148,11 @@ def validation_problem(
     *,
     what: str = "request",
     body_type: Any = None,
-) -> Problem:
+) -> Invalid | Malformed:
     error = explain_validation(exc, body_type)
     where = f" ({error.field})" if error.field else ""
-    return Problem(
-        422 if isinstance(exc, msgspec.ValidationError) else 400,
+    kind = Invalid if isinstance(exc, msgspec.ValidationError) else Malformed
+    return kind(
         "The request could not be used",
         f"Check the {what}{where}: {error.message}",
         errors=[error],
@@ -190,11 +213,12 @@ def too_deep_reason(limit: int) -> str:
     )
 
 
-def problem_response(problem: Problem) -> Response[Any]:
+def problem_response(problem: DomainError) -> Response[Any]:
+    status = status_of(problem)
     body: dict[str, Any] = {
         "type": "about:blank",
         "title": problem.title,
-        "status": problem.status,
+        "status": status,
         "detail": problem.detail,
     }
     if problem.errors:
@@ -202,13 +226,13 @@ def problem_response(problem: Problem) -> Response[Any]:
     body.update(problem.extra)
     return Response(
         content=msgspec.json.encode(body),
-        status_code=problem.status,
+        status_code=status,
         media_type=PROBLEM_MEDIA_TYPE,
         headers=problem.headers,
     )
 
 
-def handle_problem(_: Request[Any, Any, Any], exc: Problem) -> Response[Any]:
+def handle_problem(_: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
     return problem_response(exc)
 
 
@@ -264,10 +288,9 @@ def _parameter_error(request: Request[Any, Any, Any], item: dict[str, Any]) -> F
     return FieldError(field=name, message=explained.message)
 
 
-def path_not_found(request: Request[Any, Any, Any], exc: ValidationException) -> Problem:
+def path_not_found(request: Request[Any, Any, Any], exc: ValidationException) -> NotFound:
     first = _parameter_error(request, _items(exc)[0])
-    return Problem(
-        404,
+    return NotFound(
         "Not found",
         f"There is nothing at this address: the {first.field} in it must be "
         f"{first.message.removeprefix('This must be ').rstrip('.')}. Check the address.",
@@ -333,6 +356,8 @@ def handle_server_error(request: Request[Any, Any, Any], exc: Exception) -> Resp
 __all__ = [
     "NOT_JSON",
     "NOT_UTF8",
+    "STATUS",
+    "DomainError",
     "FieldError",
     "MediaType",
     "NotFound",
@@ -348,6 +373,7 @@ __all__ = [
     "path_not_found",
     "problem_response",
     "refused_fields_problem",
+    "status_of",
     "too_deep_reason",
     "unreadable_body_problem",
     "validation_problem",

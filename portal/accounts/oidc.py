@@ -26,7 +26,7 @@ from joserfc import jwk, jwt
 from joserfc.errors import ClaimError, ExpiredTokenError, JoseError
 from joserfc.jws import extract_compact
 
-from portal.problems import Problem
+from portal.core.errors import Conflict, DomainError, Forbidden, Malformed, UpstreamFailed
 from portal.settings import OidcProvider
 
 log = logging.getLogger("portal.accounts.oidc")
@@ -43,41 +43,41 @@ SIGNING_ALGORITHMS = frozenset(
 )
 
 _NOT_MATCHED = (
-    400,
+    Malformed,
     "Sign-in could not be matched",
     "We could not match this sign-in to one started in this browser, so you have not been "
     "signed in. Start signing in again, in the same browser.",
 )
 _NOT_CONFIRMED = (
-    400,
+    Malformed,
     "Sign-in could not be confirmed",
     "We could not check that this sign-in came from the sign-in service, so you have not been "
     "signed in. Start signing in again.",
 )
-_REFUSALS: dict[str, tuple[int, str, str]] = {
+_REFUSALS: dict[str, tuple[type[DomainError], str, str]] = {
     "state-missing": _NOT_MATCHED,
     "state-mismatch": _NOT_MATCHED,
     "state-unknown": _NOT_MATCHED,
     "wrong-provider": _NOT_MATCHED,
     "state-used": (
-        400,
+        Malformed,
         "This sign-in has already been used",
         "Each sign-in can be used once. If you went back or refreshed the page, start "
         "signing in again.",
     ),
     "state-expired": (
-        400,
+        Malformed,
         "Signing in took too long",
         "Signing in has to be finished within 10 minutes. Start signing in again.",
     ),
     "cancelled": (
-        400,
+        Malformed,
         "You did not finish signing in",
         "Signing in was cancelled, or the sign-in service did not allow it. Start signing in "
         "again, or sign in with your email address and password.",
     ),
     "provider-error": (
-        400,
+        Malformed,
         "Signing in did not finish",
         "The sign-in service could not finish signing you in. Start signing in again.",
     ),
@@ -91,33 +91,33 @@ _REFUSALS: dict[str, tuple[int, str, str]] = {
     "id-token-claims": _NOT_CONFIRMED,
     "userinfo-subject": _NOT_CONFIRMED,
     "vot-not-accepted": (
-        403,
+        Forbidden,
         "We need to be sure who you are",
         "The sign-in service has not confirmed who you are to the level this service needs. "
         "Prove who you are with the sign-in service (for NHS login, with photo ID), then "
         "sign in again.",
     ),
     "email-missing": (
-        400,
+        Malformed,
         "Your email address was not shared",
         "The sign-in service did not share your email address, and this service needs it. "
         "Allow it to share your email address, then sign in again.",
     ),
     "email-in-use": (
-        409,
+        Conflict,
         "An account already uses your email address",
         "There is already an account here with the email address the sign-in service gave "
         "us, and the service could not confirm that the address is yours. Sign in with your "
         "email address and password instead.",
     ),
     "linked-to-another": (
-        409,
+        Conflict,
         "Your account is linked to another sign-in",
         "The account with your email address is already linked to a different account with "
         "this sign-in service. Sign in with that one, or with your email address and password.",
     ),
     "account-inactive": (
-        403,
+        Forbidden,
         "Your account is switched off",
         "You cannot sign in while your account is switched off. Contact the team that runs "
         "this service.",
@@ -125,21 +125,43 @@ _REFUSALS: dict[str, tuple[int, str, str]] = {
 }
 
 
-class SignInRefused(Problem):
+class SignInRefused(DomainError):
     """A sign-in through a provider that must not start a session; `reason` is for the log."""
 
-    def __init__(self, reason: str) -> None:
-        status, title, detail = _REFUSALS[reason]
-        super().__init__(status, title, detail)
+    def __init__(self, reason: str, title: str, detail: str) -> None:
+        super().__init__(title, detail)
         self.reason = reason
 
 
-class ProviderUnavailable(Problem):
+class _UnusableSignIn(SignInRefused, Malformed):
+    pass
+
+
+class _ForbiddenSignIn(SignInRefused, Forbidden):
+    pass
+
+
+class _ConflictingSignIn(SignInRefused, Conflict):
+    pass
+
+
+_REFUSED_AS: dict[type[DomainError], type[SignInRefused]] = {
+    Malformed: _UnusableSignIn,
+    Forbidden: _ForbiddenSignIn,
+    Conflict: _ConflictingSignIn,
+}
+
+
+def sign_in_refused(reason: str) -> SignInRefused:
+    kind, title, detail = _REFUSALS[reason]
+    return _REFUSED_AS[kind](reason, title, detail)
+
+
+class ProviderUnavailable(UpstreamFailed):
     """The provider did not answer, answered nonsense, or does not match its configuration."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(
-            502,
             "The sign-in service is not working",
             "We could not finish signing you in with the sign-in service just now. Try again "
             "in a few minutes, or sign in with your email address and password.",
@@ -332,9 +354,9 @@ def check_callback_issuer(discovered: Discovered, params: Mapping[str, str]) -> 
     iss = params.get("iss")
     expected = discovered.metadata.issuer
     if iss is not None and iss != expected:
-        raise SignInRefused("issuer-mismatch")
+        raise sign_in_refused("issuer-mismatch")
     if iss is None and discovered.metadata.authorization_response_iss_parameter_supported:
-        raise SignInRefused("issuer-mismatch")
+        raise sign_in_refused("issuer-mismatch")
 
 
 async def validate_id_token(
@@ -344,7 +366,7 @@ async def validate_id_token(
     try:
         header = extract_compact(id_token.encode()).headers()
     except (JoseError, ValueError) as exc:
-        raise SignInRefused("id-token-signature") from exc
+        raise sign_in_refused("id-token-signature") from exc
     keys = await _keys_for(provider, discovered, header.get("kid"))
     algorithms = sorted(
         SIGNING_ALGORITHMS.intersection(discovered.metadata.id_token_signing_alg_values_supported)
@@ -352,7 +374,7 @@ async def validate_id_token(
     try:
         token = jwt.decode(id_token, keys, algorithms=algorithms)
     except (JoseError, ValueError) as exc:
-        raise SignInRefused("id-token-signature") from exc
+        raise sign_in_refused("id-token-signature") from exc
     claims = token.claims
     registry = jwt.JWTClaimsRegistry(
         leeway=CLOCK_LEEWAY_SECONDS,
@@ -366,15 +388,15 @@ async def validate_id_token(
     try:
         registry.validate(claims)
     except ExpiredTokenError as exc:
-        raise SignInRefused("id-token-expired") from exc
+        raise sign_in_refused("id-token-expired") from exc
     except ClaimError as exc:
         reason = "id-token-nonce" if exc.claim == "nonce" else "id-token-claims"
-        raise SignInRefused(reason) from exc
+        raise sign_in_refused(reason) from exc
     audience = claims["aud"]
     if isinstance(audience, list) and len(audience) > 1 and claims.get("azp") != provider.client_id:
-        raise SignInRefused("id-token-claims")
+        raise sign_in_refused("id-token-claims")
     if provider.accepted_vot and claims.get("vot") not in provider.accepted_vot:
-        raise SignInRefused("vot-not-accepted")
+        raise sign_in_refused("vot-not-accepted")
     return claims
 
 
@@ -410,13 +432,13 @@ async def complete(
         except OAuthError as exc:
             # The OAuth error code (invalid_grant, ...) says nothing about the person.
             log.info("oidc: %s refused the code: %s", provider.name, exc.error)
-            raise SignInRefused("code-refused") from exc
+            raise sign_in_refused("code-refused") from exc
         except (httpx.HTTPError, ValueError) as exc:
             log.warning("oidc: token request to %s failed: %s", provider.name, type(exc).__name__)
             raise ProviderUnavailable("token-unavailable") from exc
         id_token = token.get("id_token")
         if not isinstance(id_token, str):
-            raise SignInRefused("id-token-missing")
+            raise sign_in_refused("id-token-missing")
         claims = await validate_id_token(provider, discovered, id_token, nonce)
         profile: dict[str, Any] = {}
         if metadata.userinfo_endpoint and token.get("access_token"):
@@ -429,7 +451,7 @@ async def complete(
                 raise ProviderUnavailable("userinfo-unavailable") from exc
             # OpenID Connect Core 5.3.2: userinfo about anyone else must not be used.
             if not isinstance(profile, dict) or profile.get("sub") != claims["sub"]:
-                raise SignInRefused("userinfo-subject")
+                raise sign_in_refused("userinfo-subject")
     merged = {**claims, **profile}
     email = merged.get("email")
     vot = claims.get("vot")

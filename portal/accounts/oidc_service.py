@@ -19,7 +19,7 @@ import asyncpg
 import msgspec
 
 from portal.accounts import oidc
-from portal.accounts.oidc import Identity, SignInRefused
+from portal.accounts.oidc import Identity, sign_in_refused
 from portal.accounts.service import normalise_email
 from portal.accounts.tables import ExternalIdentity, OidcLogin, Person, UserAccount
 from portal.db import write_transaction
@@ -93,12 +93,12 @@ async def _claim_login(provider: OidcProvider, state: str) -> OidcLogin:
     )
     if not claimed:
         seen = await OidcLogin.exists().where(OidcLogin.state_hash == hashed)
-        raise SignInRefused("state-used" if seen else "state-unknown")
+        raise sign_in_refused("state-used" if seen else "state-unknown")
     row = claimed[0]
     if row["provider"] != provider.name:
-        raise SignInRefused("wrong-provider")
+        raise sign_in_refused("wrong-provider")
     if _utc(row["created_at"]) < now - dt.timedelta(minutes=LOGIN_MINUTES):
-        raise SignInRefused("state-expired")
+        raise sign_in_refused("state-expired")
     return OidcLogin(
         provider=row["provider"],
         nonce=row["nonce"],
@@ -121,11 +121,11 @@ async def finish_oidc_sign_in(
     """
     state = params.get("state")
     if not state or len(state) > 200:
-        raise SignInRefused("state-missing")
+        raise sign_in_refused("state-missing")
     # The cookie set when this browser left for the provider: a callback link sent to someone
     # else (to sign them in as the sender) does not match theirs.
     if not browser_state or not hmac.compare_digest(browser_state.encode(), state.encode()):
-        raise SignInRefused("state-mismatch")
+        raise sign_in_refused("state-mismatch")
     login = await _claim_login(provider, state)
     discovered = await oidc.discover(provider)
     oidc.check_callback_issuer(discovered, params)
@@ -133,12 +133,12 @@ async def finish_oidc_sign_in(
     if error:
         # Only the error code is kept; its description is the provider's (or anyone's) text.
         log.info("oidc: %s answered %s", provider.name, error[:40])
-        raise SignInRefused(
+        raise sign_in_refused(
             "cancelled" if error in ("access_denied", "login_required") else "provider-error"
         )
     code = params.get("code")
     if not code:
-        raise SignInRefused("code-missing")
+        raise sign_in_refused("code-missing")
     identity = await oidc.complete(
         provider,
         discovered,
@@ -175,28 +175,28 @@ async def _user_for_identity(provider: OidcProvider, identity: Identity) -> User
         if linked is not None:
             user = await UserAccount.objects().where(UserAccount.id == linked.user).first()
             if user is None or not user.is_active:
-                raise SignInRefused("account-inactive")
+                raise sign_in_refused("account-inactive")
             await ExternalIdentity.update({ExternalIdentity.last_sign_in_at: now}).where(
                 ExternalIdentity.id == linked.id
             )
             return user
         if identity.email is None:
-            raise SignInRefused("email-missing")
+            raise sign_in_refused("email-missing")
         email = normalise_email(identity.email)
         if "@" not in email or len(email) > 320:
-            raise SignInRefused("email-missing")
+            raise sign_in_refused("email-missing")
         user = await UserAccount.objects().where(UserAccount.email == email).first()
         if user is not None:
             # Linking hands the account to whoever the provider says owns the address: only
             # when the provider checks addresses, and says it checked this one.
             if not (provider.emails_verified and identity.email_verified):
-                raise SignInRefused("email-in-use")
+                raise sign_in_refused("email-in-use")
             if not user.is_active:
-                raise SignInRefused("account-inactive")
+                raise sign_in_refused("account-inactive")
             if await ExternalIdentity.exists().where(
                 (ExternalIdentity.provider == provider.name) & (ExternalIdentity.user == user.id)
             ):
-                raise SignInRefused("linked-to-another")
+                raise sign_in_refused("linked-to-another")
             how = "linked"
         else:
             person = Person(display_name=(identity.display_name or email.split("@")[0])[:200])

@@ -16,15 +16,23 @@ from typing import Any
 
 import msgspec
 
-from portal.accounts import schemas as a
+from portal.accounts import schemas as account_schemas
 from portal.accounts.service import normalise_email, staff_roles
 from portal.accounts.tables import Organisation, StaffRole, UserAccount
 from portal.core import clock
 from portal.core.actor import ROLE_LABELS, Actor, OrgPermission, Role, decide_organisation
+from portal.core.errors import (
+    Conflict,
+    DomainError,
+    FieldError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    not_found,
+)
 from portal.core.money import format_pounds as pounds
 from portal.core.values import as_uuid, aware
 from portal.db import write_transaction
-from portal.problems import FieldError, NotFound, Problem
 
 _ROLE_ORDER = {role: number for number, role in enumerate(Role)}
 NO_ACCOUNT = "No account uses this email address. Ask them to create an account first."
@@ -38,47 +46,44 @@ def role_label(role: Role | str) -> str:
     return ROLE_LABELS[Role(role)]
 
 
-def _invalid(field: str, message: str, title: str = "Check what you entered") -> Problem:
-    return Problem(422, title, message, errors=[FieldError(field=field, message=message)])
+def _invalid(field: str, message: str, title: str = "Check what you entered") -> DomainError:
+    return Invalid(title, message, errors=[FieldError(field=field, message=message)])
 
 
 # --- problems a person can act on --------------------------------------------------------
 
 
-class NotAnAdmin(Problem):
+class NotAnAdmin(Forbidden):
     def __init__(self, organisation_name: str) -> None:
         super().__init__(
-            403,
             "Not allowed",
             f"Only an admin of {organisation_name} can add, change or end staff roles. "
             "Ask one of its admins to do this.",
         )
 
 
-class RoleAlreadyHeld(Problem):
+class RoleAlreadyHeld(Conflict):
     def __init__(self, name: str, role: Role, organisation_name: str) -> None:
         detail = f"{name} is already a {role_label(role).lower()} at {organisation_name}."
         if role is Role.BUDGET_AUTHORISER:
             detail += " To give them a different spending limit, change the limit of that role."
         else:
             detail += " Nothing was changed."
-        super().__init__(409, "Role already held", detail)
+        super().__init__("Role already held", detail)
 
 
-class RoleEnded(Problem):
+class RoleEnded(Conflict):
     def __init__(self) -> None:
         super().__init__(
-            409,
             "This role has ended",
             "This role has already ended, so it cannot be changed or ended again. "
             "Nothing was changed.",
         )
 
 
-class LastAdmin(Problem):
+class LastAdmin(Conflict):
     def __init__(self, organisation_name: str) -> None:
         super().__init__(
-            409,
             "The last admin",
             f"{organisation_name} must keep at least one admin. Give the admin role to "
             "someone else first, then end this one.",
@@ -88,11 +93,11 @@ class LastAdmin(Problem):
 # --- checks ------------------------------------------------------------------------------
 
 
-def check_kind(kind: str) -> a.OrganisationKind:
+def check_kind(kind: str) -> account_schemas.OrganisationKind:
     try:
-        return a.OrganisationKind(kind)
+        return account_schemas.OrganisationKind(kind)
     except ValueError:
-        kinds = ", ".join(k.value for k in a.OrganisationKind)
+        kinds = ", ".join(k.value for k in account_schemas.OrganisationKind)
         raise _invalid("kind", f"Choose the kind of organisation: one of {kinds}.") from None
 
 
@@ -127,10 +132,11 @@ def check_spending_limit(role: Role, limit: int | None) -> None:
             "The spending limit must be a whole number of pence more than 0, "
             "like 1250000 for £12,500.00.",
         )
-    if limit > a.MAX_SPENDING_LIMIT_PENCE:
+    if limit > account_schemas.MAX_SPENDING_LIMIT_PENCE:
         raise _invalid(
             field,
-            f"The spending limit can be at most {pounds(a.MAX_SPENDING_LIMIT_PENCE)}. "
+            f"The spending limit can be at most "
+            f"{pounds(account_schemas.MAX_SPENDING_LIMIT_PENCE)}. "
             "Check the amount: it is in pence.",
         )
 
@@ -163,10 +169,10 @@ def _require(
 ) -> dict[str, Any]:
     """The organisation, if the decision allows it: 404 to outsiders, 403 to staff who may not."""
     if organisation is None:
-        raise NotFound("organisation")
+        raise not_found("organisation")
     organisation_id = as_uuid(organisation["id"])
     if not decide_organisation(actor, OrgPermission.VIEW_STAFF, organisation_id):
-        raise NotFound("organisation")
+        raise not_found("organisation")
     if not decide_organisation(actor, permission, organisation_id):
         raise NotAnAdmin(organisation["name"])
     return organisation
@@ -192,10 +198,10 @@ _STAFF_SQL = (
 )
 
 
-def _staff_read(row: dict[str, Any]) -> a.StaffRoleRead:
+def _staff_read(row: dict[str, Any]) -> account_schemas.StaffRoleRead:
     role = Role(row["role"])
     ended_at = aware(row["ended_at"])
-    return a.StaffRoleRead(
+    return account_schemas.StaffRoleRead(
         id=as_uuid(row["id"]),
         organisation_id=as_uuid(row["organisation"]),
         user_id=as_uuid(row["user"]),
@@ -212,13 +218,13 @@ def _staff_read(row: dict[str, Any]) -> a.StaffRoleRead:
     )
 
 
-def _staff_order(role: a.StaffRoleRead) -> tuple[str, int, dt.datetime]:
+def _staff_order(role: account_schemas.StaffRoleRead) -> tuple[str, int, dt.datetime]:
     return (role.name.casefold(), _ROLE_ORDER[role.role], role.granted_at)
 
 
 async def _staff_rows(
     organisation_id: uuid.UUID, *, include_ended: bool = False, role_id: uuid.UUID | None = None
-) -> list[a.StaffRoleRead]:
+) -> list[account_schemas.StaffRoleRead]:
     sql = _STAFF_SQL
     args: list[Any] = [organisation_id]
     if not include_ended:
@@ -232,11 +238,11 @@ async def _staff_rows(
 
 def _organisation_read(
     actor: Actor, row: dict[str, Any], roles: list[dict[str, Any]]
-) -> a.OrganisationRead:
+) -> account_schemas.OrganisationRead:
     organisation_id = as_uuid(row["id"])
-    kind = a.OrganisationKind(row["kind"])
+    kind = account_schemas.OrganisationKind(row["kind"])
     mine = [
-        a.MyRole(
+        account_schemas.MyRole(
             id=as_uuid(role["role_id"]),
             role=Role(role["role"]),
             role_label=role_label(role["role"]),
@@ -246,11 +252,11 @@ def _organisation_read(
         for role in roles
     ]
     mine.sort(key=lambda role: _ROLE_ORDER[role.role])
-    return a.OrganisationRead(
+    return account_schemas.OrganisationRead(
         id=organisation_id,
         name=row["name"],
         kind=kind,
-        kind_label=a.ORGANISATION_KIND_LABELS[kind],
+        kind_label=account_schemas.ORGANISATION_KIND_LABELS[kind],
         my_roles=mine,
         can_manage_staff=decide_organisation(actor, OrgPermission.MANAGE_STAFF, organisation_id),
     )
@@ -264,7 +270,7 @@ _MY_ROLES_SQL = (
 )
 
 
-async def my_organisations(actor: Actor) -> list[a.OrganisationRead]:
+async def my_organisations(actor: Actor) -> list[account_schemas.OrganisationRead]:
     """The organisations the actor holds a role in now, with those roles, by name."""
     rows = await StaffRole.raw(_MY_ROLES_SQL, actor.user_id)
     by_organisation: dict[uuid.UUID, list[dict[str, Any]]] = {}
@@ -274,7 +280,9 @@ async def my_organisations(actor: Actor) -> list[a.OrganisationRead]:
     return sorted(found, key=lambda organisation: organisation.name.casefold())
 
 
-async def read_organisation(actor: Actor, organisation_id: uuid.UUID) -> a.OrganisationRead:
+async def read_organisation(
+    actor: Actor, organisation_id: uuid.UUID
+) -> account_schemas.OrganisationRead:
     row = _require(actor, OrgPermission.VIEW_STAFF, await _organisation_row(organisation_id))
     roles = await StaffRole.raw(
         _MY_ROLES_SQL + ' AND r."organisation" = {}', actor.user_id, organisation_id
@@ -284,7 +292,7 @@ async def read_organisation(actor: Actor, organisation_id: uuid.UUID) -> a.Organ
 
 async def list_staff(
     actor: Actor, organisation_id: uuid.UUID, *, include_ended: bool = False
-) -> list[a.StaffRoleRead]:
+) -> list[account_schemas.StaffRoleRead]:
     """The roles held in an organisation now (and, when asked, those that have ended)."""
     _require(actor, OrgPermission.VIEW_STAFF, await _organisation_row(organisation_id))
     return await _staff_rows(organisation_id, include_ended=include_ended)
@@ -292,15 +300,17 @@ async def list_staff(
 
 async def read_staff_role(
     actor: Actor, organisation_id: uuid.UUID, role_id: uuid.UUID
-) -> a.StaffRoleRead:
+) -> account_schemas.StaffRoleRead:
     _require(actor, OrgPermission.VIEW_STAFF, await _organisation_row(organisation_id))
     return await _one_role(organisation_id, role_id)
 
 
-async def _one_role(organisation_id: uuid.UUID, role_id: uuid.UUID) -> a.StaffRoleRead:
+async def _one_role(
+    organisation_id: uuid.UUID, role_id: uuid.UUID
+) -> account_schemas.StaffRoleRead:
     found = await _staff_rows(organisation_id, include_ended=True, role_id=role_id)
     if not found:
-        raise NotFound("staff role")
+        raise not_found("staff role")
     return found[0]
 
 
@@ -353,7 +363,7 @@ async def _add_role(
     role: Role,
     limit: int | None,
     granted_by: uuid.UUID | None,
-) -> a.StaffRoleRead:
+) -> account_schemas.StaffRoleRead:
     """Inside the organisation's write turn: the checks, then the new role row."""
     check_spending_limit(role, limit)
     user = await _user_by_email(email)
@@ -372,8 +382,8 @@ async def _add_role(
 
 
 async def add_staff_role(
-    actor: Actor, organisation_id: uuid.UUID, data: a.StaffRoleCreate
-) -> a.StaffRoleRead:
+    actor: Actor, organisation_id: uuid.UUID, data: account_schemas.StaffRoleCreate
+) -> account_schemas.StaffRoleRead:
     """An admin gives a role to someone who already has an account."""
     role = check_role(data.role)
     async with _transaction():
@@ -385,7 +395,9 @@ async def add_staff_role(
         )
 
 
-async def _current_role(organisation: dict[str, Any], role_id: uuid.UUID) -> a.StaffRoleRead:
+async def _current_role(
+    organisation: dict[str, Any], role_id: uuid.UUID
+) -> account_schemas.StaffRoleRead:
     role = await _one_role(as_uuid(organisation["id"]), role_id)
     if role.ended_at is not None:
         raise RoleEnded()
@@ -394,7 +406,7 @@ async def _current_role(organisation: dict[str, Any], role_id: uuid.UUID) -> a.S
 
 async def change_spending_limit(
     actor: Actor, organisation_id: uuid.UUID, role_id: uuid.UUID, limit: int
-) -> a.StaffRoleRead:
+) -> account_schemas.StaffRoleRead:
     """A new limit is a new role row; the old one ends, so every limit ever held is on record."""
     async with _transaction():
         organisation = await _lock_organisation(organisation_id)
@@ -402,8 +414,7 @@ async def change_spending_limit(
         assert organisation is not None
         old = await _current_role(organisation, role_id)
         if old.role is not Role.BUDGET_AUTHORISER:
-            raise Problem(
-                422,
+            raise Invalid(
                 "No spending limit",
                 f"Only a budget authoriser has a spending limit, and this role is "
                 f"{old.role_label.lower()}. Nothing was changed.",
@@ -421,7 +432,7 @@ async def change_spending_limit(
 
 async def end_staff_role(
     actor: Actor, organisation_id: uuid.UUID, role_id: uuid.UUID
-) -> a.StaffRoleRead:
+) -> account_schemas.StaffRoleRead:
     """End a role; the row stays as the record of who held it. The last admin cannot go."""
     async with _transaction():
         organisation = await _lock_organisation(organisation_id)
@@ -480,13 +491,12 @@ async def add_role_as_operator(
     email: str,
     role: Role | str,
     spending_limit_pence: int | None = None,
-) -> a.StaffRoleRead:
+) -> account_schemas.StaffRoleRead:
     checked = check_role(role)
     async with _transaction():
         organisation = await _lock_organisation(organisation_id)
         if organisation is None:
-            raise Problem(
-                404,
+            raise NotFound(
                 "No such organisation",
                 f"There is no organisation with the id {organisation_id}. "
                 "Check the id printed when it was created.",

@@ -19,8 +19,8 @@ from portal.accounts.tables import (
     UserAccount,
 )
 from portal.core.actor import Actor, Role, StaffRoleFact
+from portal.core.errors import Conflict, Invalid, Throttled
 from portal.core.values import as_uuid
-from portal.problems import Problem
 from portal.settings import Settings
 
 _hasher = PasswordHasher()
@@ -29,11 +29,9 @@ _DUMMY_HASH = _hasher.hash("not-a-real-password")
 MIN_PASSWORD_LENGTH = 10
 
 
-class AccountExists(Problem):
+class AccountExists(Conflict):
     def __init__(self) -> None:
-        super().__init__(
-            409, "Account exists", "An account with this email address already exists."
-        )
+        super().__init__("Account exists", "An account with this email address already exists.")
 
 
 def normalise_email(email: str) -> str:
@@ -42,8 +40,7 @@ def normalise_email(email: str) -> str:
 
 def check_new_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise Problem(
-            422,
+        raise Invalid(
             "Password too short",
             f"Choose a password of at least {MIN_PASSWORD_LENGTH} characters.",
         )
@@ -53,12 +50,10 @@ async def create_user(email: str, password: str, display_name: str) -> UserAccou
     """Create a person and their local sign-in; the person is who plans will belong to."""
     email = normalise_email(email)
     if "@" not in email or len(email) > 320:
-        raise Problem(
-            422, "Email address not valid", "Enter an email address like name@example.com."
-        )
+        raise Invalid("Email address not valid", "Enter an email address like name@example.com.")
     check_new_password(password)
     if not display_name.strip():
-        raise Problem(422, "Name missing", "Enter the name the person wants to be called.")
+        raise Invalid("Name missing", "Enter the name the person wants to be called.")
     if await UserAccount.exists().where(UserAccount.email == email):
         raise AccountExists()
     async with UserAccount._meta.db.transaction():
@@ -155,11 +150,10 @@ async def staff_roles(user_id: uuid.UUID) -> tuple[StaffRoleFact, ...]:
     return tuple(_role_fact(row) for row in rows)
 
 
-class TooManySignIns(Problem):
+class TooManySignIns(Throttled):
     def __init__(self, retry_after: int) -> None:
         minutes = max(1, -(-retry_after // 60))
         super().__init__(
-            429,
             "Too many attempts to sign in",
             "There have been too many attempts to sign in. For your safety, wait "
             f"{minutes} minute{'s' if minutes != 1 else ''} and try again, or reset your password.",

@@ -17,19 +17,20 @@ from typing import Any
 
 import msgspec
 
-from portal.comments import schemas as cm
+from portal.comments import schemas as comment_schemas
 from portal.consent import service as consent
 from portal.consent.policy import Permission, decide, is_owner
 from portal.core.actor import ROLE_LABELS, Actor, Role
 from portal.core.clock import now
+from portal.core.errors import FieldError, Forbidden, Invalid
 from portal.core.sections import SECTION_TITLES
 from portal.core.values import as_uuid, aware
 from portal.db import write_transaction
 from portal.notifications import service as notifications
 from portal.plans import service as plans
 from portal.plans.tables import Plan
-from portal.problems import FieldError, Problem, validation_problem
-from portal.reviews.tables import PlanComment
+from portal.problems import validation_problem
+from portal.signoff.tables import PlanComment
 
 KIND = "comment"
 MAX_LENGTH = 4000
@@ -68,8 +69,7 @@ def check_comment(text: str) -> str:
     trimmed = text.strip()
     reason = _refused_text(trimmed)
     if reason is not None:
-        raise Problem(
-            422,
+        raise Invalid(
             "Comment not accepted",
             f"{reason}.",
             errors=[FieldError(field="comment", message=reason)],
@@ -93,8 +93,8 @@ def _role_of(actor: Actor, record: plans.PlanRecord) -> str:
     return str(held[0].value) if held else "co-author"
 
 
-def _read(row: dict[str, Any]) -> cm.SectionCommentRead:
-    return cm.SectionCommentRead(
+def _read(row: dict[str, Any]) -> comment_schemas.SectionCommentRead:
+    return comment_schemas.SectionCommentRead(
         id=as_uuid(row["id"]),
         section=row["section_key"],
         section_title=SECTION_TITLES.get(row["section_key"], row["section_key"]),
@@ -105,7 +105,7 @@ def _read(row: dict[str, Any]) -> cm.SectionCommentRead:
     )
 
 
-async def comments_on(plan_id: uuid.UUID, key: str) -> list[cm.SectionCommentRead]:
+async def comments_on(plan_id: uuid.UUID, key: str) -> list[comment_schemas.SectionCommentRead]:
     """A section's comments, oldest first as a conversation reads; callers asked the access
     decision (`section:view`) first."""
     rows = await PlanComment.raw(
@@ -119,7 +119,9 @@ async def comments_on(plan_id: uuid.UUID, key: str) -> list[cm.SectionCommentRea
     return [_read(row) for row in rows]
 
 
-async def list_comments(actor: Actor, plan_id: uuid.UUID, key: str) -> list[cm.SectionCommentRead]:
+async def list_comments(
+    actor: Actor, plan_id: uuid.UUID, key: str
+) -> list[comment_schemas.SectionCommentRead]:
     """The comments on a section, for someone who may read it."""
     record = await plans.open_section(actor, plan_id, key, Permission.SECTION_VIEW)
     comments = await comments_on(record.id, key)
@@ -133,8 +135,7 @@ async def open_for_comment(actor: Actor, plan_id: uuid.UUID, key: str) -> plans.
     record = await plans.open_section(actor, plan_id, key, Permission.SECTION_VIEW)
     if not decide(actor, Permission.SECTION_COMMENT, record.access, key):
         await consent.record(actor, record.access, "comment_refused", [key])
-        raise Problem(
-            403,
+        raise Forbidden(
             "Not allowed to comment",
             "You can read this section but not comment on it. Ask the person whose plan it is "
             "if you need to comment.",
@@ -144,7 +145,7 @@ async def open_for_comment(actor: Actor, plan_id: uuid.UUID, key: str) -> plans.
 
 async def add_comment(
     actor: Actor, plan_id: uuid.UUID, key: str, text: str
-) -> cm.SectionCommentRead:
+) -> comment_schemas.SectionCommentRead:
     """Keep a comment on a section (from the page's form)."""
     record = await open_for_comment(actor, plan_id, key)
     return await _keep(actor, record, key, check_comment(text))
@@ -152,11 +153,11 @@ async def add_comment(
 
 async def add_comment_from_body(
     actor: Actor, plan_id: uuid.UUID, key: str, body: bytes
-) -> cm.SectionCommentRead:
+) -> comment_schemas.SectionCommentRead:
     """The API's comment: access first, then the body."""
     record = await open_for_comment(actor, plan_id, key)
     try:
-        data = msgspec.json.decode(body, type=cm.CommentCreate)
+        data = msgspec.json.decode(body, type=comment_schemas.CommentCreate)
     except (msgspec.ValidationError, msgspec.DecodeError) as exc:
         raise validation_problem(exc, what="comment") from exc
     return await _keep(actor, record, key, check_comment(data.comment))
@@ -164,7 +165,7 @@ async def add_comment_from_body(
 
 async def _keep(
     actor: Actor, record: plans.PlanRecord, key: str, text: str
-) -> cm.SectionCommentRead:
+) -> comment_schemas.SectionCommentRead:
     at = now()
     comment_id = uuid.uuid4()
     role = _role_of(actor, record)
@@ -193,7 +194,7 @@ async def _keep(
             f"/plans/{record.id}/sections/{key}#comments",
             actor.user_id,
         )
-    return cm.SectionCommentRead(
+    return comment_schemas.SectionCommentRead(
         id=comment_id,
         section=key,
         section_title=SECTION_TITLES[key],

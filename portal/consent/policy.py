@@ -44,7 +44,7 @@ class Permission(StrEnum):
     SECTION_RESTORE = "section:restore"
     OUTCOME_PROPOSE = "outcome:propose"
     MONEY_EDIT = "money:edit"
-    # Sign-off (portal/reviews/): the person submits; staff of the organisation decide.
+    # Sign-off (portal/signoff/): the person submits; staff of the organisation decide.
     PLAN_SUBMIT = "plan:submit"
     # Taking back the consent that submitting gave: the plan leaves sign-off.
     PLAN_WITHDRAW_CONSENT = "plan:withdraw_consent"

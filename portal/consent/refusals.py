@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from portal.consent.policy import ACCESS_RANK, Access, Grantable, Refusal, ShareDecision
+from portal.core.errors import DomainError, FieldError, Forbidden
 from portal.core.sections import SECTION_KEYS, SECTION_TITLES
-from portal.problems import FieldError, Problem
 
 
 def _and(words: list[str]) -> str:
@@ -45,11 +45,10 @@ def scope_words(scope: dict[str, Access]) -> str:
 _YOUR_RECORD = "because that is what was recorded for you as someone who speaks for the person"
 
 
-def share_refusal(decision: ShareDecision, doing: str, who_field: str) -> Problem:
+def share_refusal(decision: ShareDecision, doing: str, who_field: str) -> DomainError:
     """The 403 for a grant or invitation beyond the actor's scope, saying what they may do."""
     if decision.refusal == Refusal.TO_THEMSELVES:
-        return Problem(
-            403,
+        return Forbidden(
             "Not to yourself",
             "You cannot share the plan with yourself or an organisation you work for: what you "
             "may see and do is what was recorded for you. Ask the person to change your record "
@@ -57,8 +56,7 @@ def share_refusal(decision: ShareDecision, doing: str, who_field: str) -> Proble
             errors=[FieldError(who_field, "Choose somebody else")],
         )
     if decision.refusal == Refusal.CANNOT_SHARE:
-        return Problem(
-            403,
+        return Forbidden(
             "Not allowed",
             "What was recorded for you does not include choosing who sees the plan. Ask the "
             "person whose plan this is to share it.",
@@ -67,16 +65,14 @@ def share_refusal(decision: ShareDecision, doing: str, who_field: str) -> Proble
     if decision.outside:
         sections = list(decision.outside)
         them = "them" if len(sections) > 1 else "it"
-        return Problem(
-            403,
+        return Forbidden(
             "More than you may share",
             f"{may} {titles(sections)} {'are' if len(sections) > 1 else 'is'} not yours to "
             f"share: remove {them}, or ask the person to share {them}.",
             errors=[FieldError("sections", "Choose only sections you may share")],
         )
     lowest = min((decision.scope[key] for key in decision.too_high), key=ACCESS_RANK.__getitem__)
-    return Problem(
-        403,
+    return Forbidden(
         "More than you may share",
         f"{may} Choose {_ACCESS_WORDS[lowest].replace('up to ', '')} or less for "
         f"{titles(decision.too_high)}.",
@@ -86,7 +82,7 @@ def share_refusal(decision: ShareDecision, doing: str, who_field: str) -> Proble
 
 def grant_change_refusal(
     decision: ShareDecision, current: Grantable, *, holds_current: bool
-) -> Problem:
+) -> DomainError:
     """The 403 for changing or stopping a grant: beyond them already, or becoming so."""
     if holds_current:
         return share_refusal(decision, "share", "sections")
@@ -103,10 +99,10 @@ def grant_change_refusal(
         )
         if decision.scope:
             detail += f" You can share only {scope_words(decision.scope)}."
-    return Problem(403, "Not yours to change", detail)
+    return Forbidden("Not yours to change", detail)
 
 
-def acceptance_refusal(decision: ShareDecision, offered: Grantable) -> Problem:
+def acceptance_refusal(decision: ShareDecision, offered: Grantable) -> DomainError:
     """The 403 for an invitation its sender may no longer give, or would give to themselves."""
     if decision.refusal == Refusal.TO_THEMSELVES:
         detail = (
@@ -120,13 +116,12 @@ def acceptance_refusal(decision: ShareDecision, offered: Grantable) -> Problem:
             f"{offered.access.value} access), so it cannot be used. Ask them, or the person "
             "whose plan it is, for a new one."
         )
-    return Problem(403, "Invitation cannot be used", detail)
+    return Forbidden("Invitation cannot be used", detail)
 
 
-def withdraw_refusal(offered: Grantable) -> Problem:
+def withdraw_refusal(offered: Grantable) -> DomainError:
     """The 403 for withdrawing an invitation that offers more than the actor may share."""
-    return Problem(
-        403,
+    return Forbidden(
         "Not yours to withdraw",
         f"This invitation offers {titles(k for k in SECTION_KEYS if k in offered.sections)} "
         f"with {offered.access.value} access, which is more than you may share, so only the "
@@ -134,7 +129,7 @@ def withdraw_refusal(offered: Grantable) -> Problem:
     )
 
 
-def representative_refusal(decision: ShareDecision, *, recording: bool) -> Problem:
+def representative_refusal(decision: ShareDecision, *, recording: bool) -> DomainError:
     """The 403 for recording or ending a representative without the authority to."""
     if decision.refusal == Refusal.ONLY_THE_PERSON_CONSENTS:
         if recording:
@@ -147,15 +142,13 @@ def representative_refusal(decision: ShareDecision, *, recording: bool) -> Probl
                 "Only the person themselves can withdraw the consent they gave for someone to "
                 "act for them."
             )
-        return Problem(
-            403,
+        return Forbidden(
             "Only the person can give consent",
             detail,
             errors=[FieldError("authority", "Only the person can record their own consent")],
         )
     if decision.refusal == Refusal.TO_THEMSELVES:
-        return Problem(
-            403,
+        return Forbidden(
             "Not your own record",
             "You cannot record yourself as speaking for the person, or widen your own record: "
             "only the person, or a court-appointed deputy, can. Enter someone else's email "
@@ -164,23 +157,20 @@ def representative_refusal(decision: ShareDecision, *, recording: bool) -> Probl
         )
     if decision.refusal == Refusal.BEYOND_DEPUTY:
         if not recording:
-            return Problem(
-                403,
+            return Forbidden(
                 "Not yours to end",
                 "This record reaches further than your own as a deputy, so only the person "
                 "can end it.",
             )
         beyond = f" {titles(decision.outside)} is outside it." if decision.outside else ""
-        return Problem(
-            403,
+        return Forbidden(
             "Wider than your own record",
             "As a deputy you can record someone only within your own record: the sections it "
             f"covers and the powers it gives you.{beyond} Choose fewer sections or powers.",
             errors=[FieldError("sections", "Choose only what your own record covers")],
         )
     doing = "record who speaks for them" if recording else "end a record of who speaks for them"
-    return Problem(
-        403,
+    return Forbidden(
         "Only the person or their deputy",
         f"Only the person, or a court-appointed deputy who may choose who sees the plan, can "
         f"{doing}. Ask the person (or their deputy) to do it.",

@@ -18,7 +18,7 @@ import msgspec
 from msgspec import UNSET
 
 from portal.accounts.tables import Organisation, UserAccount
-from portal.consent import schemas as cs
+from portal.consent import schemas as consent_schemas
 from portal.consent.policy import (
     AUTHORITY_LABELS,
     Access,
@@ -49,10 +49,18 @@ from portal.consent.refusals import (
 from portal.consent.tables import AccessEvent, Invitation, PlanGrant, Representative
 from portal.core import clock
 from portal.core.actor import Actor
+from portal.core.errors import (
+    Conflict,
+    DomainError,
+    FieldError,
+    Forbidden,
+    Gone,
+    Invalid,
+    not_found,
+)
 from portal.core.sections import SECTION_KEYS, SECTION_TITLES
 from portal.core.values import as_uuid, aware
 from portal.db import write_transaction
-from portal.problems import FieldError, NotFound, Problem
 
 INVITATION_PATH = "/invitations/"
 
@@ -214,15 +222,15 @@ async def plan_access(
     """The plan's row and the facts, if the actor may do this; 404 when they may not know it."""
     rows = await PlanGrant.raw('SELECT * FROM "plan" WHERE "id" = {}', plan_id)
     if not rows:
-        raise NotFound("plan")
+        raise not_found("plan")
     row = rows[0]
     facts = await facts_for(actor, plan_ref(row))
     if not decide(actor, Permission.PLAN_VIEW, facts):
         if actor is not None:
             await record(actor, facts, "refused")
-        raise NotFound("plan")
+        raise not_found("plan")
     if not decide(actor, permission, facts):
-        raise Problem(403, "Not allowed", _NOT_ALLOWED.get(permission, _NOT_ALLOWED_PLAN))
+        raise Forbidden("Not allowed", _NOT_ALLOWED.get(permission, _NOT_ALLOWED_PLAN))
     return row, facts
 
 
@@ -297,14 +305,14 @@ async def record_refused_input(actor: Actor, plan_id: uuid.UUID, route: str) -> 
     access log (the route only, never what was sent), if the actor may know the plan exists."""
     try:
         _, facts = await plan_access(actor, plan_id, Permission.PLAN_VIEW)
-    except Problem:
+    except DomainError:
         return
     await record(actor, facts, "input_refused", (), route.rsplit("/", 1)[-1])
 
 
 async def access_log(
     actor: Actor, plan_id: uuid.UUID, limit: int = 500
-) -> list[cs.AccessEventRead]:
+) -> list[consent_schemas.AccessEventRead]:
     """Who read, changed, exported or shared the plan, newest first."""
     _, facts = await plan_access(actor, plan_id, Permission.PLAN_ACCESS_LOG)
     rows = await AccessEvent.raw(
@@ -314,7 +322,7 @@ async def access_log(
         limit,
     )
     return [
-        cs.AccessEventRead(
+        consent_schemas.AccessEventRead(
             at=aware(row["at"]),
             who=row["actor_name"] or "Someone not signed in",
             event=row["event"],
@@ -332,16 +340,14 @@ async def access_log(
 def _check_sections(sections: list[str], field: str = "sections") -> list[str]:
     unknown = [key for key in sections if key not in SECTION_KEYS]
     if unknown:
-        raise Problem(
-            422,
+        raise Invalid(
             "No such section",
             f"'{unknown[0][:40]}' is not a section of a plan. Choose from: "
             f"{', '.join(SECTION_KEYS)}.",
             errors=[FieldError(field, "Choose sections of the plan")],
         )
     if not sections:
-        raise Problem(
-            422,
+        raise Invalid(
             "No sections chosen",
             "Choose at least one section to share.",
             errors=[FieldError(field, "Choose at least one section")],
@@ -355,8 +361,7 @@ def _check_expiry(value: dt.datetime | None, field: str) -> dt.datetime | None:
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
     if value <= clock.now():
-        raise Problem(
-            422,
+        raise Invalid(
             "Date in the past",
             "The date it ends must be in the future. Choose a later date, or leave it empty "
             "to share until you stop it.",
@@ -368,8 +373,7 @@ def _check_expiry(value: dt.datetime | None, field: str) -> dt.datetime | None:
 def _check_purpose(purpose: str) -> str:
     purpose = purpose.strip()
     if not purpose:
-        raise Problem(
-            422,
+        raise Invalid(
             "Purpose missing",
             "Say what the sharing is for, for example 'to help me write my plan'.",
             errors=[FieldError("purpose", "Say what it is for")],
@@ -386,8 +390,7 @@ async def _user_by_email(email: str, field: str) -> dict[str, Any]:
         True,
     )
     if not rows:
-        raise Problem(
-            422,
+        raise Invalid(
             "No account with this email address",
             "Nobody has an account with this email address. Check it, or send them an "
             "invitation instead, so they can create an account.",
@@ -398,8 +401,7 @@ async def _user_by_email(email: str, field: str) -> dict[str, Any]:
 
 def _not_to_yourself(facts: PlanAccessFacts, person_id: Any, field: str) -> None:
     if as_uuid(person_id) == facts.person_id:
-        raise Problem(
-            422,
+        raise Invalid(
             "This is the person's own plan",
             "The person whose plan this is can already see and change all of it. "
             "Choose somebody else.",
@@ -416,7 +418,7 @@ async def _refuse(
     event: str,
     sections: Iterable[str],
     subject: str,
-    problem: Problem,
+    problem: DomainError,
 ) -> None:
     """Nothing is saved but the attempt: the person sees it in who has looked at their plan."""
     await record(actor, facts, event, sections, subject, always=True)
@@ -434,7 +436,7 @@ def _grantable(row: dict[str, Any]) -> Grantable:
     )
 
 
-def may_manage(actor: Actor, facts: PlanAccessFacts, grant: cs.GrantRead) -> bool:
+def may_manage(actor: Actor, facts: PlanAccessFacts, grant: consent_schemas.GrantRead) -> bool:
     """Whether the actor may change or stop this grant (pages offer the links only then)."""
     return decide_share(
         actor,
@@ -464,25 +466,25 @@ _GRANT_SQL = (
 )
 
 
-def _grant_read(row: dict[str, Any], version: int) -> cs.GrantRead:
+def _grant_read(row: dict[str, Any], version: int) -> consent_schemas.GrantRead:
     expires = aware(row["expires_at"])
     status = row["status"]
     if status == "active" and expires is not None and expires <= clock.now():
         status = "expired"
     if row["grantee_user"]:
-        grantee = cs.Grantee(
+        grantee = consent_schemas.Grantee(
             kind="user",
             id=as_uuid(row["grantee_user"]),
             name=row["grantee_name"] or "",
             email=row["grantee_email"],
         )
     else:
-        grantee = cs.Grantee(
+        grantee = consent_schemas.Grantee(
             kind="organisation",
             id=as_uuid(row["grantee_organisation"]),
             name=row["organisation_name"] or "",
         )
-    return cs.GrantRead(
+    return consent_schemas.GrantRead(
         id=as_uuid(row["grant_id"]),
         version=version,
         grantee=grantee,
@@ -519,7 +521,7 @@ def _versions(rows: list[Any]) -> list[tuple[dict[str, Any], int]]:
     return out
 
 
-async def list_grants(actor: Actor, plan_id: uuid.UUID) -> list[cs.GrantRead]:
+async def list_grants(actor: Actor, plan_id: uuid.UUID) -> list[consent_schemas.GrantRead]:
     """Every grant on the plan as it stands now, newest first, revoked and expired included."""
     await plan_access(actor, plan_id, Permission.PLAN_SHARE)
     rows = _versions(await _grant_rows(plan_id))
@@ -529,28 +531,31 @@ async def list_grants(actor: Actor, plan_id: uuid.UUID) -> list[cs.GrantRead]:
 
 async def grant_history(
     actor: Actor, plan_id: uuid.UUID, grant_id: uuid.UUID
-) -> list[cs.GrantRead]:
+) -> list[consent_schemas.GrantRead]:
     """Every version of one grant, newest first: who gave, changed or revoked it, when, why."""
     await plan_access(actor, plan_id, Permission.PLAN_SHARE)
     rows = _versions(await _grant_rows(plan_id, grant_id))
     if not rows:
-        raise NotFound("grant")
+        raise not_found("grant")
     return [_grant_read(row, version) for row, version in reversed(rows)]
 
 
-async def read_grant(actor: Actor, plan_id: uuid.UUID, grant_id: uuid.UUID) -> cs.GrantRead:
+async def read_grant(
+    actor: Actor, plan_id: uuid.UUID, grant_id: uuid.UUID
+) -> consent_schemas.GrantRead:
     return (await grant_history(actor, plan_id, grant_id))[0]
 
 
-async def give_grant(actor: Actor, plan_id: uuid.UUID, data: cs.GrantCreate) -> cs.GrantRead:
+async def give_grant(
+    actor: Actor, plan_id: uuid.UUID, data: consent_schemas.GrantCreate
+) -> consent_schemas.GrantRead:
     """Share sections with a person's account or an organisation."""
     _, facts = await plan_access(actor, plan_id, Permission.PLAN_SHARE)
     sections = _check_sections(data.sections)
     purpose = _check_purpose(data.purpose)
     expires = _check_expiry(data.expires_at, "expires_at")
     if (data.grantee_email is None) == (data.grantee_organisation_id is None):
-        raise Problem(
-            422,
+        raise Invalid(
             "Who to share with",
             "Give either the email address of the person's account or an organisation, "
             "not both and not neither.",
@@ -566,8 +571,7 @@ async def give_grant(actor: Actor, plan_id: uuid.UUID, data: cs.GrantCreate) -> 
     else:
         grantee_org = data.grantee_organisation_id
         if not await Organisation.exists().where(Organisation.id == grantee_org):
-            raise Problem(
-                422,
+            raise Invalid(
                 "No such organisation",
                 "There is no organisation with this id. Check it and try again.",
                 errors=[FieldError("grantee_organisation_id", "Choose an organisation")],
@@ -599,8 +603,7 @@ async def give_grant(actor: Actor, plan_id: uuid.UUID, data: cs.GrantCreate) -> 
             grantee_org,
         )
         if existing:
-            raise Problem(
-                409,
+            raise Conflict(
                 "Already shared with them",
                 "This plan is already shared with them. Change that sharing instead of "
                 "adding another.",
@@ -643,11 +646,10 @@ async def _new_grant_version(
             True,
         )
         if not rows:
-            raise NotFound("grant")
+            raise not_found("grant")
         old = dict(rows[0])
         if old["status"] == "revoked":
-            raise Problem(
-                409,
+            raise Conflict(
                 "Sharing already stopped",
                 "This sharing was stopped already. Share again to give access back.",
             )
@@ -691,8 +693,8 @@ async def _new_grant_version(
 
 
 async def change_grant(
-    actor: Actor, plan_id: uuid.UUID, grant_id: uuid.UUID, data: cs.GrantUpdate
-) -> cs.GrantRead:
+    actor: Actor, plan_id: uuid.UUID, grant_id: uuid.UUID, data: consent_schemas.GrantUpdate
+) -> consent_schemas.GrantRead:
     _, facts = await plan_access(actor, plan_id, Permission.PLAN_SHARE)
     changes: dict[str, Any] = {"reason": data.reason.strip()}
     if data.sections is not UNSET:
@@ -709,7 +711,7 @@ async def change_grant(
 
 async def revoke_grant(
     actor: Actor, plan_id: uuid.UUID, grant_id: uuid.UUID, reason: str = ""
-) -> cs.GrantRead:
+) -> consent_schemas.GrantRead:
     """Stop sharing: takes effect on the grantee's very next request."""
     _, facts = await plan_access(actor, plan_id, Permission.PLAN_SHARE)
     await _new_grant_version(
@@ -720,7 +722,7 @@ async def revoke_grant(
 
 async def preview_as(
     actor: Actor, plan_id: uuid.UUID, grant_id: uuid.UUID
-) -> tuple[cs.Grantee, PlanAccessFacts]:
+) -> tuple[consent_schemas.Grantee, PlanAccessFacts]:
     """The facts the decision would have for this grantee: "see my plan as …".
 
     For a person, every grant they hold on this plan counts (their organisations' too, as it
@@ -759,7 +761,7 @@ async def preview_as(
     )
 
 
-def grantee_actor(grantee: cs.Grantee) -> Actor:
+def grantee_actor(grantee: consent_schemas.Grantee) -> Actor:
     """Someone who is not the person: the decision then rests on the grants alone."""
     return Actor(
         user_id=grantee.id,
@@ -799,8 +801,8 @@ def _invitation_status(row: dict[str, Any]) -> str:
     return "open"
 
 
-def _invitation_read(row: dict[str, Any]) -> cs.InvitationRead:
-    return cs.InvitationRead(
+def _invitation_read(row: dict[str, Any]) -> consent_schemas.InvitationRead:
+    return consent_schemas.InvitationRead(
         id=as_uuid(row["id"]),
         email=row["email"],
         sections=_keys(row["sections"]),
@@ -817,8 +819,8 @@ def _invitation_read(row: dict[str, Any]) -> cs.InvitationRead:
 
 
 async def invite(
-    actor: Actor, plan_id: uuid.UUID, data: cs.InvitationCreate
-) -> cs.InvitationCreated:
+    actor: Actor, plan_id: uuid.UUID, data: consent_schemas.InvitationCreate
+) -> consent_schemas.InvitationCreated:
     """Make a one-time invitation; the link is shown once and only its hash is kept."""
     _, facts = await plan_access(actor, plan_id, Permission.PLAN_SHARE)
     sections = _check_sections(data.sections)
@@ -827,8 +829,7 @@ async def invite(
     email = data.email.strip().lower() if data.email else None
     if email is not None:
         if "@" not in email:
-            raise Problem(
-                422,
+            raise Invalid(
                 "Email address not valid",
                 "Enter an email address like name@example.com, or leave it empty to make a "
                 "link you can send yourself.",
@@ -869,12 +870,14 @@ async def invite(
         )
         await record(actor, facts, "invitation_sent", sections, str(invitation_id), always=True)
     rows = await Invitation.raw(_INVITATION_SQL + ' WHERE i."id" = {}', invitation_id)
-    return cs.InvitationCreated(
+    return consent_schemas.InvitationCreated(
         invitation=_invitation_read(rows[0]), token=token, path=f"{INVITATION_PATH}{token}"
     )
 
 
-async def list_invitations(actor: Actor, plan_id: uuid.UUID) -> list[cs.InvitationRead]:
+async def list_invitations(
+    actor: Actor, plan_id: uuid.UUID
+) -> list[consent_schemas.InvitationRead]:
     await plan_access(actor, plan_id, Permission.PLAN_SHARE)
     rows = await Invitation.raw(
         _INVITATION_SQL + ' WHERE i."plan" = {} ORDER BY i."made_at" DESC', plan_id
@@ -884,7 +887,7 @@ async def list_invitations(actor: Actor, plan_id: uuid.UUID) -> list[cs.Invitati
 
 async def withdraw_invitation(
     actor: Actor, plan_id: uuid.UUID, invitation_id: uuid.UUID
-) -> cs.InvitationRead:
+) -> consent_schemas.InvitationRead:
     _, facts = await plan_access(actor, plan_id, Permission.PLAN_SHARE)
     # What an invitation offers never changes: decide on it before taking the write lock.
     offers = await Invitation.raw(
@@ -893,7 +896,7 @@ async def withdraw_invitation(
         plan_id,
     )
     if not offers:
-        raise NotFound("invitation")
+        raise not_found("invitation")
     sections = _keys(offers[0]["sections"])
     offered = Grantable(sections=frozenset(sections), access=Access(offers[0]["access"]))
     if not decide_share(actor, facts, offered).allowed:
@@ -904,10 +907,9 @@ async def withdraw_invitation(
             _INVITATION_SQL + ' WHERE i."id" = {} AND i."plan" = {}', invitation_id, plan_id
         )
         if not rows:
-            raise NotFound("invitation")
+            raise not_found("invitation")
         if _invitation_status(rows[0]) != "open":
-            raise Problem(
-                409,
+            raise Conflict(
                 "Invitation no longer open",
                 "This invitation was already accepted, withdrawn or has expired, so there is "
                 "nothing to withdraw. To stop sharing, stop the sharing it gave.",
@@ -922,7 +924,7 @@ async def withdraw_invitation(
 
 async def _invitation_by_token(token: str) -> dict[str, Any]:
     if not token or len(token) > 128:
-        raise NotFound("invitation")
+        raise not_found("invitation")
     rows = await Invitation.raw(
         'SELECT i.*, p."person" AS plan_person, p."state" AS plan_state,'
         ' p."signing_off_organisation" AS plan_org, op."display_name" AS owner_name'
@@ -932,14 +934,14 @@ async def _invitation_by_token(token: str) -> dict[str, Any]:
         _hash(token),
     )
     if not rows:
-        raise NotFound("invitation")
+        raise not_found("invitation")
     return dict(rows[0])
 
 
-async def read_offer(token: str) -> cs.InvitationOffer:
+async def read_offer(token: str) -> consent_schemas.InvitationOffer:
     """What the invitation offers, for whoever holds the link (nothing of the plan's content)."""
     row = await _invitation_by_token(token)
-    return cs.InvitationOffer(
+    return consent_schemas.InvitationOffer(
         plan_id=as_uuid(row["plan"]),
         owner_name=row["owner_name"],
         sections=_keys(row["sections"]),
@@ -961,22 +963,20 @@ _CLOSED_INVITATION = {
 }
 
 
-async def accept_invitation(actor: Actor, token: str) -> cs.InvitationAccepted:
+async def accept_invitation(actor: Actor, token: str) -> consent_schemas.InvitationAccepted:
     """Turn an open invitation into a grant for the signed-in actor, once."""
     row = await _invitation_by_token(token)
     status = _invitation_status(row)
     if status != "open":
-        raise Problem(410, "Invitation cannot be used", _CLOSED_INVITATION[status])
+        raise Gone("Invitation cannot be used", _CLOSED_INVITATION[status])
     if row["email"] and row["email"] != actor.email.lower():
-        raise Problem(
-            403,
+        raise Forbidden(
             "Invitation is for someone else",
             "This invitation was sent to a different email address. Sign in with the "
             "account for that address, or ask for an invitation to your own.",
         )
     if as_uuid(row["plan_person"]) == actor.person_id:
-        raise Problem(
-            422,
+        raise Invalid(
             "This is your own plan",
             "You cannot accept an invitation to your own plan: you can already see and "
             "change all of it. Send the link to the person you want to help you.",
@@ -996,11 +996,11 @@ async def accept_invitation(actor: Actor, token: str) -> cs.InvitationAccepted:
             row["id"],
         )
         if not claimed:
-            raise Problem(410, "Invitation cannot be used", _CLOSED_INVITATION["accepted"])
+            raise Gone("Invitation cannot be used", _CLOSED_INVITATION["accepted"])
         await _grant_from_invitation(actor, facts, row, grant_id, now)
         await record(actor, facts, "invitation_accepted", _keys(row["sections"]), str(row["id"]))
     grants = _versions(await _grant_rows(facts.plan_id, grant_id))
-    return cs.InvitationAccepted(plan_id=facts.plan_id, grant=_grant_read(*grants[-1]))
+    return consent_schemas.InvitationAccepted(plan_id=facts.plan_id, grant=_grant_read(*grants[-1]))
 
 
 async def _check_sender_may_still_give(
@@ -1080,9 +1080,9 @@ _REP_SQL = (
 )
 
 
-def _rep_read(row: dict[str, Any], version: int) -> cs.RepresentativeRead:
+def _rep_read(row: dict[str, Any], version: int) -> consent_schemas.RepresentativeRead:
     authority = Authority(row["authority"])
-    return cs.RepresentativeRead(
+    return consent_schemas.RepresentativeRead(
         id=as_uuid(row["record_id"]),
         version=version,
         user_id=as_uuid(row["user"]),
@@ -1112,7 +1112,7 @@ async def _rep_rows(person_id: uuid.UUID, record_id: uuid.UUID | None = None) ->
     return rows
 
 
-def _rep_versions(rows: list[Any]) -> list[cs.RepresentativeRead]:
+def _rep_versions(rows: list[Any]) -> list[consent_schemas.RepresentativeRead]:
     seen: dict[str, int] = {}
     out = []
     for row in rows:
@@ -1124,11 +1124,11 @@ def _rep_versions(rows: list[Any]) -> list[cs.RepresentativeRead]:
 
 async def list_representatives(
     actor: Actor, plan_id: uuid.UUID, history: bool = False
-) -> list[cs.RepresentativeRead]:
+) -> list[consent_schemas.RepresentativeRead]:
     """Who speaks for the person, shown with the plan to anyone who may read "About me"."""
     _, facts = await plan_access(actor, plan_id, Permission.PLAN_VIEW)
     if not decide(actor, Permission.SECTION_VIEW, facts, "about_me"):
-        raise NotFound("section")
+        raise not_found("section")
     rows = await _rep_rows(facts.person_id)
     if history:
         return list(reversed(_rep_versions(rows)))
@@ -1142,15 +1142,14 @@ async def list_representatives(
 
 
 async def record_representative(
-    actor: Actor, plan_id: uuid.UUID, data: cs.RepresentativeCreate
-) -> cs.RepresentativeRead:
+    actor: Actor, plan_id: uuid.UUID, data: consent_schemas.RepresentativeCreate
+) -> consent_schemas.RepresentativeRead:
     """Record who speaks for the person, with what authority and within what scope."""
     _, facts = await plan_access(actor, plan_id, Permission.PLAN_SHARE)
     sections = _check_sections(data.sections)
     powers = [p for p in Power if p in set(data.powers)]
     if not powers:
-        raise Problem(
-            422,
+        raise Invalid(
             "No powers chosen",
             "Choose what they may do: view, edit, or choose who sees the plan.",
             errors=[FieldError("powers", "Choose at least one")],
@@ -1162,8 +1161,7 @@ async def record_representative(
         beyond = [SECTION_TITLES[key] for key in extra_sections] + [
             f"the power to {p}" for p in extra_powers
         ]
-        raise Problem(
-            422,
+        raise Invalid(
             "Wider than the authority",
             f"A {AUTHORITY_LABELS[data.authority].lower()} does not cover "
             f"{', '.join(beyond)}. Remove {'them' if len(beyond) > 1 else 'it'}, or record "
@@ -1194,8 +1192,7 @@ async def record_representative(
             str(data.authority),
         )
         if existing:
-            raise Problem(
-                409,
+            raise Conflict(
                 "Already recorded",
                 "This person is already recorded with this authority. End that record first "
                 "if it needs to change.",
@@ -1224,7 +1221,7 @@ async def record_representative(
 
 async def end_representative(
     actor: Actor, plan_id: uuid.UUID, record_id: uuid.UUID, reason: str = ""
-) -> cs.RepresentativeRead:
+) -> consent_schemas.RepresentativeRead:
     """End a record: the person, a deputy within their own record, or the representative
     stepping down (which needs no more than that they may open the plan)."""
     _, facts = await plan_access(actor, plan_id, Permission.PLAN_VIEW)
@@ -1237,7 +1234,7 @@ async def end_representative(
         True,
     )
     if not found:
-        raise NotFound("representative")
+        raise not_found("representative")
     decision = decide_end_representative(
         actor,
         facts,
@@ -1260,10 +1257,10 @@ async def end_representative(
             True,
         )
         if not rows:
-            raise NotFound("representative")
+            raise not_found("representative")
         old = dict(rows[0])
         if old["status"] != "active":
-            raise Problem(409, "Already ended", "This record was ended already.")
+            raise Conflict("Already ended", "This record was ended already.")
         await Representative.update({Representative.current: False}).where(
             Representative.id == old["id"]
         )

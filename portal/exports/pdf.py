@@ -15,7 +15,7 @@ import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from portal.problems import Problem
+from portal.core.errors import DomainError, Unavailable
 
 __all__ = ["PdfRenderer", "render_pdf_now"]
 
@@ -85,9 +85,8 @@ class PdfRenderer:
             pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _not_now(what: str) -> Problem:
-    return Problem(
-        503,
+def _not_now(what: str) -> DomainError:
+    return Unavailable(
         "The PDF could not be made just now",
         f"{what} Nothing in the plan has changed. Try again in a minute.",
         headers={"Retry-After": "60"},

@@ -25,15 +25,15 @@ from portal.consent import service as consent
 from portal.consent.policy import Permission, is_owner, visible_sections
 from portal.core.actor import Actor
 from portal.core.clock import now
+from portal.core.errors import DomainError, FieldError, Invalid, Malformed
 from portal.core.sections import SECTION_KEYS, SECTION_TITLES
 from portal.exports.document import content_of, content_view, money_of
 from portal.exports.fhir import FhirPlan, build_bundle
 from portal.exports.pdf import PdfRenderer
 from portal.plans import service as plans
 from portal.plans.schemas import PLAN_KIND_LABELS
-from portal.problems import FieldError, Problem
-from portal.reviews import schemas as r
-from portal.reviews import service as reviews
+from portal.signoff import schemas as signoff_schemas
+from portal.signoff import service as signoff
 from portal.templating import jinja_environment, pounds
 
 __all__ = [
@@ -79,8 +79,7 @@ def parse_variant(value: str | None) -> Variant:
     try:
         return Variant(value or Variant.standard)
     except ValueError:
-        raise Problem(
-            400,
+        raise Malformed(
             "There is no such print",
             f"There is no {str(value)[:40]!r} print. Choose standard or large.",
             errors=[FieldError("variant", "Choose standard or large")],
@@ -98,8 +97,7 @@ async def audience_for(actor: Actor, record: plans.PlanRecord, audience: str | N
         return Audience(visible=tuple(visible), name=actor.display_name)
     match = _AUDIENCE.fullmatch(audience)
     if match is None:
-        raise Problem(
-            400,
+        raise Malformed(
             "There is no such audience",
             "Say who the copy is for: leave it out for yourself, or give grant:<id> for one of "
             "the people you share the plan with.",
@@ -108,7 +106,7 @@ async def audience_for(actor: Actor, record: plans.PlanRecord, audience: str | N
     try:
         grant_id = uuid.UUID(match.group(1))
     except ValueError:
-        raise Problem(400, "There is no such audience", "That grant id is not valid.") from None
+        raise Malformed("There is no such audience", "That grant id is not valid.") from None
     grantee, facts = await consent.preview_as(actor, record.id, grant_id)
     visible = visible_sections(consent.grantee_actor(grantee), facts, SECTION_KEYS)
     # A copy made for someone else never holds more than its maker may read themselves: a
@@ -141,7 +139,9 @@ def _paragraphs(text: Any) -> list[str]:
     return [line for line in str(text).splitlines() if line.strip()]
 
 
-def _agreed_view(version: r.VersionSummary, base_url: str, plan_id: uuid.UUID) -> dict[str, Any]:
+def _agreed_view(
+    version: signoff_schemas.VersionSummary, base_url: str, plan_id: uuid.UUID
+) -> dict[str, Any]:
     return {
         "number": version.number,
         "status": version.status,
@@ -184,9 +184,9 @@ class _Source(msgspec.Struct, kw_only=True):
     person_name: str
     mine: bool
     # The agreed version this copy is (the one asked for, or the plan unchanged since agreed).
-    agreed: r.VersionSummary | None
+    agreed: signoff_schemas.VersionSummary | None
     # The version asked for by number, if one was.
-    version: r.VersionSummary | None
+    version: signoff_schemas.VersionSummary | None
 
 
 async def _source(
@@ -194,22 +194,22 @@ async def _source(
 ) -> _Source:
     record = await plans.load_plan(actor, plan_id, Permission.PLAN_EXPORT)
     seen = await audience_for(actor, record, audience)
-    agreed: r.VersionSummary | None = None
-    asked: r.VersionSummary | None = None
+    agreed: signoff_schemas.VersionSummary | None = None
+    asked: signoff_schemas.VersionSummary | None = None
     if version is None:
         content = content_of(await plans.plan_as_seen(record, list(seen.visible)))
         # A plan unchanged since it was agreed is that agreed version, and says so.
-        digest = reviews.content_hash(await plans.snapshot_plan(plan_id))
+        digest = signoff.content_hash(await plans.snapshot_plan(plan_id))
         agreed = next(
             (
                 v
-                for v in await reviews.versions_of(plan_id)
+                for v in await signoff.versions_of(plan_id)
                 if v.status == "agreed" and v.content_hash == digest
             ),
             None,
         )
     else:
-        asked, content = await reviews.version_as_seen(record, version, set(seen.visible))
+        asked, content = await signoff.version_as_seen(record, version, set(seen.visible))
         agreed = asked if asked.agreed_at is not None else None
     mine = is_owner(actor, record.access)
     person_name = actor.display_name if mine else await directory.person_name(record.person_id)
@@ -294,7 +294,7 @@ async def plan_fhir(
     if "about_me" in seen.visible:
         try:
             found = await consent.list_representatives(actor, plan_id)
-        except Problem:
+        except DomainError:
             found = []
         representatives = [(rep.name, rep.relationship) for rep in found]
     organisation = source.agreed.organisation_name if source.agreed else None
@@ -380,8 +380,7 @@ class CopyCheck(msgspec.Struct, kw_only=True):
 def normalise_code(code: str) -> str:
     cleaned = re.sub(r"[\s\-–]", "", code or "").upper()
     if not _CODE.fullmatch(cleaned):
-        raise Problem(
-            422,
+        raise Invalid(
             "That is not a verification code",
             "Enter the 12 letters and digits printed after \u201cVerification code\u201d on "
             "the copy, like 3F2A-91C0-77DE.",
@@ -394,7 +393,7 @@ async def check_copy(actor: Actor, plan_id: uuid.UUID, code: str) -> CopyCheck:
     """Compare a printed copy's code with this plan's versions (anyone who may open it)."""
     wanted = normalise_code(code)
     await plans.load_plan(actor, plan_id, Permission.PLAN_VIEW)
-    versions = await reviews.versions_of(plan_id)
+    versions = await signoff.versions_of(plan_id)
     current = next((v.number for v in versions if v.status == "agreed"), None)
     for found in versions:
         if found.verification_code != wanted:

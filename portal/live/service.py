@@ -13,8 +13,8 @@ from litestar.response.sse import ServerSentEventMessage
 from portal.consent import service as consent
 from portal.consent.policy import Permission, decide
 from portal.core.actor import Actor
+from portal.core.errors import DomainError, Unavailable
 from portal.live.events import LiveEvent, current_plugin, plan_channel
-from portal.problems import Problem
 
 __all__ = ["stream"]
 
@@ -40,7 +40,7 @@ async def _may_see(actor: Actor, event: LiveEvent) -> bool | None:
     """True: send it; False: not for this reader; None: the reader lost the plan (stop)."""
     try:
         _, facts = await consent.plan_access(actor, event.plan_id, Permission.PLAN_VIEW)
-    except Problem:
+    except DomainError:
         return None
     if event.section is None:
         return True
@@ -61,8 +61,8 @@ async def stream(
     out), so that a sign-out, or a staff role that ended, counts from then on."""
     plugin = current_plugin()
     if plugin is None:
-        raise Problem(
-            503, "Live updates are not running", "Reload the page to see the latest changes."
+        raise Unavailable(
+            "Live updates are not running", "Reload the page to see the latest changes."
         )
     loop = asyncio.get_running_loop()
     ends_at = loop.time() + lifetime
@@ -89,7 +89,7 @@ async def stream(
                         actor = fresh
                     try:
                         await consent.plan_access(actor, plan_id, Permission.PLAN_VIEW)
-                    except Problem:
+                    except DomainError:
                         yield ServerSentEventMessage(event="end", data='{"reason": "access"}')
                         return
                     yield ServerSentEventMessage(comment="still here")

@@ -25,11 +25,11 @@ from litestar import Request
 from portal.consent.money import users_who_see_money
 from portal.core import clock
 from portal.core.actor import Actor
+from portal.core.errors import Malformed, not_found
 from portal.core.values import as_uuid, aware
 from portal.db import write_transaction
-from portal.notifications import schemas as ns
+from portal.notifications import schemas as notification_schemas
 from portal.notifications.tables import Notification
-from portal.problems import NotFound, Problem
 from portal.settings import Settings
 
 log = logging.getLogger("portal.notifications")
@@ -127,7 +127,7 @@ async def _recipients(plan_id: uuid.UUID) -> tuple[list[uuid.UUID], list[uuid.UU
     representatives and the holders of a current grant to write or comment on the plan."""
     plans = await Notification.raw('SELECT "person" FROM "plan" WHERE "id" = {}', plan_id)
     if not plans:
-        raise NotFound("plan")
+        raise not_found("plan")
     person_id = plans[0]["person"]
     own = await Notification.raw(
         'SELECT "id" FROM "user_account" WHERE "person" = {} AND "is_active" = {} ORDER BY "id"',
@@ -422,8 +422,8 @@ async def deliver_pending(
 _COLUMNS = '"id", "kind", "message", "link", "plan", "created_at", "read_at"'
 
 
-def _read(row: dict[str, Any]) -> ns.NotificationRead:
-    return ns.NotificationRead(
+def _read(row: dict[str, Any]) -> notification_schemas.NotificationRead:
+    return notification_schemas.NotificationRead(
         id=as_uuid(row["id"]),
         kind=row["kind"],
         message=row["message"],
@@ -434,10 +434,10 @@ def _read(row: dict[str, Any]) -> ns.NotificationRead:
     )
 
 
-async def my_notifications(actor: Actor, limit: int = 50) -> ns.NotificationList:
+async def my_notifications(actor: Actor, limit: int = 50) -> notification_schemas.NotificationList:
     """The actor's own notifications, newest first, and how many of all of them are unread."""
     if not 1 <= limit <= MAX_LISTED:
-        raise Problem(400, "Limit not understood", f"Ask for 1 to {MAX_LISTED} at a time.")
+        raise Malformed("Limit not understood", f"Ask for 1 to {MAX_LISTED} at a time.")
     rows = await Notification.raw(
         f'SELECT {_COLUMNS} FROM "notification" WHERE "user" = {{}}'  # noqa: S608
         ' ORDER BY "created_at" DESC, "id" DESC LIMIT {}',
@@ -448,10 +448,14 @@ async def my_notifications(actor: Actor, limit: int = 50) -> ns.NotificationList
         'SELECT COUNT(*) AS "n" FROM "notification" WHERE "user" = {} AND "read_at" IS NULL',
         actor.user_id,
     )
-    return ns.NotificationList(unread=int(unread[0]["n"]), items=[_read(row) for row in rows])
+    return notification_schemas.NotificationList(
+        unread=int(unread[0]["n"]), items=[_read(row) for row in rows]
+    )
 
 
-async def mark_read(actor: Actor, notification_id: uuid.UUID) -> ns.NotificationRead:
+async def mark_read(
+    actor: Actor, notification_id: uuid.UUID
+) -> notification_schemas.NotificationRead:
     """Mark one of the actor's own notifications read (again is fine); anyone else's is 404."""
     async with write_transaction(Notification._meta.db):
         rows = await Notification.raw(
@@ -462,5 +466,5 @@ async def mark_read(actor: Actor, notification_id: uuid.UUID) -> ns.Notification
             actor.user_id,
         )
     if not rows:
-        raise NotFound("notification")
+        raise not_found("notification")
     return _read(rows[0])

@@ -2,7 +2,7 @@
 
 The person may note in the money section what they were told; that note is theirs and is not
 what budget authorisation compares with. Staff of the signing-off organisation set the figure
-(`portal.reviews.allocation.set_allocation`); each setting is a row of its own, and the newest
+(`portal.signoff.allocation.set_allocation`); each setting is a row of its own, and the newest
 row of the organisation the plan is now with is the figure in force. Callers have asked the
 access decision first: this is money, seen only by those who may see the money section.
 """

@@ -20,11 +20,24 @@ from portal.consent import service as consent
 from portal.consent.policy import Permission, PlanAccessFacts, decide, is_owner, visible_sections
 from portal.core import clock
 from portal.core.actor import Actor
+from portal.core.errors import (
+    Conflict,
+    DomainError,
+    FieldError,
+    Forbidden,
+    Invalid,
+    Malformed,
+    NotFound,
+    Stale,
+    Unavailable,
+    VersionNeeded,
+    not_found,
+)
 from portal.core.sections import CRITERIA_KEYS, SECTION_KEYS, SECTION_TITLES
 from portal.core.values import as_uuid, aware
 from portal.db import write_transaction as db_write_transaction
 from portal.live import events as live
-from portal.plans import schemas as s
+from portal.plans import schemas as plan_schemas
 from portal.plans.allocation import staff_allocation, staff_allocation_record, staff_allocations
 from portal.plans.content import (
     SECTION_TYPES,
@@ -60,8 +73,7 @@ from portal.plans.tables import (
     Revision,
     SupportItem,
 )
-from portal.problems import FieldError, NotFound, Problem
-from portal.reviews import amend
+from portal.signoff import amend
 
 _CAS_RETRIES = 20
 _Body = TypeVar("_Body", bound=msgspec.Struct)
@@ -77,8 +89,7 @@ def etag_for(version: int) -> str:
 def parse_if_match(header: str | None) -> int:
     """The version a write was based on; a write without one could overwrite someone's work."""
     if header is None or not header.strip():
-        raise Problem(
-            428,
+        raise VersionNeeded(
             "Version needed",
             "Send the version you started from in an If-Match header (the ETag you read), "
             "so that nobody's changes are overwritten.",
@@ -88,8 +99,7 @@ def parse_if_match(header: str | None) -> int:
         value = value[2:]
     version = parse_version(value.strip('"'))
     if version is None:
-        raise Problem(
-            400,
+        raise Malformed(
             "Version not understood",
             'The If-Match header must be a version ETag like "3" (a whole number from 0 to '
             f"{INT4_MAX}), as read from the section.",
@@ -106,7 +116,7 @@ def _public_names(names: list[str]) -> list[str]:
     return ["outcome_id" if name == "outcome" else name for name in names]
 
 
-class Conflict(Problem):
+class EditConflict(Conflict):
     def __init__(
         self,
         what: str,
@@ -118,7 +128,6 @@ class Conflict(Problem):
         current, yours, fields = _public(current), _public(yours), _public_names(fields)
         listed = ", ".join(fields) if fields else "the whole item"
         super().__init__(
-            409,
             "Someone else changed this",
             f"Someone else changed {what} since you opened it ({listed}). "
             "Nothing was saved: look at both versions, choose what to keep, and save again.",
@@ -173,9 +182,8 @@ async def load_plan(actor: Actor | None, plan_id: uuid.UUID, permission: Permiss
     return _record(row, facts)
 
 
-def _no_such_section(key: str) -> Problem:
-    return Problem(
-        404,
+def _no_such_section(key: str) -> DomainError:
+    return NotFound(
         "No such section",
         f"'{key[:40]}' is not a section of a plan. The sections are: {', '.join(SECTION_KEYS)}.",
     )
@@ -189,9 +197,9 @@ async def _require_section(
     if not decide(actor, Permission.SECTION_VIEW, plan.access, key):
         # Someone who may open the plan tried a section not shared with them: the person sees it.
         await consent.record(actor, plan.access, "refused", [key])
-        raise NotFound("section")
+        raise not_found("section")
     if not decide(actor, permission, plan.access, key):
-        raise Problem(403, "Not allowed", "You can read this section but not change it.")
+        raise Forbidden("Not allowed", "You can read this section but not change it.")
 
 
 async def open_section(
@@ -215,9 +223,9 @@ async def open_rows(actor: Actor, plan_id: uuid.UUID, kind_name: str, write: boo
 # --- plans ------------------------------------------------------------------------------
 
 
-async def create_plan(actor: Actor, data: s.PlanCreate) -> PlanRecord:
+async def create_plan(actor: Actor, data: plan_schemas.PlanCreate) -> PlanRecord:
     """Start a plan for the actor's own person, with every section empty at version 0."""
-    title = data.title.strip() or s.PLAN_KIND_LABELS[data.kind]
+    title = data.title.strip() or plan_schemas.PLAN_KIND_LABELS[data.kind]
     now = clock.now()
     plan_id = uuid.uuid4()
     async with write_transaction():
@@ -257,7 +265,7 @@ async def create_plan(actor: Actor, data: s.PlanCreate) -> PlanRecord:
     )
 
 
-async def list_plans(actor: Actor) -> list[s.PlanSummary]:
+async def list_plans(actor: Actor) -> list[plan_schemas.PlanSummary]:
     """The plans the actor may see, their own and those shared with them, newest change first,
     each with how many of the criteria they may see are met."""
     shared = await consent.plans_shared_with(actor)
@@ -281,7 +289,7 @@ async def list_plans(actor: Actor) -> list[s.PlanSummary]:
         visible = set(visible_sections(actor, plan.access, CRITERIA_KEYS))
         results = [r for r in evaluate_criteria(_facts(data[plan.id])) if r.key in visible]
         summaries.append(
-            s.PlanSummary(
+            plan_schemas.PlanSummary(
                 id=plan.id,
                 kind=plan.kind,
                 title=plan.title,
@@ -436,9 +444,11 @@ async def _plan_facts(plan_id: uuid.UUID) -> PlanFacts:
     return _facts(await _plan_data(plan_id))
 
 
-def _section_read(row: dict[str, Any], decoded: SectionContent | None = None) -> s.SectionRead:
+def _section_read(
+    row: dict[str, Any], decoded: SectionContent | None = None
+) -> plan_schemas.SectionRead:
     content = section_to_dict(decoded or decode_section(row["key"], row["content"]))
-    return s.SectionRead(
+    return plan_schemas.SectionRead(
         key=row["key"],
         title=SECTION_TITLES[row["key"]],
         content=content,
@@ -464,8 +474,8 @@ def _outcome_link(row: dict[str, Any]) -> uuid.UUID | None:
     return as_uuid(row["outcome"]) if row["outcome"] else None
 
 
-def _outcome_read(row: dict[str, Any]) -> s.OutcomeRead:
-    return s.OutcomeRead(
+def _outcome_read(row: dict[str, Any]) -> plan_schemas.OutcomeRead:
+    return plan_schemas.OutcomeRead(
         **_row_meta(row),
         title=row["title"],
         how=row["how"],
@@ -477,9 +487,9 @@ def _outcome_read(row: dict[str, Any]) -> s.OutcomeRead:
     )
 
 
-def _support_read(row: dict[str, Any]) -> s.SupportItemRead:
+def _support_read(row: dict[str, Any]) -> plan_schemas.SupportItemRead:
     one_off = is_one_off(row["frequency"])
-    return s.SupportItemRead(
+    return plan_schemas.SupportItemRead(
         **_row_meta(row),
         description=row["description"],
         provider=row["provider"],
@@ -493,8 +503,8 @@ def _support_read(row: dict[str, Any]) -> s.SupportItemRead:
     )
 
 
-def _action_read(row: dict[str, Any]) -> s.ActionRead:
-    return s.ActionRead(
+def _action_read(row: dict[str, Any]) -> plan_schemas.ActionRead:
+    return plan_schemas.ActionRead(
         **_row_meta(row),
         what=row["what"],
         who=row["who"],
@@ -504,8 +514,8 @@ def _action_read(row: dict[str, Any]) -> s.ActionRead:
     )
 
 
-def _contact_read(row: dict[str, Any]) -> s.ContactRead:
-    return s.ContactRead(
+def _contact_read(row: dict[str, Any]) -> plan_schemas.ContactRead:
+    return plan_schemas.ContactRead(
         **_row_meta(row),
         name=row["name"],
         role=row["role"],
@@ -515,7 +525,7 @@ def _contact_read(row: dict[str, Any]) -> s.ContactRead:
     )
 
 
-async def read_plan(actor: Actor, plan_id: uuid.UUID) -> s.PlanRead:
+async def read_plan(actor: Actor, plan_id: uuid.UUID) -> plan_schemas.PlanRead:
     """The whole plan as the actor may see it: sections, criteria, money and every list."""
     plan = await load_plan(actor, plan_id, Permission.PLAN_VIEW)
     body = await _plan_read(plan, visible_sections(actor, plan.access, SECTION_KEYS))
@@ -525,7 +535,7 @@ async def read_plan(actor: Actor, plan_id: uuid.UUID) -> s.PlanRead:
 
 async def preview_plan(
     actor: Actor, plan_id: uuid.UUID, grant_id: uuid.UUID
-) -> tuple[Any, s.PlanRead]:
+) -> tuple[Any, plan_schemas.PlanRead]:
     """ "See my plan as …": the plan exactly as one grantee would be shown it."""
     grantee, facts = await consent.preview_as(actor, plan_id, grant_id)
     plan = await load_plan(actor, plan_id, Permission.PLAN_SHARE)
@@ -536,13 +546,13 @@ async def preview_plan(
     return grantee, await _plan_read(plan, [key for key in visible if key in own])
 
 
-async def plan_as_seen(plan: PlanRecord, visible_keys: list[str]) -> s.PlanRead:
+async def plan_as_seen(plan: PlanRecord, visible_keys: list[str]) -> plan_schemas.PlanRead:
     """The plan cut down to these sections, for an export; the caller asked the access
     decision which sections its reader may see, and records the access itself."""
     return await _plan_read(plan, visible_keys)
 
 
-async def _plan_read(plan: PlanRecord, visible_keys: list[str]) -> s.PlanRead:
+async def _plan_read(plan: PlanRecord, visible_keys: list[str]) -> plan_schemas.PlanRead:
     data = await _plan_data(plan.id)
     facts = _facts(data)
     visible = set(visible_keys)
@@ -564,7 +574,7 @@ async def _plan_read(plan: PlanRecord, visible_keys: list[str]) -> s.PlanRead:
         money_section.allocation_frequency if money_section else "annual",
         facts.support_items,
     )
-    return s.PlanRead(
+    return plan_schemas.PlanRead(
         id=plan.id,
         kind=plan.kind,
         title=plan.title,
@@ -573,7 +583,7 @@ async def _plan_read(plan: PlanRecord, visible_keys: list[str]) -> s.PlanRead:
         updated_at=plan.updated_at,
         sections=sections,
         criteria=results,
-        criteria_summary=s.CriteriaCounts(
+        criteria_summary=plan_schemas.CriteriaCounts(
             met=counts["met"],
             partial=counts["partial"],
             missing=counts["missing"],
@@ -634,7 +644,7 @@ async def snapshot_plan(plan_id: uuid.UUID) -> dict[str, Any]:
     submitted, hashed and kept as a version. Callers have asked the access decision first."""
     rows = await Plan.raw('SELECT "title", "kind" FROM "plan" WHERE "id" = {}', plan_id)
     if not rows:
-        raise NotFound("plan")
+        raise not_found("plan")
     data = await _plan_data(plan_id)
     facts = _facts(data)
     money = _money_of(facts)
@@ -659,7 +669,7 @@ async def snapshot_plan(plan_id: uuid.UUID) -> dict[str, Any]:
 async def _current_section(plan_id: uuid.UUID, key: str) -> dict[str, Any]:
     rows = await _section_rows_for(plan_id, key)
     if not rows:
-        raise NotFound("section")
+        raise not_found("section")
     return rows[0]
 
 
@@ -670,7 +680,7 @@ async def _section_rows_for(plan_id: uuid.UUID, key: str) -> list[dict[str, Any]
     return rows
 
 
-async def read_section(actor: Actor, plan_id: uuid.UUID, key: str) -> s.SectionRead:
+async def read_section(actor: Actor, plan_id: uuid.UUID, key: str) -> plan_schemas.SectionRead:
     plan = await load_plan(actor, plan_id, Permission.PLAN_VIEW)
     await _require_section(actor, plan, key, Permission.SECTION_VIEW)
     section = _section_read(await _current_section(plan.id, key))
@@ -723,8 +733,7 @@ def _check_money_section(content: SectionContent) -> None:
         try:
             check_cost(content.allocation_pence, content.allocation_frequency)
         except ValueError as exc:
-            raise Problem(
-                422,
+            raise Invalid(
                 "Allocation not accepted",
                 f"Check the indicative allocation: {exc}",
                 errors=[FieldError(field="allocation_pence", message=str(exc))],
@@ -739,7 +748,7 @@ async def write_section(
     based_on: int,
     *,
     restored_from: int | None = None,
-) -> s.SectionRead:
+) -> plan_schemas.SectionRead:
     """Save a section written from version `based_on`: merge a stale write, or raise a conflict."""
     plan = await load_plan(actor, plan_id, Permission.PLAN_VIEW)
     return await _write_section(actor, plan, key, content, based_on, restored_from=restored_from)
@@ -747,7 +756,7 @@ async def write_section(
 
 async def put_section(
     actor: Actor, plan_id: uuid.UUID, key: str, body: bytes, if_match: str | None
-) -> s.SectionRead:
+) -> plan_schemas.SectionRead:
     """The API's section write: access first, so nobody learns about a plan from how its body
     is judged; then the version, then the body; the plan is loaded once."""
     plan = await load_plan(actor, plan_id, Permission.PLAN_VIEW)
@@ -764,7 +773,7 @@ async def _write_section(
     based_on: int,
     *,
     restored_from: int | None = None,
-) -> s.SectionRead:
+) -> plan_schemas.SectionRead:
     await _require_section(
         actor,
         plan,
@@ -779,8 +788,7 @@ async def _write_section(
         theirs = msgspec.json.decode(current["content"])
         version = current["version"]
         if based_on > version:
-            raise Problem(
-                412,
+            raise Stale(
                 "Version not known",
                 f"This section is at version {version}; version {based_on} does not exist yet. "
                 "Read the section again and start from its current version.",
@@ -789,13 +797,13 @@ async def _write_section(
             merged, changed = mine, changed_fields(theirs, mine)
         else:
             if restored_from is not None:
-                raise Conflict("this section", theirs, version, [], mine)
+                raise EditConflict("this section", theirs, version, [], mine)
             base = await _content_at(plan.id, subject, based_on) if based_on else None
             if base is None:
                 base = section_to_dict(empty_section(key))
             result = three_way_merge(base, mine, theirs)
             if result.conflicts:
-                raise Conflict("this section", theirs, version, result.conflicts, mine)
+                raise EditConflict("this section", theirs, version, result.conflicts, mine)
             merged, changed = result.merged, result.changed
         if not changed and restored_from is None:
             return _section_read(current)
@@ -830,7 +838,7 @@ async def _write_section(
             await amend.after_change(actor, plan.id, now)
             await consent.record(actor, plan.access, "edit", [key])
         live.changed(actor, plan.id, key, subject, version + 1, now)
-        return s.SectionRead(
+        return plan_schemas.SectionRead(
             key=key,
             title=SECTION_TITLES[key],
             content=merged,
@@ -839,8 +847,7 @@ async def _write_section(
             updated_at=now,
             updated_by=actor.display_name,
         )
-    raise Problem(
-        503,
+    raise Unavailable(
         "Busy",
         "Many people are saving this section at once. Try again in a moment.",
         headers={"Retry-After": "1"},
@@ -849,7 +856,7 @@ async def _write_section(
 
 async def _revision_rows(
     plan_id: uuid.UUID, subject: str, version: int | None = None
-) -> list[s.RevisionRead]:
+) -> list[plan_schemas.RevisionRead]:
     """Revisions of one subject, newest first; all of them, or just the one at `version`."""
     condition = (Revision.plan == plan_id) & (Revision.subject == subject)
     if version is not None:
@@ -868,7 +875,7 @@ async def _revision_rows(
         .order_by(Revision.version, ascending=False)
     )
     return [
-        s.RevisionRead(
+        plan_schemas.RevisionRead(
             version=row["version"],
             content=_public(msgspec.json.decode(row["content"])),
             changed_fields=_public_names(msgspec.json.decode(row["changed_fields"])),
@@ -881,11 +888,13 @@ async def _revision_rows(
     ]
 
 
-async def _revisions(plan_id: uuid.UUID, subject: str) -> list[s.RevisionRead]:
+async def _revisions(plan_id: uuid.UUID, subject: str) -> list[plan_schemas.RevisionRead]:
     return await _revision_rows(plan_id, subject)
 
 
-async def section_history(actor: Actor, plan_id: uuid.UUID, key: str) -> list[s.RevisionRead]:
+async def section_history(
+    actor: Actor, plan_id: uuid.UUID, key: str
+) -> list[plan_schemas.RevisionRead]:
     """Every accepted write to a section, newest first."""
     plan = await load_plan(actor, plan_id, Permission.PLAN_VIEW)
     await _require_section(actor, plan, key, Permission.SECTION_VIEW)
@@ -895,26 +904,26 @@ async def section_history(actor: Actor, plan_id: uuid.UUID, key: str) -> list[s.
 
 async def section_revision(
     actor: Actor, plan_id: uuid.UUID, key: str, version: int
-) -> s.RevisionRead:
+) -> plan_schemas.RevisionRead:
     """One revision of a section: what it said at that version, who wrote it and when."""
     plan = await load_plan(actor, plan_id, Permission.PLAN_VIEW)
     await _require_section(actor, plan, key, Permission.SECTION_VIEW)
     rows = await _revision_rows(plan.id, f"section:{key}", version)
     if not rows:
-        raise Problem(404, "No such revision", f"This section has no version {version}.")
+        raise NotFound("No such revision", f"This section has no version {version}.")
     await consent.record(actor, plan.access, "read", [key])
     return rows[0]
 
 
 async def restore_section(
     actor: Actor, plan_id: uuid.UUID, key: str, version: int, based_on: int
-) -> s.SectionRead:
+) -> plan_schemas.SectionRead:
     """Bring back an earlier revision as a new one; history is never rewritten."""
     plan = await load_plan(actor, plan_id, Permission.PLAN_VIEW)
     await _require_section(actor, plan, key, Permission.SECTION_RESTORE)
     content = await _content_at(plan.id, f"section:{key}", version)
     if content is None:
-        raise Problem(404, "No such revision", f"This section has no version {version}.")
+        raise NotFound("No such revision", f"This section has no version {version}.")
     return await _write_section(
         actor, plan, key, decode_section(key, content), based_on, restored_from=version
     )
@@ -999,8 +1008,7 @@ async def _check_row(kind: RowKind, plan_id: uuid.UUID, values: dict[str, Any]) 
         and is_one_off(values.get("frequency", "weekly"))
     ):
         # Hours a week are support that recurs; a one-off cost is paid once and has none.
-        raise Problem(
-            422,
+        raise Invalid(
             "A one-off cost has no hours",
             "A one-off cost is paid once, so it has no hours a week. Remove the hours, or "
             "choose how often the support is paid if it happens every week.",
@@ -1015,8 +1023,7 @@ async def _check_row(kind: RowKind, plan_id: uuid.UUID, values: dict[str, Any]) 
         try:
             check_cost(values["cost_pence"], values["frequency"])
         except ValueError as exc:
-            raise Problem(
-                422,
+            raise Invalid(
                 "Cost not accepted",
                 f"Check the cost: {exc}",
                 errors=[FieldError(field="cost_pence", message=str(exc))],
@@ -1027,8 +1034,7 @@ async def _check_row(kind: RowKind, plan_id: uuid.UUID, values: dict[str, Any]) 
             (Outcome.id == outcome_id) & (Outcome.plan == plan_id) & (Outcome.deleted == False)  # noqa: E712
         )
         if not exists:
-            raise Problem(
-                422,
+            raise Invalid(
                 "Outcome not found",
                 "Link this to one of the outcomes in this plan, or to none.",
                 errors=[
@@ -1045,7 +1051,7 @@ async def _load_row(kind: RowKind, plan_id: uuid.UUID, row_id: uuid.UUID) -> dic
         False,
     )
     if not rows:
-        raise NotFound(kind.noun)
+        raise not_found(kind.noun)
     return dict(rows[0])
 
 
@@ -1135,18 +1141,17 @@ async def update_row(
         version = current["version"]
         theirs = _comparable({f: current[f] for f in kind.fields})
         if based_on > version:
-            raise Problem(
-                412,
+            raise Stale(
                 "Version not known",
                 f"This {kind.noun} is at version {version}. Read it again and start from there.",
             )
         base = theirs if based_on == version else await _content_at(plan.id, subject, based_on)
         if base is None:
-            raise Conflict(f"this {kind.noun}", theirs, version, sorted(patch), patch)
+            raise EditConflict(f"this {kind.noun}", theirs, version, sorted(patch), patch)
         mine = {**base, **patch}
         result = three_way_merge(base, mine, theirs)
         if result.conflicts:
-            raise Conflict(f"this {kind.noun}", theirs, version, result.conflicts, mine)
+            raise EditConflict(f"this {kind.noun}", theirs, version, result.conflicts, mine)
         if not result.changed:
             return kind.read(current)
         typed = msgspec.convert(
@@ -1186,8 +1191,7 @@ async def update_row(
             await consent.record(actor, plan.access, "edit", [kind.section])
         live.changed(actor, plan.id, kind.section, subject, version + 1, now)
         return kind.read(await _load_row(kind, plan.id, row_id))
-    raise Problem(
-        503,
+    raise Unavailable(
         "Busy",
         "Many people are saving this at once. Try again in a moment.",
         headers={"Retry-After": "1"},
@@ -1229,13 +1233,12 @@ async def delete_row(
     theirs = _comparable({f: current[f] for f in kind.fields})
     if based_on > version:
         # Same answer as a change from the future: a version nobody has read cannot be stale.
-        raise Problem(
-            412,
+        raise Stale(
             "Version not known",
             f"This {kind.noun} is at version {version}. Read it again and start from there.",
         )
     if based_on != version:
-        raise Conflict(f"this {kind.noun}", theirs, version, [], {})
+        raise EditConflict(f"this {kind.noun}", theirs, version, [], {})
     table: Any = kind.table
     now = clock.now()
     async with write_transaction():
@@ -1247,7 +1250,7 @@ async def delete_row(
             .returning(table.version)
         )
         if not updated:
-            raise Conflict(f"this {kind.noun}", theirs, version, [], {})
+            raise EditConflict(f"this {kind.noun}", theirs, version, [], {})
         if kind.name == "outcome":
             # Support and actions that served this outcome now serve none; criteria will say so.
             # Each unlinked row gets a new version and revision, so its history stays true and
@@ -1273,20 +1276,20 @@ async def delete_row(
 
 async def row_history(
     actor: Actor, plan_id: uuid.UUID, kind_name: str, row_id: uuid.UUID
-) -> list[s.RevisionRead]:
+) -> list[plan_schemas.RevisionRead]:
     kind = ROW_KINDS[kind_name]
     plan = await _plan_for_rows(actor, plan_id, kind, write=False)
     history = await _revisions(plan.id, f"{kind.name}:{row_id}")
     if not history:
-        raise NotFound(kind.noun)
+        raise not_found(kind.noun)
     return history
 
 
 def _create_type(kind: RowKind) -> type[msgspec.Struct]:
     types: dict[str, type[msgspec.Struct]] = {
-        "outcome": s.OutcomeCreate,
-        "support": s.SupportItemCreate,
-        "action": s.ActionCreate,
-        "contact": s.ContactCreate,
+        "outcome": plan_schemas.OutcomeCreate,
+        "support": plan_schemas.SupportItemCreate,
+        "action": plan_schemas.ActionCreate,
+        "contact": plan_schemas.ContactCreate,
     }
     return types[kind.name]

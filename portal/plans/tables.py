@@ -32,7 +32,7 @@ class Plan(Table, tablename="plan"):
     signing_off_organisation = ForeignKey(
         Organisation, null=True, default=None, on_delete=OnDelete.restrict
     )
-    # Sign-off (portal/reviews/): the version under sign-off, the agreed version that is the
+    # Sign-off (portal/signoff/): the version under sign-off, the agreed version that is the
     # active plan, its review date, and when the state last changed (work trays order by it).
     submitted_version = Integer(null=True, default=None)
     agreed_version = Integer(null=True, default=None)

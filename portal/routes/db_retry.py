@@ -36,8 +36,9 @@ from litestar.plugins import InitPluginProtocol
 from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
 from litestar.utils.scope.state import CONNECTION_STATE_KEY
 
+from portal.core.errors import Unavailable
 from portal.logs import redact_path
-from portal.problems import Problem, handle_problem, handle_server_error
+from portal.problems import handle_problem, handle_server_error
 
 __all__ = ["LOST_CONNECTION_ERRORS", "RetryReadsOnLostConnection"]
 
@@ -100,8 +101,7 @@ def _answer_lost_connection(request: Request[Any, Any, Any], exc: Exception) -> 
             "The connection to the database was lost while saving. Reload to see whether your "
             f"change was saved, and if not, try again in {_RETRY_AFTER_SECONDS} seconds."
         )
-    problem = Problem(
-        503,
+    problem = Unavailable(
         "Service briefly unavailable",
         detail,
         headers={"Retry-After": _RETRY_AFTER_SECONDS},

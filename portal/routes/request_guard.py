@@ -45,13 +45,14 @@ from litestar.utils.scope.state import ScopeState
 from portal.problems import (
     NOT_JSON,
     NOT_UTF8,
+    DomainError,
     FieldError,
-    Problem,
     control_character_error,
     duplicate_key_error,
     not_utf8_reason,
     problem_response,
     refused_fields_problem,
+    status_of,
     too_deep_reason,
     unreadable_body_problem,
     validation_problem,
@@ -81,7 +82,7 @@ _DEFERRED = "portal_refused_body"
 class RefusedInput(Exception):
     """Input refused before any handler ran; carries the problem to answer with."""
 
-    def __init__(self, problem: Problem) -> None:
+    def __init__(self, problem: DomainError) -> None:
         super().__init__(problem.detail)
         self.problem = problem
 
@@ -334,27 +335,29 @@ def _field_label(request: Request[Any, Any, Any], name: str) -> str:
     return field_label(key if isinstance(key, str) else "", name)
 
 
-def _refused_page(request: Request[Any, Any, Any], problem: Problem) -> Response[Any]:
+def _refused_page(request: Request[Any, Any, Any], problem: DomainError) -> Response[Any]:
     """A page's form with text that cannot be saved: say which field, and that nothing was."""
     from portal.routes.pages.common import render
 
     if request.headers.get("x-portal-save", "").strip().lower() == "json":
         # A page script saving the form: the same errors it gets from the page's own checks.
         errors = {e.field: e.message for e in problem.errors} or {"": problem.detail}
-        return Response({"errors": errors}, status_code=problem.status, media_type=MediaType.JSON)
+        return Response(
+            {"errors": errors}, status_code=status_of(problem), media_type=MediaType.JSON
+        )
     items = [
         {"text": f"{_field_label(request, e.field)}: {e.message}"} for e in problem.errors
     ] or [{"text": problem.detail}]
     return render(
         "errors/refused_input.html",
         request.scope.get("portal_actor") or None,  # type: ignore[arg-type]
-        status=problem.status,
+        status=status_of(problem),
         error_items=items,
         sent_form=request.method not in _SAFE_METHODS,
     )
 
 
-def _answer(request: Request[Any, Any, Any], problem: Problem) -> Response[Any]:
+def _answer(request: Request[Any, Any, Any], problem: DomainError) -> Response[Any]:
     if is_api_path(request.url.path):
         return problem_response(problem)
     return _refused_page(request, problem)
@@ -362,7 +365,7 @@ def _answer(request: Request[Any, Any, Any], problem: Problem) -> Response[Any]:
 
 def _handle_refused(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     problem = exc.problem if isinstance(exc, RefusedInput) else exc
-    assert isinstance(problem, Problem)
+    assert isinstance(problem, DomainError)
     return _answer(request, problem)
 
 
@@ -375,7 +378,7 @@ def _deferred_first(handler: Handler) -> Handler:
 
     def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
         problem = getattr(request.state, _DEFERRED, None)
-        if isinstance(problem, Problem):
+        if isinstance(problem, DomainError):
             return _handle_refused_logged(request, problem)
         return handler(request, exc)
 

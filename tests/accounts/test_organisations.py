@@ -15,7 +15,8 @@ import pytest
 from portal.accounts import organisations
 from portal.accounts.service import staff_roles
 from portal.core.actor import Role
-from portal.problems import Problem
+from portal.core.errors import DomainError
+from portal.problems import status_of
 from tests.api.helpers import assert_problem, create_plan
 from tests.conftest import Persona, make_persona
 from tests.factories import actor_of, give_role, make_organisation
@@ -414,9 +415,9 @@ async def test_creating_an_organisation_checks_what_it_is_given(worker) -> None:
         ("Somewhere", "hospital", None, "council, nhs_icb, provider"),
         ("Orphan Org", "provider", "nobody-at-all@example.org", "No account uses"),
     ):
-        with pytest.raises(Problem) as refused:
+        with pytest.raises(DomainError) as refused:
             await organisations.create_organisation(name, kind, admin_email)
-        assert refused.value.status == 422
+        assert status_of(refused.value) == 422
         assert phrase in refused.value.detail
     # An unknown admin leaves nothing behind.
     assert await organisations.find_organisation("Orphan Org", "provider") is None
@@ -430,9 +431,9 @@ async def test_creating_an_organisation_checks_what_it_is_given(worker) -> None:
 
 
 async def test_giving_a_role_in_an_organisation_that_does_not_exist_says_so(worker) -> None:
-    with pytest.raises(Problem) as refused:
+    with pytest.raises(DomainError) as refused:
         await give_role(worker, uuid.uuid4(), Role.COORDINATOR)
-    assert refused.value.status == 404
+    assert status_of(refused.value) == 404
     assert "no organisation with the id" in refused.value.detail
 
 

@@ -232,7 +232,7 @@ async def test_an_if_match_version_out_of_range_is_refused_and_changes_nothing(
 
 def _input_types() -> Iterator[type[msgspec.Struct]]:
     """Every request body type: the Structs that refuse unknown fields, in every schemas module."""
-    names = ["accounts", "comments", "consent", "notifications", "plans", "reviews"]
+    names = ["accounts", "comments", "consent", "notifications", "plans", "signoff"]
     seen: set[type[msgspec.Struct]] = set(SECTION_TYPES.values())
     for name in names:
         module = importlib.import_module(f"portal.{name}.schemas")

@@ -20,9 +20,9 @@ import pytest
 
 from portal.bounds import EXPIRY, PLAN_DATE, REVIEW
 from portal.core.clock import today as england_today
-from portal.reviews import schemas as r
 from portal.routes.pages.forms import FieldProblem, parse_date
 from portal.routes.pages.sharing import end_of_day
+from portal.signoff import schemas as signoff_schemas
 
 from .helpers import assert_problem, create_plan, plan_url, snapshot
 
@@ -165,11 +165,14 @@ def test_the_budget_review_date_is_after_today_and_within_ten_years() -> None:
     assert first == england_today() + dt.timedelta(days=1)
     for day in (first, last):
         body = msgspec.json.encode({"version_hash": "x", "review_date": day})
-        assert msgspec.json.decode(body, type=r.AuthoriseBudgetRequest).review_date == day
+        assert (
+            msgspec.json.decode(body, type=signoff_schemas.AuthoriseBudgetRequest).review_date
+            == day
+        )
     for day in outside((first, last)):
         body = msgspec.json.encode({"version_hash": "x", "review_date": day})
         with pytest.raises(msgspec.ValidationError, match="review_date"):
-            msgspec.json.decode(body, type=r.AuthoriseBudgetRequest)
+            msgspec.json.decode(body, type=signoff_schemas.AuthoriseBudgetRequest)
 
 
 async def test_an_absurd_budget_review_date_is_422_before_anything_is_looked_at(

@@ -21,7 +21,7 @@ import pytest
 from tests.api.helpers import assert_problem, create_plan, plan_url
 from tests.conftest import Persona, make_persona
 from tests.factories import give_role, make_organisation, write_complete_plan
-from tests.reviews.test_sign_off import submit
+from tests.signoff.test_sign_off import submit
 
 NAMES = ["person", "commenter", "viewer", "editor", "speaker", "listener", "coordinator"]
 

@@ -23,7 +23,7 @@ from tests.browser.conftest import PHONE, assert_accessible
 from tests.browser.test_sign_off_journey import DESKTOP, sign_in
 from tests.conftest import PASSWORD, Persona, csrf_ready
 from tests.factories import give_role, make_organisation
-from tests.reviews.test_reviews_and_changes import PA_MORNINGS, agreed_plan
+from tests.signoff.test_reviews_and_changes import PA_MORNINGS, agreed_plan
 
 pytestmark = pytest.mark.browser
 

@@ -412,16 +412,18 @@ async def people(app) -> People:  # type: ignore[no-untyped-def]
 async def build_world(people: People, submitted: bool) -> tuple[World, Any]:
     """A plan with a version of each section tested, a row of each kind, every grant and
     representative the actors need, an open invitation; its owner is new each time."""
-    from portal.consent import schemas as cs
+    from portal.consent import schemas as consent_schemas
     from portal.consent import service as consent
     from portal.consent.tables import PlanGrant
-    from portal.plans import schemas as s
+    from portal.plans import schemas as plan_schemas
     from portal.plans import service as plans
     from portal.plans.tables import Plan
 
     owner_user = await _user("Owner")
     owner = await _actor(owner_user)
-    plan = await plans.create_plan(owner, s.PlanCreate(kind=s.PlanKind("care_and_support")))
+    plan = await plans.create_plan(
+        owner, plan_schemas.PlanCreate(kind=plan_schemas.PlanKind("care_and_support"))
+    )
     for key, body in (
         ("about_me", b'{"who_i_am": "Me"}'),
         ("money", b'{"allocation_pence": 100000}'),
@@ -429,7 +431,7 @@ async def build_world(people: People, submitted: bool) -> tuple[World, Any]:
     ):
         await plans.write_section(owner, plan.id, key, plans.decode_section_body(key, body), 0)
     outcome = await plans.create_row(
-        owner, plan.id, "outcome", s.OutcomeCreate(title="Walk", how="Daily")
+        owner, plan.id, "outcome", plan_schemas.OutcomeCreate(title="Walk", how="Daily")
     )
     rows = {
         "outcomes": outcome.id,
@@ -438,14 +440,18 @@ async def build_world(people: People, submitted: bool) -> tuple[World, Any]:
                 owner,
                 plan.id,
                 "support",
-                s.SupportItemCreate(description="PA", cost_pence=1000, frequency="weekly"),
+                plan_schemas.SupportItemCreate(
+                    description="PA", cost_pence=1000, frequency="weekly"
+                ),
             )
         ).id,
         "actions": (
-            await plans.create_row(owner, plan.id, "action", s.ActionCreate(what="Book"))
+            await plans.create_row(owner, plan.id, "action", plan_schemas.ActionCreate(what="Book"))
         ).id,
         "contacts": (
-            await plans.create_row(owner, plan.id, "contact", s.ContactCreate(name="Sam"))
+            await plans.create_row(
+                owner, plan.id, "contact", plan_schemas.ContactCreate(name="Sam")
+            )
         ).id,
     }
     rows["money/items"] = rows["support-items"]
@@ -454,7 +460,7 @@ async def build_world(people: People, submitted: bool) -> tuple[World, Any]:
         grant = await consent.give_grant(
             owner,
             plan.id,
-            cs.GrantCreate(
+            consent_schemas.GrantCreate(
                 grantee_email=people.users[actor].email,
                 sections=list(sections),
                 access=access,  # type: ignore[arg-type]
@@ -475,7 +481,7 @@ async def build_world(people: People, submitted: bool) -> tuple[World, Any]:
     rep = await consent.record_representative(
         owner,
         plan.id,
-        cs.RepresentativeCreate(
+        consent_schemas.RepresentativeCreate(
             email=people.users[REP_WELFARE].email,
             authority="lpa_health_welfare",  # type: ignore[arg-type]
             sections=list(WELFARE),
@@ -485,7 +491,7 @@ async def build_world(people: People, submitted: bool) -> tuple[World, Any]:
     await consent.record_representative(
         owner,
         plan.id,
-        cs.RepresentativeCreate(
+        consent_schemas.RepresentativeCreate(
             email=people.users[REP_MONEY].email,
             authority="lpa_property_financial",  # type: ignore[arg-type]
             sections=["money"],
@@ -495,11 +501,11 @@ async def build_world(people: People, submitted: bool) -> tuple[World, Any]:
     invitation = await consent.invite(
         owner,
         plan.id,
-        cs.InvitationCreate(sections=["about_me"], access="view", purpose="x"),  # type: ignore[arg-type]
+        consent_schemas.InvitationCreate(sections=["about_me"], access="view", purpose="x"),  # type: ignore[arg-type]
     )
     # Version 1, as submitting would keep it, so that the version routes have one to show.
-    from portal.reviews.service import content_hash
-    from portal.reviews.tables import PlanVersion
+    from portal.signoff.service import content_hash
+    from portal.signoff.tables import PlanVersion
 
     snapshot = await plans.snapshot_plan(plan.id)
     await PlanVersion.insert(
@@ -514,7 +520,7 @@ async def build_world(people: People, submitted: bool) -> tuple[World, Any]:
         )
     )
     # An open package change on the support line, as a provider would have proposed it.
-    from portal.reviews.tables import PackageChange
+    from portal.signoff.tables import PackageChange
 
     change = PackageChange(
         plan=plan.id,

@@ -34,7 +34,7 @@ from tests.api.helpers import change_section, plan_url
 from tests.conftest import Persona, make_persona
 from tests.exports.pdf_reading import ReadPdf
 from tests.factories import give_role, make_organisation, write_complete_plan
-from tests.reviews.test_sign_off import (
+from tests.signoff.test_sign_off import (
     authorise_budget,
     authorise_plan,
     status,

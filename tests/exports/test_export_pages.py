@@ -9,7 +9,7 @@ from tests.exports.pdf_reading import ReadPdf
 from tests.exports.test_pdf import share
 from tests.factories import write_complete_plan
 from tests.pages.test_review_pages import assert_page, csrf_token, error_summary, words
-from tests.reviews.test_sign_off import authorise_budget, authorise_plan, submit
+from tests.signoff.test_sign_off import authorise_budget, authorise_plan, submit
 
 
 async def test_every_plan_page_links_to_print_and_the_print_page_offers_each_copy(people) -> None:  # type: ignore[no-untyped-def]

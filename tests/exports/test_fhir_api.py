@@ -16,7 +16,7 @@ from tests.api.helpers import assert_problem, plan_url
 from tests.exports.test_fhir import by_url, resources, walk
 from tests.exports.test_pdf import access_log, share
 from tests.factories import write_complete_plan
-from tests.reviews.test_sign_off import authorise_budget, authorise_plan, submit
+from tests.signoff.test_sign_off import authorise_budget, authorise_plan, submit
 
 
 async def fetch_bundle(who: Any, plan_id: str, **params: Any) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from tests.api.helpers import assert_problem, plan_url
 from tests.conftest import Persona
 from tests.exports.pdf_reading import ReadPdf
 from tests.factories import write_complete_plan
-from tests.reviews.test_sign_off import authorise_budget, authorise_plan, submit
+from tests.signoff.test_sign_off import authorise_budget, authorise_plan, submit
 
 FRONT_MATTER = ["About this copy", "Contents"]
 HIGH_LIMIT = 5_000_000

@@ -9,8 +9,9 @@ import signal
 
 import pytest
 
+from portal.core.errors import DomainError
 from portal.exports.pdf import PdfRenderer
-from portal.problems import Problem
+from portal.problems import status_of
 
 SMALL = '<html lang="en-GB"><head><title>A</title></head><body><h1>A</h1><p>One.</p></body></html>'
 BIG = (
@@ -31,9 +32,9 @@ async def test_a_worker_that_dies_is_a_503_and_the_next_pdf_is_made() -> None:
         await asyncio.sleep(0.5)
         for pid in pids:
             os.kill(pid, signal.SIGKILL)
-        with pytest.raises(Problem) as refused:
+        with pytest.raises(DomainError) as refused:
             await rendering
-        assert refused.value.status == 503
+        assert status_of(refused.value) == 503
         assert refused.value.headers == {"Retry-After": "60"}
         assert "Nothing in the plan has changed" in refused.value.detail
         # A new pool is made for the next one.
@@ -50,8 +51,8 @@ async def test_a_pdf_that_takes_too_long_is_a_503() -> None:
         renderer.timeout_seconds = 60
         await renderer.render(SMALL)
         renderer.timeout_seconds = 0.2
-        with pytest.raises(Problem) as refused:
+        with pytest.raises(DomainError) as refused:
             await renderer.render(BIG)
-        assert refused.value.status == 503 and "took too long" in refused.value.detail
+        assert status_of(refused.value) == 503 and "took too long" in refused.value.detail
     finally:
         renderer.close()

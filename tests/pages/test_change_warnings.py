@@ -18,7 +18,7 @@ import pytest
 from tests.api.helpers import create_plan
 from tests.conftest import Persona, make_persona
 from tests.factories import give_role, make_organisation, write_complete_plan
-from tests.reviews.test_sign_off import authorise_budget, authorise_plan, status, submit
+from tests.signoff.test_sign_off import authorise_budget, authorise_plan, status, submit
 
 WARNING = 'id="change-warning"'
 HOLD = 'data-autosave="after-save"'

@@ -22,7 +22,7 @@ import pytest
 from tests.api.helpers import change_section, snapshot
 from tests.conftest import Persona, make_persona
 from tests.factories import give_role, make_organisation, write_complete_plan
-from tests.reviews.test_sign_off import submit
+from tests.signoff.test_sign_off import submit
 
 WHO_I_AM = "I am Maggie, and I read my plan on my phone."
 LIST_PAGES = ("outcomes", "money", "actions", "contacts")

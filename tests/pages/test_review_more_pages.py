@@ -35,8 +35,8 @@ from tests.pages.test_review_pages import (
     table_rows,
     words,
 )
-from tests.reviews.test_reviews_and_changes import PA_MORNINGS, H, agreed_plan, pa_line, propose
-from tests.reviews.test_sign_off import authorise_budget
+from tests.signoff.test_reviews_and_changes import PA_MORNINGS, H, agreed_plan, pa_line, propose
+from tests.signoff.test_sign_off import authorise_budget
 
 # --- personas -------------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
 
-from portal.comments import schemas as cm
+from portal.comments import schemas as comment_schemas
 from portal.comments import service
 from portal.core.actor import Actor
 from portal.routes.api import openapi as doc
@@ -16,7 +16,8 @@ from portal.routes.auth import require_actor
 # The handler reads the body itself (after the access decision), so it is described here.
 _COMMENT_BODY = doc.Corrections(
     request_body=doc.json_body(
-        [cm.CommentCreate], f"The comment: text of up to {service.MAX_LENGTH} characters."
+        [comment_schemas.CommentCreate],
+        f"The comment: text of up to {service.MAX_LENGTH} characters.",
     )
 )
 
@@ -29,7 +30,7 @@ class SectionCommentController(Controller):
     @get("/", **doc.signed_in_read(404))
     async def list_comments(
         self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID], key: FromPath[str]
-    ) -> list[cm.SectionCommentRead]:
+    ) -> list[comment_schemas.SectionCommentRead]:
         return await service.list_comments(actor, plan_id, key)
 
     @post("/", status_code=201, **doc.signed_in_change(404, corrections=_COMMENT_BODY))
@@ -39,7 +40,7 @@ class SectionCommentController(Controller):
         request: Request[Any, Any, Any],
         plan_id: FromPath[uuid.UUID],
         key: FromPath[str],
-    ) -> Response[cm.SectionCommentRead]:
+    ) -> Response[comment_schemas.SectionCommentRead]:
         # The body is read by the service after the access decision, as section writes are.
         comment = await service.add_comment_from_body(actor, plan_id, key, await request.body())
         return Response(comment, status_code=201)

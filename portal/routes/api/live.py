@@ -15,12 +15,12 @@ from portal.accounts.service import actor_for_token
 from portal.consent.policy import Permission, decide
 from portal.core.actor import Actor
 from portal.core.clock import now
+from portal.core.errors import FieldError, Invalid, Unavailable, not_found
 from portal.core.sections import SECTION_KEYS
 from portal.live import events
 from portal.live import service as live
 from portal.live.events import current_plugin
 from portal.plans import service as plans
-from portal.problems import FieldError, NotFound, Problem
 from portal.routes.api import openapi as doc
 from portal.routes.auth import require_actor, session_token
 from portal.settings import Settings
@@ -56,8 +56,7 @@ class LiveController(Controller):
         reconnect). Nothing in an event is plan content: read the section again."""
         await plans.load_plan(actor, plan_id, Permission.PLAN_VIEW)
         if current_plugin() is None:
-            raise Problem(
-                503,
+            raise Unavailable(
                 "Live updates are not running",
                 "The page still works: reload it to see the latest changes.",
                 headers={"Retry-After": "10"},
@@ -88,14 +87,13 @@ class LiveController(Controller):
         record = await plans.load_plan(actor, plan_id, Permission.PLAN_VIEW)
         if data.section is not None:
             if data.section not in SECTION_KEYS:
-                raise Problem(
-                    422,
+                raise Invalid(
                     "There is no such section",
                     f"There is no plan section called {data.section[:40]!r}.",
                     errors=[FieldError("section", "Give a section key, or leave it out")],
                 )
             if not decide(actor, Permission.SECTION_VIEW, record.access, data.section):
-                raise NotFound("section")
+                raise not_found("section")
         editing = (
             data.editing
             and data.section is not None

@@ -9,8 +9,8 @@ from litestar import Controller, Request, Response, get, patch, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from portal.accounts import organisations as service
-from portal.accounts import schemas as a
+from portal.accounts import organisations
+from portal.accounts import schemas as account_schemas
 from portal.core.actor import Actor
 from portal.problems import validation_problem
 from portal.routes.api import openapi as doc
@@ -41,14 +41,16 @@ class OrganisationController(Controller):
     dependencies = {"actor": Provide(require_actor)}
 
     @get("/", **doc.signed_in_read())
-    async def my_organisations(self, actor: NamedDependency[Actor]) -> list[a.OrganisationRead]:
-        return await service.my_organisations(actor)
+    async def my_organisations(
+        self, actor: NamedDependency[Actor]
+    ) -> list[account_schemas.OrganisationRead]:
+        return await organisations.my_organisations(actor)
 
     @get("/{organisation_id:uuid}", **doc.signed_in_read(403, 404))
     async def read_organisation(
         self, actor: NamedDependency[Actor], organisation_id: FromPath[uuid.UUID]
-    ) -> a.OrganisationRead:
-        return await service.read_organisation(actor, organisation_id)
+    ) -> account_schemas.OrganisationRead:
+        return await organisations.read_organisation(actor, organisation_id)
 
     @get("/{organisation_id:uuid}/staff", **doc.signed_in_read(403, 404, 422))
     async def list_staff(
@@ -56,8 +58,8 @@ class OrganisationController(Controller):
         actor: NamedDependency[Actor],
         organisation_id: FromPath[uuid.UUID],
         include_ended: IncludeEnded = False,
-    ) -> list[a.StaffRoleRead]:
-        return await service.list_staff(actor, organisation_id, include_ended=include_ended)
+    ) -> list[account_schemas.StaffRoleRead]:
+        return await organisations.list_staff(actor, organisation_id, include_ended=include_ended)
 
     @post("/{organisation_id:uuid}/staff", status_code=201, **doc.signed_in_change(404, 409))
     async def add_staff_role(
@@ -65,10 +67,10 @@ class OrganisationController(Controller):
         actor: NamedDependency[Actor],
         request: Request[Any, Any, Any],
         organisation_id: FromPath[uuid.UUID],
-        data: JSONBody[a.StaffRoleCreate],
-    ) -> Response[a.StaffRoleRead]:
-        body = await _strict(request, a.StaffRoleCreate)
-        role = await service.add_staff_role(actor, organisation_id, body)
+        data: JSONBody[account_schemas.StaffRoleCreate],
+    ) -> Response[account_schemas.StaffRoleRead]:
+        body = await _strict(request, account_schemas.StaffRoleCreate)
+        role = await organisations.add_staff_role(actor, organisation_id, body)
         return Response(role, status_code=201)
 
     @patch("/{organisation_id:uuid}/staff/{role_id:uuid}", **doc.signed_in_change(404, 409))
@@ -78,11 +80,11 @@ class OrganisationController(Controller):
         request: Request[Any, Any, Any],
         organisation_id: FromPath[uuid.UUID],
         role_id: FromPath[uuid.UUID],
-        data: JSONBody[a.SpendingLimitUpdate],
-    ) -> a.StaffRoleRead:
+        data: JSONBody[account_schemas.SpendingLimitUpdate],
+    ) -> account_schemas.StaffRoleRead:
         """The answer is the new role (a new id): the old one is kept as ended."""
-        body = await _strict(request, a.SpendingLimitUpdate)
-        return await service.change_spending_limit(
+        body = await _strict(request, account_schemas.SpendingLimitUpdate)
+        return await organisations.change_spending_limit(
             actor, organisation_id, role_id, body.spending_limit_pence
         )
 
@@ -96,5 +98,5 @@ class OrganisationController(Controller):
         actor: NamedDependency[Actor],
         organisation_id: FromPath[uuid.UUID],
         role_id: FromPath[uuid.UUID],
-    ) -> a.StaffRoleRead:
-        return await service.end_staff_role(actor, organisation_id, role_id)
+    ) -> account_schemas.StaffRoleRead:
+        return await organisations.end_staff_role(actor, organisation_id, role_id)

@@ -13,7 +13,7 @@ from litestar.params import FromPath, HeaderParameter, JSONBody
 from portal.bounds import VersionInPath
 from portal.consent.policy import Permission
 from portal.core.actor import Actor
-from portal.plans import schemas as s
+from portal.plans import schemas as plan_schemas
 from portal.plans import service
 from portal.plans.content import SECTION_TYPES
 from portal.plans.criteria import CriterionResult
@@ -47,7 +47,7 @@ class PlanController(Controller):
     dependencies = {"actor": Provide(require_actor)}
 
     @get("/", **doc.signed_in_read())
-    async def list_plans(self, actor: NamedDependency[Actor]) -> list[s.PlanSummary]:
+    async def list_plans(self, actor: NamedDependency[Actor]) -> list[plan_schemas.PlanSummary]:
         return await service.list_plans(actor)
 
     @post(
@@ -64,8 +64,8 @@ class PlanController(Controller):
         **doc.signed_in_change(),
     )
     async def create_plan(
-        self, actor: NamedDependency[Actor], data: JSONBody[s.PlanCreate]
-    ) -> Response[s.PlanRead]:
+        self, actor: NamedDependency[Actor], data: JSONBody[plan_schemas.PlanCreate]
+    ) -> Response[plan_schemas.PlanRead]:
         plan = await service.create_plan(actor, data)
         body = await service.read_plan(actor, plan.id)
         return Response(body, status_code=201, headers={"Location": f"/api/v1/plans/{plan.id}"})
@@ -73,7 +73,7 @@ class PlanController(Controller):
     @get("/{plan_id:uuid}", **doc.signed_in_read(404))
     async def read_plan(
         self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]
-    ) -> s.PlanRead:
+    ) -> plan_schemas.PlanRead:
         return await service.read_plan(actor, plan_id)
 
     @get("/{plan_id:uuid}/criteria", **doc.signed_in_read(404))
@@ -89,7 +89,7 @@ class PlanController(Controller):
     )
     async def read_section(
         self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID], key: FromPath[str]
-    ) -> Response[s.SectionRead]:
+    ) -> Response[plan_schemas.SectionRead]:
         section = await service.read_section(actor, plan_id, key)
         return _with_etag(section, section.version)
 
@@ -105,14 +105,14 @@ class PlanController(Controller):
         plan_id: FromPath[uuid.UUID],
         key: FromPath[str],
         if_match: IfMatch = None,
-    ) -> Response[s.SectionRead]:
+    ) -> Response[plan_schemas.SectionRead]:
         section = await service.put_section(actor, plan_id, key, await request.body(), if_match)
         return _with_etag(section, section.version)
 
     @get("/{plan_id:uuid}/sections/{key:str}/revisions", **doc.signed_in_read(404))
     async def section_history(
         self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID], key: FromPath[str]
-    ) -> list[s.RevisionRead]:
+    ) -> list[plan_schemas.RevisionRead]:
         return await service.section_history(actor, plan_id, key)
 
     @get(
@@ -125,7 +125,7 @@ class PlanController(Controller):
         plan_id: FromPath[uuid.UUID],
         key: FromPath[str],
         version: VersionInPath,
-    ) -> s.RevisionRead:
+    ) -> plan_schemas.RevisionRead:
         return await service.section_revision(actor, plan_id, key, version)
 
     @post(
@@ -141,7 +141,7 @@ class PlanController(Controller):
         key: FromPath[str],
         version: VersionInPath,
         if_match: IfMatch = None,
-    ) -> Response[s.SectionRead]:
+    ) -> Response[plan_schemas.SectionRead]:
         await service.load_plan(actor, plan_id, Permission.PLAN_VIEW)
         based_on = service.parse_if_match(if_match)
         section = await service.restore_section(actor, plan_id, key, version, based_on)
@@ -240,7 +240,7 @@ def _row_controller(
             actor: NamedDependency[Actor],
             plan_id: FromPath[uuid.UUID],
             row_id: FromPath[uuid.UUID],
-        ) -> list[s.RevisionRead]:
+        ) -> list[plan_schemas.RevisionRead]:
             return await service.row_history(actor, plan_id, kind, row_id)
 
     RowController.__name__ = f"{kind.title()}Controller"
@@ -248,16 +248,32 @@ def _row_controller(
 
 
 OutcomeController = _row_controller(
-    "outcome", "outcomes", s.OutcomeCreate, s.OutcomeUpdate, s.OutcomeRead
+    "outcome",
+    "outcomes",
+    plan_schemas.OutcomeCreate,
+    plan_schemas.OutcomeUpdate,
+    plan_schemas.OutcomeRead,
 )
 SupportItemController = _row_controller(
-    "support", "support-items", s.SupportItemCreate, s.SupportItemUpdate, s.SupportItemRead
+    "support",
+    "support-items",
+    plan_schemas.SupportItemCreate,
+    plan_schemas.SupportItemUpdate,
+    plan_schemas.SupportItemRead,
 )
 ActionController = _row_controller(
-    "action", "actions", s.ActionCreate, s.ActionUpdate, s.ActionRead
+    "action",
+    "actions",
+    plan_schemas.ActionCreate,
+    plan_schemas.ActionUpdate,
+    plan_schemas.ActionRead,
 )
 ContactController = _row_controller(
-    "contact", "contacts", s.ContactCreate, s.ContactUpdate, s.ContactRead
+    "contact",
+    "contacts",
+    plan_schemas.ContactCreate,
+    plan_schemas.ContactUpdate,
+    plan_schemas.ContactRead,
 )
 
 API_CONTROLLERS = [

@@ -12,10 +12,10 @@ from portal.bounds import INT4_MAX, PageNumber, VersionInPath
 from portal.core.actor import Actor
 from portal.plans.allocation import StaffAllocation
 from portal.plans.schemas import OutcomeRead
-from portal.reviews import allocation, changes, requests, service, withdrawal
-from portal.reviews import schemas as r
 from portal.routes.api import openapi as doc
 from portal.routes.auth import require_actor
+from portal.signoff import allocation, changes, requests, service, withdrawal
+from portal.signoff import schemas as signoff_schemas
 
 CompareWith = Annotated[
     int | None,
@@ -46,7 +46,7 @@ class SignOffController(Controller):
     @get("/sign-off", **doc.signed_in_read(404))
     async def sign_off(
         self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]
-    ) -> r.SignOffRead:
+    ) -> signoff_schemas.SignOffRead:
         return await service.sign_off_status(actor, plan_id)
 
     @post("/submit", status_code=200, **doc.signed_in_change(404, 409))
@@ -54,14 +54,14 @@ class SignOffController(Controller):
         self,
         actor: NamedDependency[Actor],
         plan_id: FromPath[uuid.UUID],
-        data: JSONBody[r.SubmitRequest],
-    ) -> r.DecisionOutcome:
+        data: JSONBody[signoff_schemas.SubmitRequest],
+    ) -> signoff_schemas.DecisionOutcome:
         return await service.submit_plan(actor, plan_id, data)
 
     @get("/sharing/sign-off", **doc.signed_in_read(403, 404))
     async def sign_off_sharing(
         self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]
-    ) -> r.SignOffSharingRead:
+    ) -> signoff_schemas.SignOffSharingRead:
         """Whom submitting shared the plan with: the organisation, the sections it sees, since
         when and by which submission. For those who choose who sees the plan."""
         return await withdrawal.sign_off_sharing(actor, plan_id)
@@ -71,8 +71,8 @@ class SignOffController(Controller):
         self,
         actor: NamedDependency[Actor],
         plan_id: FromPath[uuid.UUID],
-        data: JSONBody[r.WithdrawConsentRequest],
-    ) -> r.DecisionOutcome:
+        data: JSONBody[signoff_schemas.WithdrawConsentRequest],
+    ) -> signoff_schemas.DecisionOutcome:
         """Withdraw the consent that submitting gave: the plan goes back to draft and leaves
         sign-off, and an agreed version stops being the active plan. `confirm` must be true;
         409 when nothing is shared for sign-off (or the plan moved on from `state`)."""
@@ -83,8 +83,8 @@ class SignOffController(Controller):
         self,
         actor: NamedDependency[Actor],
         plan_id: FromPath[uuid.UUID],
-        data: JSONBody[r.ReturnRequest],
-    ) -> r.DecisionOutcome:
+        data: JSONBody[signoff_schemas.ReturnRequest],
+    ) -> signoff_schemas.DecisionOutcome:
         return await service.return_plan(actor, plan_id, data)
 
     @post("/authorise-plan", status_code=200, **doc.signed_in_change(404, 409))
@@ -92,8 +92,8 @@ class SignOffController(Controller):
         self,
         actor: NamedDependency[Actor],
         plan_id: FromPath[uuid.UUID],
-        data: JSONBody[r.AuthorisePlanRequest],
-    ) -> r.DecisionOutcome:
+        data: JSONBody[signoff_schemas.AuthorisePlanRequest],
+    ) -> signoff_schemas.DecisionOutcome:
         return await service.authorise_plan(actor, plan_id, data)
 
     @post("/authorise-budget", status_code=200, **doc.signed_in_change(404, 409))
@@ -101,8 +101,8 @@ class SignOffController(Controller):
         self,
         actor: NamedDependency[Actor],
         plan_id: FromPath[uuid.UUID],
-        data: JSONBody[r.AuthoriseBudgetRequest],
-    ) -> r.DecisionOutcome:
+        data: JSONBody[signoff_schemas.AuthoriseBudgetRequest],
+    ) -> signoff_schemas.DecisionOutcome:
         return await service.authorise_budget(actor, plan_id, data)
 
     @put("/allocation", status_code=200, **doc.signed_in_change(404, 409))
@@ -110,7 +110,7 @@ class SignOffController(Controller):
         self,
         actor: NamedDependency[Actor],
         plan_id: FromPath[uuid.UUID],
-        data: JSONBody[r.AllocationSet],
+        data: JSONBody[signoff_schemas.AllocationSet],
     ) -> StaffAllocation:
         """Staff of the signing-off organisation set the indicative allocation sign-off checks."""
         return await allocation.set_allocation(actor, plan_id, data)
@@ -118,19 +118,19 @@ class SignOffController(Controller):
     @get("/comments", **doc.signed_in_read(404))
     async def comments(
         self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]
-    ) -> list[r.CommentRead]:
+    ) -> list[signoff_schemas.CommentRead]:
         return await service.comments_for(actor, plan_id)
 
     @get("/versions", **doc.signed_in_read(404))
     async def versions(
         self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]
-    ) -> list[r.VersionSummary]:
+    ) -> list[signoff_schemas.VersionSummary]:
         return await service.list_versions(actor, plan_id)
 
     @get("/versions/{number:int}", **doc.signed_in_read(404, 422))
     async def version(
         self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID], number: VersionInPath
-    ) -> r.VersionRead:
+    ) -> signoff_schemas.VersionRead:
         return await service.read_version(actor, plan_id, number)
 
     @get("/versions/{number:int}/compare", **doc.signed_in_read(404, 422))
@@ -140,7 +140,7 @@ class SignOffController(Controller):
         plan_id: FromPath[uuid.UUID],
         number: VersionInPath,
         compare_with: CompareWith = None,
-    ) -> r.VersionComparison:
+    ) -> signoff_schemas.VersionComparison:
         return await service.compare_version(actor, plan_id, number, compare_with)
 
 
@@ -154,7 +154,7 @@ class ReviewController(Controller):
     @get("/review-requests", **doc.signed_in_read(404))
     async def review_requests(
         self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]
-    ) -> list[r.ReviewRequestRead]:
+    ) -> list[signoff_schemas.ReviewRequestRead]:
         return await requests.list_requests(actor, plan_id)
 
     @post("/review-requests", status_code=201, **doc.signed_in_change(404, 409))
@@ -162,8 +162,8 @@ class ReviewController(Controller):
         self,
         actor: NamedDependency[Actor],
         plan_id: FromPath[uuid.UUID],
-        data: JSONBody[r.ReviewRequestCreate],
-    ) -> r.ReviewRequestRead:
+        data: JSONBody[signoff_schemas.ReviewRequestCreate],
+    ) -> signoff_schemas.ReviewRequestRead:
         return await requests.request_review(actor, plan_id, data)
 
     @post(
@@ -176,8 +176,8 @@ class ReviewController(Controller):
         actor: NamedDependency[Actor],
         plan_id: FromPath[uuid.UUID],
         request_id: FromPath[uuid.UUID],
-        data: JSONBody[r.ReviewDecline],
-    ) -> r.ReviewRequestRead:
+        data: JSONBody[signoff_schemas.ReviewDecline],
+    ) -> signoff_schemas.ReviewRequestRead:
         return await requests.decline_request(actor, plan_id, request_id, data)
 
     @post("/start-review", status_code=200, **doc.signed_in_change(404, 409))
@@ -185,8 +185,8 @@ class ReviewController(Controller):
         self,
         actor: NamedDependency[Actor],
         plan_id: FromPath[uuid.UUID],
-        data: JSONBody[r.ReviewStart],
-    ) -> r.ReviewStarted:
+        data: JSONBody[signoff_schemas.ReviewStart],
+    ) -> signoff_schemas.ReviewStarted:
         return await requests.start_review(actor, plan_id, data)
 
     @post(
@@ -199,14 +199,14 @@ class ReviewController(Controller):
         actor: NamedDependency[Actor],
         plan_id: FromPath[uuid.UUID],
         outcome_id: FromPath[uuid.UUID],
-        data: JSONBody[r.OutcomeDecision],
+        data: JSONBody[signoff_schemas.OutcomeDecision],
     ) -> OutcomeRead:
         return await changes.decide_outcome(actor, plan_id, outcome_id, data)
 
     @get("/package-changes", **doc.signed_in_read(404))
     async def package_changes(
         self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]
-    ) -> list[r.PackageChangeRead]:
+    ) -> list[signoff_schemas.PackageChangeRead]:
         return await changes.list_changes(actor, plan_id)
 
     @post("/package-changes", status_code=201, **doc.signed_in_change(404, 409))
@@ -214,8 +214,8 @@ class ReviewController(Controller):
         self,
         actor: NamedDependency[Actor],
         plan_id: FromPath[uuid.UUID],
-        data: JSONBody[r.PackageChangeCreate],
-    ) -> r.PackageChangeRead:
+        data: JSONBody[signoff_schemas.PackageChangeCreate],
+    ) -> signoff_schemas.PackageChangeRead:
         return await changes.propose_change(actor, plan_id, data)
 
     @post(
@@ -228,8 +228,8 @@ class ReviewController(Controller):
         actor: NamedDependency[Actor],
         plan_id: FromPath[uuid.UUID],
         change_id: FromPath[uuid.UUID],
-        data: JSONBody[r.ChangeDecision],
-    ) -> r.PackageChangeRead:
+        data: JSONBody[signoff_schemas.ChangeDecision],
+    ) -> signoff_schemas.PackageChangeRead:
         return await changes.decide_change(actor, plan_id, change_id, data)
 
     @post(
@@ -242,8 +242,8 @@ class ReviewController(Controller):
         actor: NamedDependency[Actor],
         plan_id: FromPath[uuid.UUID],
         change_id: FromPath[uuid.UUID],
-        data: JSONBody[r.ReviewRequestCreate],
-    ) -> r.PackageChangeRead:
+        data: JSONBody[signoff_schemas.ReviewRequestCreate],
+    ) -> signoff_schemas.PackageChangeRead:
         return await changes.change_to_review(actor, plan_id, change_id, data)
 
 
@@ -255,7 +255,7 @@ class ToleranceController(Controller):
     @get("/", **doc.signed_in_read(404))
     async def read_tolerance(
         self, actor: NamedDependency[Actor], organisation_id: FromPath[uuid.UUID]
-    ) -> r.ToleranceRead:
+    ) -> signoff_schemas.ToleranceRead:
         return await changes.read_tolerance(actor, organisation_id)
 
     @put("/", **doc.signed_in_change(404))
@@ -263,8 +263,8 @@ class ToleranceController(Controller):
         self,
         actor: NamedDependency[Actor],
         organisation_id: FromPath[uuid.UUID],
-        data: JSONBody[r.ToleranceUpdate],
-    ) -> r.ToleranceRead:
+        data: JSONBody[signoff_schemas.ToleranceUpdate],
+    ) -> signoff_schemas.ToleranceRead:
         return await changes.change_tolerance(actor, organisation_id, data)
 
 
@@ -276,7 +276,7 @@ class TrayController(Controller):
     @get("/", **doc.signed_in_read(404))
     async def counts(
         self, actor: NamedDependency[Actor], organisation_id: FromPath[uuid.UUID]
-    ) -> list[r.TrayCount]:
+    ) -> list[signoff_schemas.TrayCount]:
         return await service.tray_counts(actor, organisation_id)
 
     @get("/{tray:str}", **doc.signed_in_read(400, 403, 404, 422))
@@ -287,7 +287,7 @@ class TrayController(Controller):
         tray: FromPath[str],
         page: Page = 1,
         per_page: PerPage = 25,
-    ) -> r.TrayPage:
+    ) -> signoff_schemas.TrayPage:
         return await service.tray_page(actor, organisation_id, tray, page, per_page)
 
 

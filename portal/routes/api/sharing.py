@@ -9,18 +9,18 @@ from litestar import Controller, get, patch, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from portal.consent import schemas as cs
+from portal.consent import schemas as consent_schemas
 from portal.consent import service as consent
 from portal.core.actor import Actor
-from portal.plans import schemas as s
+from portal.plans import schemas as plan_schemas
 from portal.plans import service as plans
 from portal.routes.api import openapi as doc
 from portal.routes.auth import require_actor
 
 
 class GrantPreview(msgspec.Struct, kw_only=True):
-    grantee: cs.Grantee
-    plan: s.PlanRead
+    grantee: consent_schemas.Grantee
+    plan: plan_schemas.PlanRead
 
 
 class SharingController(Controller):
@@ -31,7 +31,7 @@ class SharingController(Controller):
     @get("/grants", **doc.signed_in_read(403, 404))
     async def list_grants(
         self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]
-    ) -> list[cs.GrantRead]:
+    ) -> list[consent_schemas.GrantRead]:
         return await consent.list_grants(actor, plan_id)
 
     @post("/grants", status_code=201, **doc.signed_in_change(404, 409))
@@ -39,8 +39,8 @@ class SharingController(Controller):
         self,
         actor: NamedDependency[Actor],
         plan_id: FromPath[uuid.UUID],
-        data: JSONBody[cs.GrantCreate],
-    ) -> cs.GrantRead:
+        data: JSONBody[consent_schemas.GrantCreate],
+    ) -> consent_schemas.GrantRead:
         return await consent.give_grant(actor, plan_id, data)
 
     @get("/grants/{grant_id:uuid}", **doc.signed_in_read(403, 404))
@@ -49,7 +49,7 @@ class SharingController(Controller):
         actor: NamedDependency[Actor],
         plan_id: FromPath[uuid.UUID],
         grant_id: FromPath[uuid.UUID],
-    ) -> cs.GrantRead:
+    ) -> consent_schemas.GrantRead:
         return await consent.read_grant(actor, plan_id, grant_id)
 
     @patch("/grants/{grant_id:uuid}", **doc.signed_in_change(404, 409))
@@ -58,8 +58,8 @@ class SharingController(Controller):
         actor: NamedDependency[Actor],
         plan_id: FromPath[uuid.UUID],
         grant_id: FromPath[uuid.UUID],
-        data: JSONBody[cs.GrantUpdate],
-    ) -> cs.GrantRead:
+        data: JSONBody[consent_schemas.GrantUpdate],
+    ) -> consent_schemas.GrantRead:
         return await consent.change_grant(actor, plan_id, grant_id, data)
 
     @post("/grants/{grant_id:uuid}/revoke", status_code=200, **doc.signed_in_change(404, 409))
@@ -68,8 +68,8 @@ class SharingController(Controller):
         actor: NamedDependency[Actor],
         plan_id: FromPath[uuid.UUID],
         grant_id: FromPath[uuid.UUID],
-        data: JSONBody[cs.GrantRevoke],
-    ) -> cs.GrantRead:
+        data: JSONBody[consent_schemas.GrantRevoke],
+    ) -> consent_schemas.GrantRead:
         return await consent.revoke_grant(actor, plan_id, grant_id, data.reason)
 
     @get("/grants/{grant_id:uuid}/history", **doc.signed_in_read(403, 404))
@@ -78,7 +78,7 @@ class SharingController(Controller):
         actor: NamedDependency[Actor],
         plan_id: FromPath[uuid.UUID],
         grant_id: FromPath[uuid.UUID],
-    ) -> list[cs.GrantRead]:
+    ) -> list[consent_schemas.GrantRead]:
         return await consent.grant_history(actor, plan_id, grant_id)
 
     @get("/grants/{grant_id:uuid}/preview", **doc.signed_in_read(403, 404))
@@ -94,7 +94,7 @@ class SharingController(Controller):
     @get("/invitations", **doc.signed_in_read(403, 404))
     async def list_invitations(
         self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]
-    ) -> list[cs.InvitationRead]:
+    ) -> list[consent_schemas.InvitationRead]:
         return await consent.list_invitations(actor, plan_id)
 
     @post("/invitations", status_code=201, **doc.signed_in_change(404, 409))
@@ -102,8 +102,8 @@ class SharingController(Controller):
         self,
         actor: NamedDependency[Actor],
         plan_id: FromPath[uuid.UUID],
-        data: JSONBody[cs.InvitationCreate],
-    ) -> cs.InvitationCreated:
+        data: JSONBody[consent_schemas.InvitationCreate],
+    ) -> consent_schemas.InvitationCreated:
         return await consent.invite(actor, plan_id, data)
 
     @post(
@@ -116,7 +116,7 @@ class SharingController(Controller):
         actor: NamedDependency[Actor],
         plan_id: FromPath[uuid.UUID],
         invitation_id: FromPath[uuid.UUID],
-    ) -> cs.InvitationRead:
+    ) -> consent_schemas.InvitationRead:
         return await consent.withdraw_invitation(actor, plan_id, invitation_id)
 
     @get("/representatives", **doc.signed_in_read(403, 404, 422))
@@ -125,7 +125,7 @@ class SharingController(Controller):
         actor: NamedDependency[Actor],
         plan_id: FromPath[uuid.UUID],
         history: FromQuery[bool] = False,
-    ) -> list[cs.RepresentativeRead]:
+    ) -> list[consent_schemas.RepresentativeRead]:
         return await consent.list_representatives(actor, plan_id, history)
 
     @post("/representatives", status_code=201, **doc.signed_in_change(404, 409))
@@ -133,8 +133,8 @@ class SharingController(Controller):
         self,
         actor: NamedDependency[Actor],
         plan_id: FromPath[uuid.UUID],
-        data: JSONBody[cs.RepresentativeCreate],
-    ) -> cs.RepresentativeRead:
+        data: JSONBody[consent_schemas.RepresentativeCreate],
+    ) -> consent_schemas.RepresentativeRead:
         return await consent.record_representative(actor, plan_id, data)
 
     @post(
@@ -147,14 +147,14 @@ class SharingController(Controller):
         actor: NamedDependency[Actor],
         plan_id: FromPath[uuid.UUID],
         record_id: FromPath[uuid.UUID],
-        data: JSONBody[cs.RepresentativeEnd],
-    ) -> cs.RepresentativeRead:
+        data: JSONBody[consent_schemas.RepresentativeEnd],
+    ) -> consent_schemas.RepresentativeRead:
         return await consent.end_representative(actor, plan_id, record_id, data.reason)
 
     @get("/access-log", **doc.signed_in_read(403, 404))
     async def access_log(
         self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]
-    ) -> list[cs.AccessEventRead]:
+    ) -> list[consent_schemas.AccessEventRead]:
         return await consent.access_log(actor, plan_id)
 
 
@@ -165,7 +165,7 @@ class InvitationController(Controller):
     tags = ["sharing"]
 
     @get("/{token:str}", **doc.anonymous_read(404, 410))
-    async def read_offer(self, token: FromPath[str]) -> cs.InvitationOffer:
+    async def read_offer(self, token: FromPath[str]) -> consent_schemas.InvitationOffer:
         return await consent.read_offer(token)
 
     @post(
@@ -176,7 +176,7 @@ class InvitationController(Controller):
     )
     async def accept(
         self, actor: NamedDependency[Actor], token: FromPath[str]
-    ) -> cs.InvitationAccepted:
+    ) -> consent_schemas.InvitationAccepted:
         return await consent.accept_invitation(actor, token)
 
 

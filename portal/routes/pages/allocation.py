@@ -1,5 +1,5 @@
 """The decide page's allocation form: staff of the signing-off organisation set the indicative
-allocation the budget is checked against (the rule is `portal.reviews.allocation`'s)."""
+allocation the budget is checked against (the rule is `portal.signoff.allocation`'s)."""
 
 from __future__ import annotations
 
@@ -12,13 +12,14 @@ from litestar.params import FromPath
 
 from portal.consent.policy import Permission
 from portal.core.actor import Actor
-from portal.problems import Problem
-from portal.reviews import allocation
-from portal.reviews import schemas as r
-from portal.reviews.service import open_plan_for
+from portal.core.errors import Conflict, DomainError, Invalid
+from portal.problems import status_of
 from portal.routes.pages.common import plan_url, see_other
 from portal.routes.pages.forms import FieldProblem, check_length, parse_pounds, text
 from portal.routes.pages.reviews import REASON_LIMIT, decide_page, problem_errors
+from portal.signoff import allocation
+from portal.signoff import schemas as signoff_schemas
+from portal.signoff.service import open_plan_for
 
 _FIELDS = {"annual_pence": "allocation_amount", "reason": "allocation_reason"}
 
@@ -49,12 +50,14 @@ async def set_allocation(
     if not errors:
         try:
             await allocation.set_allocation(
-                actor, plan_id, r.AllocationSet(annual_pence=pence, reason=reason.strip())
+                actor,
+                plan_id,
+                signoff_schemas.AllocationSet(annual_pence=pence, reason=reason.strip()),
             )
-        except Problem as problem:
-            if problem.status not in (409, 422):
+        except DomainError as problem:
+            if not isinstance(problem, (Conflict, Invalid)):
                 raise
-            http_status = problem.status
+            http_status = status_of(problem)
             errors = problem_errors(problem, _FIELDS, "set-allocation")
         else:
             return see_other(plan_url(plan_id, "decide") + "?done=allocation_set")

@@ -13,7 +13,7 @@ import msgspec
 from litestar import Response, get
 from litestar.response import File
 
-from portal.problems import NotFound
+from portal.core.errors import not_found
 from portal.routes.pages.common import render
 from portal.templating import STATIC_DIR
 
@@ -63,7 +63,7 @@ _MANIFEST_BODY = msgspec.json.encode(MANIFEST)
 @get("/sw.js", name="service-worker")
 async def service_worker() -> File:
     if not SERVICE_WORKER.is_file():
-        raise NotFound("file")
+        raise not_found("file")
     return File(
         path=SERVICE_WORKER,
         media_type="text/javascript",  # Litestar adds "; charset=utf-8"

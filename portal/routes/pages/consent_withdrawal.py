@@ -1,6 +1,6 @@
 """The signing-off organisation on the sharing page, and withdrawing the consent that shared it.
 
-The rules are `portal.reviews.withdrawal`'s: these pages show what it says (the sentences of
+The rules are `portal.signoff.withdrawal`'s: these pages show what it says (the sentences of
 what withdrawing means come from the service, so the page and the API say the same) and send
 the person's confirmation to it.
 """
@@ -16,9 +16,8 @@ from litestar.params import FromPath
 
 from portal.consent.policy import Permission
 from portal.core.actor import Actor
-from portal.problems import Problem
-from portal.reviews import schemas as r
-from portal.reviews import withdrawal
+from portal.core.errors import Conflict, DomainError, Invalid
+from portal.problems import status_of
 from portal.routes.pages.common import (
     PlanPage,
     plan_nav,
@@ -29,19 +28,21 @@ from portal.routes.pages.common import (
     shown_sections,
 )
 from portal.routes.pages.forms import text
+from portal.signoff import schemas as signoff_schemas
+from portal.signoff import withdrawal
 from portal.templating import uk_datetime
 
 ACCESS_WORDS = {"comment": "Read and comment, to sign off the plan and review it"}
 
 
-def _submitter(consent: r.SharingConsent, plan: PlanPage) -> str:
+def _submitter(consent: signoff_schemas.SharingConsent, plan: PlanPage) -> str:
     if consent.submitted_by_role == "person":
         return "You" if plan.mine else f"{consent.submitted_by} (the person)"
     whom = "you" if plan.mine else plan.owner_name
     return f"{consent.submitted_by}, who speaks for {whom},"
 
 
-def _consent_words(consent: r.SharingConsent, plan: PlanPage) -> str:
+def _consent_words(consent: signoff_schemas.SharingConsent, plan: PlanPage) -> str:
     what = (
         f"version {consent.version_number} for sign-off"
         if consent.why == "under_sign_off"
@@ -50,7 +51,9 @@ def _consent_words(consent: r.SharingConsent, plan: PlanPage) -> str:
     return f"{_submitter(consent, plan)} submitted {what} on {uk_datetime(consent.submitted_at)}"
 
 
-def sign_off_view(sharing: r.SignOffSharingRead, plan: PlanPage) -> dict[str, Any] | None:
+def sign_off_view(
+    sharing: signoff_schemas.SignOffSharingRead, plan: PlanPage
+) -> dict[str, Any] | None:
     """What the sharing page shows about the organisation, or None when nothing is shared."""
     if not sharing.shared or sharing.organisation is None:
         return None
@@ -69,7 +72,7 @@ def sign_off_view(sharing: r.SignOffSharingRead, plan: PlanPage) -> dict[str, An
 def _withdraw_page(
     actor: Actor,
     plan: PlanPage,
-    sharing: r.SignOffSharingRead,
+    sharing: signoff_schemas.SignOffSharingRead,
     *,
     errors: dict[str, str] | None = None,
     status: int = 200,
@@ -109,14 +112,16 @@ async def withdraw(
         await withdrawal.withdraw_consent(
             actor,
             plan_id,
-            r.WithdrawConsentRequest(confirm=text(form, "confirm") == "yes", state=state),
+            signoff_schemas.WithdrawConsentRequest(
+                confirm=text(form, "confirm") == "yes", state=state
+            ),
         )
-    except Problem as problem:
-        if problem.status not in (409, 422):
+    except DomainError as problem:
+        if not isinstance(problem, (Conflict, Invalid)):
             raise
         sharing = await withdrawal.sign_off_sharing(actor, plan_id)
         return _withdraw_page(
-            actor, plan, sharing, errors={"withdraw": problem.detail}, status=problem.status
+            actor, plan, sharing, errors={"withdraw": problem.detail}, status=status_of(problem)
         )
     return see_other(plan_url(plan_id, "sharing") + "?done=consent_withdrawn")
 

@@ -13,7 +13,8 @@ from typing import Any
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
-from portal.problems import Problem, is_path_refusal
+from portal.core.errors import DomainError
+from portal.problems import is_path_refusal, status_of
 from portal.routes.pages.common import SignInRedirect, render, see_other, sign_in_url
 from portal.security import is_csrf_refusal
 
@@ -88,8 +89,8 @@ def pages_or(api_handler: Handler) -> Handler:
         try:
             if isinstance(exc, SignInRedirect):
                 return see_other(sign_in_url(exc.next_path))
-            if isinstance(exc, Problem):
-                return problem_page(request, exc.status, exc.title, exc.detail, exc.headers)
+            if isinstance(exc, DomainError):
+                return problem_page(request, status_of(exc), exc.title, exc.detail, exc.headers)
             if isinstance(exc, ValidationException) and is_path_refusal(exc):
                 # A number in the address that nothing can have: no such page.
                 return problem_page(request, 404, "", "")

@@ -17,15 +17,15 @@ from portal.bounds import INT4_MAX
 from portal.consent import service as consent
 from portal.consent.policy import Permission, decide
 from portal.core.actor import Actor
+from portal.core.errors import DomainError, Invalid
 from portal.core.sections import SECTION_TITLES
 from portal.exports import service
 from portal.exports.responses import pdf_response
-from portal.problems import Problem
-from portal.reviews import service as reviews
 from portal.routes.pages.common import plan_page, plan_url
 from portal.routes.pages.forms import text
 from portal.routes.pages.my_data import MY_DATA_ROUTES
 from portal.routes.pages.reviews import VERSION_TAGS, person_page
+from portal.signoff import service as signoff
 
 Query = Annotated[str | None, QueryParameter()]
 VersionQuery = Annotated[int | None, QueryParameter(name="version", ge=0, le=INT4_MAX)]
@@ -43,7 +43,7 @@ async def print_page(actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]
             "submitted_at": v.submitted_at,
             "agreed_at": v.agreed_at,
         }
-        for v in await reviews.versions_of(plan_id)
+        for v in await signoff.versions_of(plan_id)
     ]
     audiences: list[dict[str, Any]] = []
     if decide(actor, Permission.PLAN_SHARE, plan.record.access):
@@ -123,8 +123,8 @@ async def check_copy(
     code = text(form, "code").strip()[:40]
     try:
         result = await service.check_copy(actor, plan_id, code)
-    except Problem as problem:
-        if problem.status != 422:
+    except DomainError as problem:
+        if not isinstance(problem, Invalid):
             raise
         message = problem.errors[0].message if problem.errors else problem.detail
         return _check_page(actor, plan, code=code, error=message, status=422)

@@ -14,10 +14,11 @@ from litestar.params import FromPath
 from litestar.response import Redirect
 
 from portal.accounts import service as accounts
-from portal.consent import schemas as cs
+from portal.consent import schemas as consent_schemas
 from portal.consent import service as consent
 from portal.core.actor import Actor
-from portal.problems import Problem
+from portal.core.errors import Conflict, DomainError, Invalid, NotFound
+from portal.problems import Problem, status_of
 from portal.routes.auth import begin_session, optional_actor
 from portal.routes.pages.common import plan_url, render, see_other, sign_in_url
 from portal.routes.pages.forms import FieldProblem, check_email, check_length, text
@@ -66,20 +67,20 @@ def _closed_page(actor: Actor | None, status: int, title: str, detail: str) -> R
     )
 
 
-def _problem_page(actor: Actor | None, problem: Problem) -> Response[Any]:
-    if problem.status == 404:
+def _problem_page(actor: Actor | None, problem: DomainError) -> Response[Any]:
+    if isinstance(problem, NotFound):
         return _closed_page(actor, 404, *_NOT_FOUND)
-    return _closed_page(actor, problem.status, problem.title, problem.detail)
+    return _closed_page(actor, status_of(problem), problem.title, problem.detail)
 
 
-async def _offer(token: str) -> cs.InvitationOffer | Problem:
+async def _offer(token: str) -> consent_schemas.InvitationOffer | DomainError:
     try:
         return await consent.read_offer(token)
-    except Problem as problem:
+    except DomainError as problem:
         return problem
 
 
-def _offer_view(offer: cs.InvitationOffer) -> dict[str, Any]:
+def _offer_view(offer: consent_schemas.InvitationOffer) -> dict[str, Any]:
     return {
         "owner_name": offer.owner_name,
         "sections": section_titles(offer.sections),
@@ -91,7 +92,7 @@ def _offer_view(offer: cs.InvitationOffer) -> dict[str, Any]:
     }
 
 
-def _closed(actor: Actor | None, offer: cs.InvitationOffer) -> Response[Any] | None:
+def _closed(actor: Actor | None, offer: consent_schemas.InvitationOffer) -> Response[Any] | None:
     if offer.status == "open":
         return None
     title, detail = _CLOSED.get(offer.status, _CLOSED["expired"])
@@ -102,7 +103,7 @@ def _closed(actor: Actor | None, offer: cs.InvitationOffer) -> Response[Any] | N
 async def landing(request: Request[Any, Any, Any], token: FromPath[str]) -> Response[Any]:
     actor = await optional_actor(request)
     offer = await _offer(token)
-    if isinstance(offer, Problem):
+    if isinstance(offer, DomainError):
         return _problem_page(actor, offer)
     closed = _closed(actor, offer)
     if closed is not None:
@@ -127,13 +128,13 @@ async def accept(request: Request[Any, Any, Any], token: FromPath[str]) -> Respo
         return see_other(sign_in_url(_invitation_path(token)))
     try:
         accepted = await consent.accept_invitation(actor, token)
-    except Problem as problem:
+    except DomainError as problem:
         return _problem_page(actor, problem)
     return see_other(plan_url(accepted.plan_id) + "?accepted=1")
 
 
 def _account_page(
-    offer: cs.InvitationOffer,
+    offer: consent_schemas.InvitationOffer,
     token: str,
     *,
     values: dict[str, str] | None = None,
@@ -160,7 +161,7 @@ async def account_form(request: Request[Any, Any, Any], token: FromPath[str]) ->
     if actor is not None:
         return see_other(_invitation_path(token))
     offer = await _offer(token)
-    if isinstance(offer, Problem):
+    if isinstance(offer, DomainError):
         return _problem_page(None, offer)
     return _closed(None, offer) or _account_page(offer, token)
 
@@ -201,7 +202,7 @@ async def create_account(request: Request[Any, Any, Any], token: FromPath[str]) 
     if await optional_actor(request) is not None:
         return see_other(_invitation_path(token))
     offer = await _offer(token)
-    if isinstance(offer, Problem):
+    if isinstance(offer, DomainError):
         return _problem_page(None, offer)
     closed = _closed(None, offer)
     if closed is not None:
@@ -216,8 +217,8 @@ async def create_account(request: Request[Any, Any, Any], token: FromPath[str]) 
     if not errors:
         try:
             user = await accounts.create_user(email, password, name)
-        except Problem as problem:
-            if problem.status not in (409, 422):
+        except DomainError as problem:
+            if not isinstance(problem, (Conflict, Invalid)):
                 raise
             errors = {_ACCOUNT_FIELDS.get(problem.title, "email"): problem.detail}
     if user is None:
@@ -229,7 +230,7 @@ async def create_account(request: Request[Any, Any, Any], token: FromPath[str]) 
         raise Problem(500, "Sign-in failed", "Sign in, then open the invitation link again.")
     try:
         accepted = await consent.accept_invitation(actor, token)
-    except Problem as problem:
+    except DomainError as problem:
         # The account stays and the person is signed in; the invitation was used meanwhile.
         response = _problem_page(actor, problem)
         response.set_cookie(cookie)

@@ -17,7 +17,8 @@ from litestar.response import Redirect
 
 from portal.accounts.oidc import ProviderUnavailable, SignInRefused
 from portal.accounts.oidc_service import LOGIN_MINUTES, begin_oidc_sign_in, finish_oidc_sign_in
-from portal.problems import NotFound
+from portal.core.errors import not_found
+from portal.problems import status_of
 from portal.routes.auth import begin_session, optional_actor
 from portal.routes.pages.common import render, safe_next, see_other
 from portal.settings import OidcProvider, Settings
@@ -32,7 +33,7 @@ def _provider(settings: Settings, name: str) -> OidcProvider:
     for provider in settings.oidc_providers:
         if provider.name == name:
             return provider
-    raise NotFound()
+    raise not_found()
 
 
 def _redirect_uri(request: Request[Any, Any, Any], provider: OidcProvider) -> str:
@@ -61,7 +62,7 @@ def _refusal_page(
     response = render(
         "accounts/oidc_error.html",
         None,
-        status=refusal.status,
+        status=status_of(refusal),
         error_title=refusal.title,
         error_detail=refusal.detail,
         reference=refusal.reason,

@@ -14,10 +14,10 @@ from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
-from portal.accounts import organisations as service
-from portal.accounts import schemas as a
+from portal.accounts import organisations
+from portal.accounts import schemas as account_schemas
 from portal.core.actor import ROLE_LABELS, Actor, Role
-from portal.problems import Problem
+from portal.core.errors import Conflict, DomainError, Invalid
 from portal.routes.pages.common import render, see_other
 from portal.routes.pages.forms import (
     FieldProblem,
@@ -65,7 +65,7 @@ def _role_items(selected: str) -> list[dict[str, Any]]:
     ]
 
 
-def _form_errors(problem: Problem) -> dict[str, str]:
+def _form_errors(problem: DomainError) -> dict[str, str]:
     errors: dict[str, str] = {}
     for error in problem.errors:
         errors.setdefault(_FORM_FIELDS.get(error.field, "email"), error.message)
@@ -79,16 +79,18 @@ def parse_spending_limit(raw: str) -> int:
     pence = parse_pounds(raw, "The spending limit")
     if pence < 1:
         raise FieldProblem("The spending limit must be more than £0.00")
-    if pence > a.MAX_SPENDING_LIMIT_PENCE:
+    if pence > account_schemas.MAX_SPENDING_LIMIT_PENCE:
         raise FieldProblem("The spending limit is too large. Check the amount")
     return pence
 
 
-async def _require_admin(actor: Actor, organisation_id: uuid.UUID) -> a.OrganisationRead:
+async def _require_admin(
+    actor: Actor, organisation_id: uuid.UUID
+) -> account_schemas.OrganisationRead:
     """The organisation, for a page only its admins use; the decision is the service's."""
-    organisation = await service.read_organisation(actor, organisation_id)
+    organisation = await organisations.read_organisation(actor, organisation_id)
     if not organisation.can_manage_staff:
-        raise service.NotAnAdmin(organisation.name)
+        raise organisations.NotAnAdmin(organisation.name)
     return organisation
 
 
@@ -100,7 +102,7 @@ async def your_organisations(actor: NamedDependency[Actor]) -> Response[Any]:
     return render(
         "organisations/list.html",
         actor,
-        organisations=await service.my_organisations(actor),
+        organisations=await organisations.my_organisations(actor),
         navigation_items=ORGANISATIONS_NAV,
     )
 
@@ -111,8 +113,8 @@ async def staff_page(
     actor: NamedDependency[Actor],
     organisation_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
-    organisation = await service.read_organisation(actor, organisation_id)
-    staff = await service.list_staff(actor, organisation_id)
+    organisation = await organisations.read_organisation(actor, organisation_id)
+    staff = await organisations.list_staff(actor, organisation_id)
     return render(
         "organisations/staff.html",
         actor,
@@ -129,8 +131,8 @@ async def staff_page(
 async def history_page(
     actor: NamedDependency[Actor], organisation_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
-    organisation = await service.read_organisation(actor, organisation_id)
-    everyone = await service.list_staff(actor, organisation_id, include_ended=True)
+    organisation = await organisations.read_organisation(actor, organisation_id)
+    everyone = await organisations.list_staff(actor, organisation_id, include_ended=True)
     ended = sorted(
         (role for role in everyone if role.ended_at is not None),
         key=lambda role: role.ended_at or role.granted_at,
@@ -152,7 +154,7 @@ async def history_page(
 
 def _add_page(
     actor: Actor,
-    organisation: a.OrganisationRead,
+    organisation: account_schemas.OrganisationRead,
     *,
     values: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
@@ -214,17 +216,17 @@ async def add_staff(
         except FieldProblem as exc:
             errors["spending_limit"] = str(exc)
     if not errors:
-        data = a.StaffRoleCreate(
+        data = account_schemas.StaffRoleCreate(
             email=values["email"], role=Role(values["role"]), spending_limit_pence=limit
         )
         try:
-            await service.add_staff_role(actor, organisation_id, data)
-        except service.RoleAlreadyHeld as held:
+            await organisations.add_staff_role(actor, organisation_id, data)
+        except organisations.RoleAlreadyHeld as held:
             return _add_page(
                 actor, organisation, values=values, errors={"role": held.detail}, status=409
             )
-        except Problem as problem:
-            if problem.status != 422:
+        except DomainError as problem:
+            if not isinstance(problem, Invalid):
                 raise
             errors = _form_errors(problem)
     if errors:
@@ -237,8 +239,8 @@ async def add_staff(
 
 def _limit_page(
     actor: Actor,
-    organisation: a.OrganisationRead,
-    role: a.StaffRoleRead,
+    organisation: account_schemas.OrganisationRead,
+    role: account_schemas.StaffRoleRead,
     *,
     value: str | None = None,
     errors: dict[str, str] | None = None,
@@ -261,14 +263,13 @@ def _limit_page(
 
 async def _current_budget_role(
     actor: Actor, organisation_id: uuid.UUID, role_id: uuid.UUID
-) -> tuple[a.OrganisationRead, a.StaffRoleRead]:
+) -> tuple[account_schemas.OrganisationRead, account_schemas.StaffRoleRead]:
     organisation = await _require_admin(actor, organisation_id)
-    role = await service.read_staff_role(actor, organisation_id, role_id)
+    role = await organisations.read_staff_role(actor, organisation_id, role_id)
     if not role.current:
-        raise service.RoleEnded()
+        raise organisations.RoleEnded()
     if role.role is not Role.BUDGET_AUTHORISER:
-        raise Problem(
-            409,
+        raise Conflict(
             "No spending limit",
             f"Only a budget authoriser has a spending limit, and this role is "
             f"{role.role_label.lower()}. Go back to the staff page.",
@@ -304,11 +305,11 @@ async def change_limit(
     raw = text(form, "spending_limit").strip()
     try:
         limit = parse_spending_limit(raw)
-        await service.change_spending_limit(actor, organisation_id, role_id, limit)
+        await organisations.change_spending_limit(actor, organisation_id, role_id, limit)
     except FieldProblem as exc:
         errors = {"spending_limit": str(exc)}
-    except Problem as problem:
-        if problem.status != 422:
+    except DomainError as problem:
+        if not isinstance(problem, Invalid):
             raise
         errors = {"spending_limit": problem.errors[0].message if problem.errors else problem.detail}
     else:
@@ -321,8 +322,8 @@ async def change_limit(
 
 def _end_page(
     actor: Actor,
-    organisation: a.OrganisationRead,
-    role: a.StaffRoleRead,
+    organisation: account_schemas.OrganisationRead,
+    role: account_schemas.StaffRoleRead,
     *,
     refusal: str | None = None,
     status: int = 200,
@@ -343,11 +344,11 @@ def _end_page(
 
 async def _current_role(
     actor: Actor, organisation_id: uuid.UUID, role_id: uuid.UUID
-) -> tuple[a.OrganisationRead, a.StaffRoleRead]:
+) -> tuple[account_schemas.OrganisationRead, account_schemas.StaffRoleRead]:
     organisation = await _require_admin(actor, organisation_id)
-    role = await service.read_staff_role(actor, organisation_id, role_id)
+    role = await organisations.read_staff_role(actor, organisation_id, role_id)
     if not role.current:
-        raise service.RoleEnded()
+        raise organisations.RoleEnded()
     return organisation, role
 
 
@@ -375,8 +376,8 @@ async def end_role(
 ) -> Response[Any]:
     organisation, role = await _current_role(actor, organisation_id, role_id)
     try:
-        await service.end_staff_role(actor, organisation_id, role_id)
-    except service.LastAdmin as refused:
+        await organisations.end_staff_role(actor, organisation_id, role_id)
+    except organisations.LastAdmin as refused:
         return _end_page(actor, organisation, role, refusal=refused.detail, status=409)
     return see_other(organisation_url(organisation_id) + "?done=ended")
 

@@ -13,10 +13,9 @@ from portal.consent import directory
 from portal.consent import service as consent
 from portal.consent.policy import Permission, decide, is_owner
 from portal.core.actor import Actor
-from portal.plans import schemas as s
+from portal.plans import schemas as plan_schemas
 from portal.plans import service
 from portal.plans.wording import money_view
-from portal.reviews.workflow import STATE_WORDS, State
 from portal.routes.pages.common import (
     PLANS_NAV,
     banner_for,
@@ -27,13 +26,16 @@ from portal.routes.pages.common import (
     see_other,
 )
 from portal.routes.pages.forms import FieldProblem, check_length, text
+from portal.signoff.workflow import STATE_WORDS, State
 
 STATUS_TAGS: dict[str, dict[str, str]] = {
     "met": {"text": "Met", "colour": "green"},
     "partial": {"text": "Partly done", "colour": "yellow"},
     "missing": {"text": "Not started", "colour": "grey"},
 }
-KIND_ITEMS = [{"value": kind, "text": label} for kind, label in s.PLAN_KIND_LABELS.items()]
+KIND_ITEMS = [
+    {"value": kind, "text": label} for kind, label in plan_schemas.PLAN_KIND_LABELS.items()
+]
 
 
 def criterion_href(plan_id: uuid.UUID, key: str) -> str:
@@ -44,7 +46,7 @@ def criterion_href(plan_id: uuid.UUID, key: str) -> str:
 
 def _plans_page(
     actor: Actor,
-    plans: list[s.PlanSummary],
+    plans: list[plan_schemas.PlanSummary],
     *,
     status: int = 200,
     errors: dict[str, str] | None = None,
@@ -55,7 +57,7 @@ def _plans_page(
         actor,
         status=status,
         plans=plans,
-        kind_labels=s.PLAN_KIND_LABELS,
+        kind_labels=plan_schemas.PLAN_KIND_LABELS,
         kind_items=KIND_ITEMS,
         errors=errors or {},
         values=values or {"kind": "", "title": ""},
@@ -76,7 +78,7 @@ async def start_plan(
     kind = text(form, "kind").strip()
     title = text(form, "title").strip()
     errors: dict[str, str] = {}
-    if kind not in s.PLAN_KIND_LABELS:
+    if kind not in plan_schemas.PLAN_KIND_LABELS:
         errors["kind"] = "Choose what kind of plan to start"
     try:
         check_length("The plan's name", title, 200)
@@ -90,7 +92,9 @@ async def start_plan(
             errors=errors,
             values={"kind": kind, "title": title},
         )
-    plan = await service.create_plan(actor, s.PlanCreate(kind=s.PlanKind(kind), title=title))
+    plan = await service.create_plan(
+        actor, plan_schemas.PlanCreate(kind=plan_schemas.PlanKind(kind), title=title)
+    )
     return see_other(plan_url(plan.id) + "?started=1")
 
 
@@ -125,7 +129,7 @@ async def overview(
         headers=keep_offline(bool(may_change)),
         plan=plan,
         may_change_money="money" in may_change,
-        kind_label=s.PLAN_KIND_LABELS.get(plan.kind, plan.kind),
+        kind_label=plan_schemas.PLAN_KIND_LABELS.get(plan.kind, plan.kind),
         criteria=criteria,
         money=money_view(plan.money, plan.organisation_allocation),
         mine=mine,

@@ -1,6 +1,6 @@
 """Sign-off pages: where a plan is, submitting it, its versions, work trays and staff decisions.
 
-Every rule is the sign-off service's (`portal.reviews.service`, which asks the access decision):
+Every rule is the sign-off service's (`portal.signoff.service`, which asks the access decision):
 these pages read forms, call the service and show what it says. A refusal about what was sent
 (422), the plan having moved on (409) or a budget above the reader's spending limit (403) is
 shown on the form's own page with an NHS.UK error summary; anything else is a page of its own.
@@ -20,15 +20,13 @@ from portal.accounts import organisations
 from portal.bounds import INT4_MAX, REVIEW, PageNumber, VersionInPath
 from portal.consent.policy import Permission, Tray, decide, decide_tray
 from portal.core.actor import ROLE_LABELS, Actor, Role
+from portal.core.errors import Conflict, DomainError, Forbidden, Invalid
 from portal.core.sections import CRITERIA_KEYS, SECTION_KEYS, SECTION_TITLES
 from portal.exports.document import content_view, day, money_of
 from portal.plans import service as plans
 from portal.plans.schemas import PLAN_KIND_LABELS, OutcomeRead
 from portal.plans.wording import OUTCOME_TAGS, field_label
-from portal.problems import Problem
-from portal.reviews import requests as review_requests
-from portal.reviews import schemas as r
-from portal.reviews import service
+from portal.problems import status_of
 from portal.routes.pages.common import (
     PlanPage,
     plan_nav,
@@ -47,6 +45,9 @@ from portal.routes.pages.forms import (
 )
 from portal.routes.pages.organisations import ORGANISATIONS_NAV, organisation_url
 from portal.routes.pages.plans import criterion_href
+from portal.signoff import requests as review_requests
+from portal.signoff import schemas as signoff_schemas
+from portal.signoff import service as signoff
 from portal.templating import uk_date
 
 PER_PAGE = 25
@@ -127,7 +128,9 @@ def may_work_reviews(actor: Actor, record: plans.PlanRecord) -> bool:
     return any(decide(actor, permission, record.access) for permission in REVIEW_PERMISSIONS)
 
 
-def request_views(requests: list[r.ReviewRequestRead], mine: bool) -> list[dict[str, Any]]:
+def request_views(
+    requests: list[signoff_schemas.ReviewRequestRead], mine: bool
+) -> list[dict[str, Any]]:
     """Review requests as people read them: who asked (and as whom), why, and the answer."""
     views = []
     for request in requests:
@@ -180,14 +183,14 @@ def outcome_anchors(outcomes: list[dict[str, Any]]) -> dict[str, str]:
     return {f"outcome-{o['id']}": f"outcome-{o['id']}-reason" for o in outcomes}
 
 
-def comment_heading(comment: r.CommentRead) -> str:
+def comment_heading(comment: signoff_schemas.CommentRead) -> str:
     """ "Comments from the plan authoriser (Casey Jones), 1 December 2026"."""
     role = role_words(comment.role)
     who = f"{role} ({comment.by})" if role else comment.by
     return f"Comments from {who}, {uk_date(comment.at)}"
 
 
-def comment_views(comments: list[r.CommentRead]) -> list[dict[str, Any]]:
+def comment_views(comments: list[signoff_schemas.CommentRead]) -> list[dict[str, Any]]:
     return [
         {
             "heading": comment_heading(c),
@@ -227,7 +230,7 @@ def _missing_views(plan_id: uuid.UUID, missing: list[str]) -> list[dict[str, Any
     return views
 
 
-def _version_view(version: r.VersionSummary, plan_id: uuid.UUID) -> dict[str, Any]:
+def _version_view(version: signoff_schemas.VersionSummary, plan_id: uuid.UUID) -> dict[str, Any]:
     url = plan_url(plan_id, "versions", str(version.number))
     return {
         "number": version.number,
@@ -255,7 +258,7 @@ def _version_view(version: r.VersionSummary, plan_id: uuid.UUID) -> dict[str, An
     }
 
 
-def _decision_view(decision: r.DecisionRead, mine: bool) -> dict[str, Any]:
+def _decision_view(decision: signoff_schemas.DecisionRead, mine: bool) -> dict[str, Any]:
     role = role_words(decision.role)
     who = f"{decision.by} ({role})" if role else decision.by
     return {
@@ -267,7 +270,9 @@ def _decision_view(decision: r.DecisionRead, mine: bool) -> dict[str, Any]:
     }
 
 
-def _comment_groups(plan_id: uuid.UUID, comments: list[r.CommentRead]) -> list[dict[str, Any]]:
+def _comment_groups(
+    plan_id: uuid.UUID, comments: list[signoff_schemas.CommentRead]
+) -> list[dict[str, Any]]:
     """Comments by section, in the plan's order; newest first within each."""
     groups = []
     for key in SECTION_KEYS:
@@ -309,7 +314,7 @@ def person_page(
     )
 
 
-def _may_submit_again(status: r.SignOffRead) -> bool:
+def _may_submit_again(status: signoff_schemas.SignOffRead) -> bool:
     """Submitting makes sense when it is open and, for a plan already waiting, it changed."""
     if "submit" in status.next_steps:
         return True
@@ -324,10 +329,10 @@ async def sign_off_page(
     request: Request[Any, Any, Any], actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
     plan = await plan_page(actor, plan_id, Permission.PLAN_VIEW)
-    status = await service.sign_off_status(actor, plan_id)
+    status = await signoff.sign_off_status(actor, plan_id)
     asked = await review_requests.list_requests(actor, plan_id)
     return person_page(
-        "reviews/sign_off.html",
+        "reviews/signoff.html",
         actor,
         plan,
         sign_off=status,
@@ -350,7 +355,7 @@ async def sign_off_page(
 def _submit_page(
     actor: Actor,
     plan: PlanPage,
-    status: r.SignOffRead,
+    status: signoff_schemas.SignOffRead,
     *,
     values: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
@@ -378,7 +383,7 @@ def _submit_page(
             {
                 "value": str(o.id),
                 "text": o.name,
-                "hint": {"text": service.KIND_WORDS.get(o.kind, o.kind).capitalize()},
+                "hint": {"text": signoff.KIND_WORDS.get(o.kind, o.kind).capitalize()},
                 "checked": values["organisation_id"] == str(o.id),
             }
             for o in choices
@@ -397,10 +402,10 @@ def _submit_page(
 @get("/plans/{plan_id:uuid}/submit", name="submit")
 async def submit_form(actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]) -> Response[Any]:
     plan = await plan_page(actor, plan_id, Permission.PLAN_SUBMIT)
-    return _submit_page(actor, plan, await service.sign_off_status(actor, plan_id))
+    return _submit_page(actor, plan, await signoff.sign_off_status(actor, plan_id))
 
 
-def problem_errors(problem: Problem, fields: dict[str, str], whole: str) -> dict[str, str]:
+def problem_errors(problem: DomainError, fields: dict[str, str], whole: str) -> dict[str, str]:
     """A refusal's field errors as this form's fields, each in its own short words; one about
     the whole decision (no field on this form) as `whole`, with the service's full sentence."""
     errors: dict[str, str] = {}
@@ -435,24 +440,24 @@ async def submit(
     http_status = 400
     if not errors:
         try:
-            await service.submit_plan(
+            await signoff.submit_plan(
                 actor,
                 plan_id,
-                r.SubmitRequest(
+                signoff_schemas.SubmitRequest(
                     organisation_id=organisation_id,
                     share_with_organisation=bool(values["share_with_organisation"]),
                 ),
             )
-        except Problem as problem:
-            if problem.status not in (409, 422):
+        except DomainError as problem:
+            if not isinstance(problem, (Conflict, Invalid)):
                 raise
-            http_status = problem.status
+            http_status = status_of(problem)
             # "Not ready" names each criterion: the page lists what is missing under its key.
             fields = {**_SUBMIT_FIELDS, **{key: key for key in CRITERIA_KEYS}}
             errors = problem_errors(problem, fields, "submit")
         else:
             return see_other(plan_url(plan_id, "sign-off") + "?done=submitted")
-    status = await service.sign_off_status(actor, plan_id)
+    status = await signoff.sign_off_status(actor, plan_id)
     return _submit_page(actor, plan, status, values=values, errors=errors, http_status=http_status)
 
 
@@ -464,7 +469,7 @@ async def version_page(
     actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID], number: VersionInPath
 ) -> Response[Any]:
     plan = await plan_page(actor, plan_id, Permission.PLAN_VIEW)
-    read = await service.read_version(actor, plan_id, number)
+    read = await signoff.read_version(actor, plan_id, number)
     return person_page(
         "reviews/version.html",
         actor,
@@ -488,7 +493,7 @@ async def compare_page(
     compare_with: CompareWith = None,
 ) -> Response[Any]:
     plan = await plan_page(actor, plan_id, Permission.PLAN_VIEW)
-    comparison = await service.compare_version(actor, plan_id, number, compare_with)
+    comparison = await signoff.compare_version(actor, plan_id, number, compare_with)
     list_words = {
         "outcomes": "Outcomes",
         "support_items": "Support and what it costs",
@@ -532,7 +537,7 @@ def _tray_url(organisation_id: uuid.UUID, tray: str) -> str:
 async def trays_page(
     actor: NamedDependency[Actor], organisation_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
-    counts = await service.tray_counts(actor, organisation_id)
+    counts = await signoff.tray_counts(actor, organisation_id)
     organisation = await organisations.read_organisation(actor, organisation_id)
     return render(
         "reviews/trays.html",
@@ -564,7 +569,7 @@ async def tray_page(
     tray: FromPath[str],
     page: TrayPageNumber = 1,
 ) -> Response[Any]:
-    found = await service.tray_page(actor, organisation_id, tray, page, PER_PAGE)
+    found = await signoff.tray_page(actor, organisation_id, tray, page, PER_PAGE)
     organisation = await organisations.read_organisation(actor, organisation_id)
     url = _tray_url(organisation_id, found.tray)
     decides = found.tray in (Tray.PLAN_AUTHORISATION.value, Tray.BUDGET_AUTHORISATION.value)
@@ -658,12 +663,11 @@ async def decide_page(
     banner: str | None = None,
 ) -> Response[Any]:
     plan = await plan_page(actor, plan_id, Permission.PLAN_VIEW)
-    status = await service.sign_off_status(actor, plan_id)
+    status = await signoff.sign_off_status(actor, plan_id)
     decisions = [step for step in status.next_steps if step in DECISIONS]
     sets_allocation = may_set_allocation(actor, plan.record)
     if not decisions and not sets_allocation:
-        raise Problem(
-            403,
+        raise Forbidden(
             "No decision for you to make",
             "There is no sign-off decision for you to make on this plan now. Only a plan "
             "authoriser or budget authoriser of the organisation it was submitted to decides, "
@@ -672,7 +676,7 @@ async def decide_page(
     submitted = next((v for v in status.versions if v.number == status.submitted_version), None)
     content: dict[str, Any] = {}
     if submitted is not None:
-        content = (await service.read_version(actor, plan_id, submitted.number)).content
+        content = (await signoff.read_version(actor, plan_id, submitted.number)).content
     visible = shown_sections(actor, plan.record)
     criteria = [key for key in CRITERIA_KEYS if key in visible]
     # A form's own values over the empty ones, so each form keeps what was typed in it.
@@ -755,12 +759,12 @@ async def decide_form(
     return await decide_page(actor, plan_id, banner=banner)
 
 
-def _is_decision_refusal(problem: Problem) -> bool:
+def _is_decision_refusal(problem: DomainError) -> bool:
     """What the decider can act on from the form: a reason, a date, a plan that moved on, or a
     budget above their limit. Not being allowed to decide at all is a page of its own."""
-    if problem.status == 403:
+    if isinstance(problem, Forbidden):
         return "spending_limit_pence" in problem.extra
-    return problem.status in (409, 422)
+    return isinstance(problem, (Conflict, Invalid))
 
 
 async def _decided(
@@ -778,10 +782,10 @@ async def _decided(
     if not errors:
         try:
             await decision()
-        except Problem as problem:
+        except DomainError as problem:
             if not _is_decision_refusal(problem):
                 raise
-            http_status = problem.status
+            http_status = status_of(problem)
             errors = problem_errors(problem, _DECISION_FIELDS[form_name], form_name)
         else:
             organisation_id = record.access.signing_off_organisation_id
@@ -817,10 +821,12 @@ async def authorise_plan(
     errors: dict[str, str] = {}
     values["note"] = text(form, "note")
     note = _reason(form, "note", "The note", errors)
-    data = r.AuthorisePlanRequest(version_hash=text(form, "version_hash").strip()[:64], note=note)
+    data = signoff_schemas.AuthorisePlanRequest(
+        version_hash=text(form, "version_hash").strip()[:64], note=note
+    )
 
     async def decision() -> Any:
-        return await service.authorise_plan(actor, plan_id, data)
+        return await signoff.authorise_plan(actor, plan_id, data)
 
     return await _decided(
         actor, plan_id, record, "authorise-plan", values, errors, decision, "authorised"
@@ -844,13 +850,13 @@ async def return_plan(
         except FieldProblem as exc:
             errors[f"comment-{key}"] = str(exc)
         if comment:
-            comments.append(r.SectionComment(section=key, comment=comment))
-    data = r.ReturnRequest(
+            comments.append(signoff_schemas.SectionComment(section=key, comment=comment))
+    data = signoff_schemas.ReturnRequest(
         version_hash=text(form, "version_hash").strip()[:64], reason=reason, comments=comments
     )
 
     async def decision() -> Any:
-        return await service.return_plan(actor, plan_id, data)
+        return await signoff.return_plan(actor, plan_id, data)
 
     return await _decided(actor, plan_id, record, "return", values, errors, decision, "returned")
 
@@ -869,14 +875,14 @@ async def authorise_budget(
         review_date = parse_date(values["review_date"], "The review date", REVIEW)
     except FieldProblem as exc:
         errors["review_date"] = str(exc)
-    data = r.AuthoriseBudgetRequest(
+    data = signoff_schemas.AuthoriseBudgetRequest(
         version_hash=text(form, "version_hash").strip()[:64],
         variation_reason=variation,
         review_date=review_date,
     )
 
     async def decision() -> Any:
-        return await service.authorise_budget(actor, plan_id, data)
+        return await signoff.authorise_budget(actor, plan_id, data)
 
     return await _decided(
         actor, plan_id, record, "authorise-budget", values, errors, decision, "agreed"

@@ -1,7 +1,7 @@
 """Review pages: asking for a review, the staff review page (review requests, package changes
 and outcomes), proposing a change to the package, and an organisation's tolerance figures.
 
-Every rule is the reviews service's (`portal.reviews.requests` and `portal.reviews.changes`,
+Every rule is the reviews service's (`portal.signoff.requests` and `portal.signoff.changes`,
 which ask the access decision): these pages read forms, call the service and show what it says.
 Each form handler first makes sure the reader may do what the form does (404 for a plan they
 may not know, 403 for a decision that is not theirs) and only then reads the form. A refusal
@@ -20,20 +20,17 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 
 from portal.accounts import organisations
-from portal.accounts import schemas as a
+from portal.accounts import schemas as account_schemas
 from portal.bounds import parse_whole
 from portal.consent.policy import Permission, decide
 from portal.core import clock
 from portal.core.actor import Actor
+from portal.core.errors import Conflict, DomainError, Forbidden, Invalid, not_found
 from portal.core.money import MAX_WEEKLY_PENCE
-from portal.plans import schemas as s
+from portal.plans import schemas as plan_schemas
 from portal.plans import service as plans
 from portal.plans.wording import hours_words
-from portal.problems import NotFound, Problem
-from portal.reviews import changes as package_changes
-from portal.reviews import requests as review_requests
-from portal.reviews import schemas as r
-from portal.reviews import service
+from portal.problems import status_of
 from portal.routes.pages.common import (
     PlanPage,
     plan_page,
@@ -55,6 +52,10 @@ from portal.routes.pages.reviews import (
     request_views,
 )
 from portal.routes.pages.rows import hours_parts, hours_values, parse_hours
+from portal.signoff import changes as package_changes
+from portal.signoff import requests as review_requests
+from portal.signoff import schemas as signoff_schemas
+from portal.signoff import service as signoff
 
 # A tolerance rule may have up to this many weekly cost bands (as the service allows).
 MAX_BANDS = 20
@@ -101,12 +102,12 @@ def _reason(form: Any, name: str, label: str, key: str, errors: dict[str, str]) 
     return value
 
 
-def _lines(items: list[s.SupportItemRead]) -> dict[str, str]:
+def _lines(items: list[plan_schemas.SupportItemRead]) -> dict[str, str]:
     return {str(item.id): item.description for item in items}
 
 
 def change_view(
-    plan_id: uuid.UUID, change: r.PackageChangeRead, lines: dict[str, str]
+    plan_id: uuid.UUID, change: signoff_schemas.PackageChangeRead, lines: dict[str, str]
 ) -> dict[str, Any]:
     """A package change as people read it: the line, hours and cost before and after, who
     decides and why, and where its forms post."""
@@ -157,7 +158,7 @@ def change_view(
 def _request_page(
     actor: Actor,
     plan: PlanPage,
-    status: r.SignOffRead,
+    status: signoff_schemas.SignOffRead,
     *,
     reason: str = "",
     errors: dict[str, str] | None = None,
@@ -186,7 +187,7 @@ async def review_request_form(
     actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
     plan = await plan_page(actor, plan_id, Permission.REVIEW_REQUEST)
-    return _request_page(actor, plan, await service.sign_off_status(actor, plan_id))
+    return _request_page(actor, plan, await signoff.sign_off_status(actor, plan_id))
 
 
 @post("/plans/{plan_id:uuid}/review-request", name="review-request-send")
@@ -202,16 +203,16 @@ async def ask_for_review(
     if not errors:
         try:
             await review_requests.request_review(
-                actor, plan_id, r.ReviewRequestCreate(reason=reason)
+                actor, plan_id, signoff_schemas.ReviewRequestCreate(reason=reason)
             )
-        except Problem as problem:
-            if problem.status not in (409, 422):
+        except DomainError as problem:
+            if not isinstance(problem, (Conflict, Invalid)):
                 raise
-            http_status = problem.status
+            http_status = status_of(problem)
             errors = problem_errors(problem, {"reason": "reason"}, "request")
         else:
             return see_other(plan_url(plan_id, "sign-off") + "?done=review_requested")
-    status = await service.sign_off_status(actor, plan_id)
+    status = await signoff.sign_off_status(actor, plan_id)
     return _request_page(
         actor, plan, status, reason=text(form, "reason"), errors=errors, http_status=http_status
     )
@@ -235,14 +236,13 @@ async def _review_page(
 ) -> Response[Any]:
     plan = await plan_page(actor, plan_id, Permission.PLAN_VIEW)
     if not may_work_reviews(actor, plan.record):
-        raise Problem(
-            403,
+        raise Forbidden(
             "No review for you to work on",
             "This page is for the care coordinators, team managers and plan authorisers of the "
             "organisation that signs off the plan. You can read the plan's sign-off page.",
         )
     access = plan.record.access
-    status = await service.sign_off_status(actor, plan_id)
+    status = await signoff.sign_off_status(actor, plan_id)
     asked = request_views(await review_requests.list_requests(actor, plan_id), plan.mine)
     visible = shown_sections(actor, plan.record)
     changes: list[dict[str, Any]] = []
@@ -311,7 +311,7 @@ async def _decided(
     errors: dict[str, str],
     values: dict[str, Any],
     done: str | Callable[[Any], str],
-    refusals: tuple[int, ...] = (409, 422),
+    refusals: tuple[type[DomainError], ...] = (Conflict, Invalid),
 ) -> Response[Any]:
     """Make the decision unless the form is wrong; back to the review page, saying what
     happened, or the page again with why not."""
@@ -319,10 +319,10 @@ async def _decided(
     if not errors:
         try:
             result = await decision()
-        except Problem as problem:
-            if problem.status not in refusals:
+        except DomainError as problem:
+            if not isinstance(problem, refusals):
                 raise
-            http_status = problem.status
+            http_status = status_of(problem)
             errors = problem_errors(problem, fields, key)
         else:
             said = done(result) if callable(done) else done
@@ -334,14 +334,16 @@ async def _decided(
 async def start_review(
     request: Request[Any, Any, Any], actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
-    await service.open_plan_for(actor, plan_id, Permission.REVIEW_START, "start a review")
+    await signoff.open_plan_for(actor, plan_id, Permission.REVIEW_START, "start a review")
     form = await request.form()
     errors: dict[str, str] = {}
     note = _reason(form, "note", "The note", "note", errors)
     values = {**_empty_review_values(), "note": text(form, "note")}
 
     async def decision() -> Any:
-        return await review_requests.start_review(actor, plan_id, r.ReviewStart(note=note))
+        return await review_requests.start_review(
+            actor, plan_id, signoff_schemas.ReviewStart(note=note)
+        )
 
     return await _decided(
         actor,
@@ -365,7 +367,7 @@ async def decline_request(
     plan_id: FromPath[uuid.UUID],
     request_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
-    await service.open_plan_for(actor, plan_id, Permission.REVIEW_START, "answer review requests")
+    await signoff.open_plan_for(actor, plan_id, Permission.REVIEW_START, "answer review requests")
     form = await request.form()
     key = f"request-{request_id}"
     errors: dict[str, str] = {}
@@ -374,7 +376,7 @@ async def decline_request(
 
     async def decision() -> Any:
         return await review_requests.decline_request(
-            actor, plan_id, request_id, r.ReviewDecline(reason=reason)
+            actor, plan_id, request_id, signoff_schemas.ReviewDecline(reason=reason)
         )
 
     return await _decided(
@@ -399,7 +401,7 @@ async def decide_change(
     plan_id: FromPath[uuid.UUID],
     change_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
-    await service.open_plan_for(
+    await signoff.open_plan_for(
         actor, plan_id, Permission.CHANGE_CONFIRM, "decide on changes to the support"
     )
     form = await request.form()
@@ -412,7 +414,7 @@ async def decide_change(
     values = {**_empty_review_values(), "changes": {str(change_id): text(form, "reason")}}
 
     async def decision() -> Any:
-        data = r.ChangeDecision(
+        data = signoff_schemas.ChangeDecision(
             decision="confirm" if choice == "confirm" else "decline", reason=reason
         )
         return await package_changes.decide_change(actor, plan_id, change_id, data)
@@ -434,7 +436,7 @@ async def decide_change(
             if change.budget_authorisation
             else "change_confirmed"
         ),
-        refusals=(403, 409, 422),
+        refusals=(Forbidden, Conflict, Invalid),
     )
 
 
@@ -445,7 +447,7 @@ async def decide_outcome(
     plan_id: FromPath[uuid.UUID],
     outcome_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
-    await service.open_plan_for(
+    await signoff.open_plan_for(
         actor, plan_id, Permission.OUTCOME_DECIDE, "agree or decline outcomes"
     )
     form = await request.form()
@@ -464,14 +466,14 @@ async def decide_outcome(
                 actor,
                 plan_id,
                 outcome_id,
-                r.OutcomeDecision(
+                signoff_schemas.OutcomeDecision(
                     decision="agreed" if choice == "agreed" else "declined", reason=reason
                 ),
             )
-        except Problem as problem:
-            if problem.status not in (409, 422):
+        except DomainError as problem:
+            if not isinstance(problem, (Conflict, Invalid)):
                 raise
-            http_status = problem.status
+            http_status = status_of(problem)
             errors = problem_errors(problem, {"reason": key}, key)
         else:
             page = plan_url(plan_id, "decide") if from_decide else _review_url(plan_id)
@@ -501,7 +503,7 @@ async def _change_page(
     found = await package_changes.list_changes(actor, plan_id)
     change = next((c for c in found if c.id == change_id), None)
     if change is None:
-        raise NotFound("change")
+        raise not_found("change")
     lines = _lines(await plans.list_rows(actor, plan_id, "support"))
     return person_page(
         "reviews/change.html",
@@ -551,12 +553,12 @@ async def change_to_review(
     if not errors:
         try:
             await package_changes.change_to_review(
-                actor, plan_id, change_id, r.ReviewRequestCreate(reason=reason)
+                actor, plan_id, change_id, signoff_schemas.ReviewRequestCreate(reason=reason)
             )
-        except Problem as problem:
-            if problem.status not in (409, 422):
+        except DomainError as problem:
+            if not isinstance(problem, (Conflict, Invalid)):
                 raise
-            http_status = problem.status
+            http_status = status_of(problem)
             errors = problem_errors(problem, {"reason": key}, key)
         else:
             if from_review:
@@ -601,11 +603,13 @@ async def _open_propose(actor: Actor, plan_id: uuid.UUID) -> PlanPage:
     return await plan_page(actor, plan_id, Permission.CHANGE_PROPOSE)
 
 
-def _find_line(items: list[s.SupportItemRead], chosen: str | None) -> s.SupportItemRead | None:
+def _find_line(
+    items: list[plan_schemas.SupportItemRead], chosen: str | None
+) -> plan_schemas.SupportItemRead | None:
     return next((item for item in items if str(item.id) == (chosen or "").strip()), None)
 
 
-def _empty_propose_values(line: s.SupportItemRead | None) -> dict[str, Any]:
+def _empty_propose_values(line: plan_schemas.SupportItemRead | None) -> dict[str, Any]:
     return {
         "after": hours_values(None),
         "cost_after": "",
@@ -616,8 +620,8 @@ def _empty_propose_values(line: s.SupportItemRead | None) -> dict[str, Any]:
 def _propose_page(
     actor: Actor,
     plan: PlanPage,
-    items: list[s.SupportItemRead],
-    line: s.SupportItemRead | None,
+    items: list[plan_schemas.SupportItemRead],
+    line: plan_schemas.SupportItemRead | None,
     *,
     values: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
@@ -712,21 +716,21 @@ async def propose(
             change = await package_changes.propose_change(
                 actor,
                 plan_id,
-                r.PackageChangeCreate(
+                signoff_schemas.PackageChangeCreate(
                     support_item_id=line.id,
                     minutes_after=minutes_after or 0,
                     weekly_cost_after_pence=cost_after or 0,
                     reason=reason,
                 ),
             )
-        except Problem as problem:
-            if problem.status not in (403, 409, 422):
+        except DomainError as problem:
+            if not isinstance(problem, (Forbidden, Conflict, Invalid)):
                 raise
-            http_status = problem.status
+            http_status = status_of(problem)
             # About the line itself (not theirs; no hours; the plan moved on): the whole sentence.
             errors = (
                 {"propose": problem.detail}
-                if problem.status in (403, 409)
+                if isinstance(problem, (Forbidden, Conflict))
                 else problem_errors(problem, _PROPOSE_FIELDS, "propose")
             )
         else:
@@ -741,7 +745,7 @@ async def propose(
 # --- an organisation's tolerance ----------------------------------------------------------
 
 
-def _tolerance_values(tolerance: r.ToleranceRead) -> dict[str, Any]:
+def _tolerance_values(tolerance: signoff_schemas.ToleranceRead) -> dict[str, Any]:
     bands = [pounds_value(b) for b in tolerance.bands_pence]
     spare = max(0, min(2, MAX_BANDS - len(bands)))
     return {
@@ -753,8 +757,8 @@ def _tolerance_values(tolerance: r.ToleranceRead) -> dict[str, Any]:
 
 def _tolerance_page(
     actor: Actor,
-    organisation: a.OrganisationRead,
-    tolerance: r.ToleranceRead,
+    organisation: account_schemas.OrganisationRead,
+    tolerance: signoff_schemas.ToleranceRead,
     *,
     values: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
@@ -805,8 +809,7 @@ async def change_tolerance(
 ) -> Response[Any]:
     organisation = await organisations.read_organisation(actor, organisation_id)
     if not organisation.can_manage_staff:
-        raise Problem(
-            403,
+        raise Forbidden(
             "Not allowed",
             f"Only an admin of {organisation.name} can change its tolerance for package "
             "changes. Ask one of its admins to do this.",
@@ -865,10 +868,12 @@ async def change_tolerance(
             await package_changes.change_tolerance(
                 actor,
                 organisation_id,
-                r.ToleranceUpdate(minutes=minutes, percent=percent, bands_pence=bands),
+                signoff_schemas.ToleranceUpdate(
+                    minutes=minutes, percent=percent, bands_pence=bands
+                ),
             )
-        except Problem as problem:
-            if problem.status != 422:
+        except DomainError as problem:
+            if not isinstance(problem, Invalid):
                 raise
             http_status = 422
             errors = problem_errors(

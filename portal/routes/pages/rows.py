@@ -19,13 +19,13 @@ from litestar.params import FromPath
 from portal.bounds import parse_version, parse_whole
 from portal.consent.policy import Permission, decide, is_owner
 from portal.core.actor import Actor
-from portal.plans import schemas as s
+from portal.core.errors import DomainError, Invalid, Malformed
+from portal.plans import schemas as plan_schemas
 from portal.plans import service
 from portal.plans.content import OutcomeStatus
 from portal.plans.money import FREQUENCY_LABELS, Frequency
 from portal.plans.wording import OUTCOME_TAGS, hours_words, money_view, readable_content
-from portal.problems import Problem, explain_validation
-from portal.reviews import changes as package_changes
+from portal.problems import explain_validation
 from portal.routes.pages.change_warning import change_warning
 from portal.routes.pages.common import (
     banner_for,
@@ -50,6 +50,7 @@ from portal.routes.pages.forms import (
 )
 from portal.routes.pages.plans import STATUS_TAGS
 from portal.routes.pages.section_forms import FREQUENCY_ITEMS
+from portal.signoff import changes as package_changes
 from portal.templating import pounds, uk_date
 
 
@@ -132,8 +133,8 @@ OUTCOMES = RowPage(
             limit=5000,
         ),
     ),
-    create_type=s.OutcomeCreate,
-    update_type=s.OutcomeUpdate,
+    create_type=plan_schemas.OutcomeCreate,
+    update_type=plan_schemas.OutcomeUpdate,
 )
 
 SUPPORT = RowPage(
@@ -187,8 +188,8 @@ SUPPORT = RowPage(
         ),
         _OUTCOME_FIELD,
     ),
-    create_type=s.SupportItemCreate,
-    update_type=s.SupportItemUpdate,
+    create_type=plan_schemas.SupportItemCreate,
+    update_type=plan_schemas.SupportItemUpdate,
 )
 
 ACTIONS = RowPage(
@@ -225,8 +226,8 @@ ACTIONS = RowPage(
         _OUTCOME_FIELD,
         RowField(name="done", kind="done", label="This has been done"),
     ),
-    create_type=s.ActionCreate,
-    update_type=s.ActionUpdate,
+    create_type=plan_schemas.ActionCreate,
+    update_type=plan_schemas.ActionUpdate,
 )
 
 CONTACTS = RowPage(
@@ -264,8 +265,8 @@ CONTACTS = RowPage(
         RowField(name="phone", kind="tel", label="Phone number (optional)", limit=40),
         RowField(name="email", kind="email", label="Email address (optional)", limit=320),
     ),
-    create_type=s.ContactCreate,
-    update_type=s.ContactUpdate,
+    create_type=plan_schemas.ContactCreate,
+    update_type=plan_schemas.ContactUpdate,
 )
 
 ROW_PAGES = (OUTCOMES, SUPPORT, ACTIONS, CONTACTS)
@@ -440,7 +441,7 @@ def row_display(
     return shown
 
 
-def _outcome_items(plan: s.PlanRead, selected: str) -> list[dict[str, Any]]:
+def _outcome_items(plan: plan_schemas.PlanRead, selected: str) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = [{"value": "", "text": "Not linked to an outcome"}]
     for outcome in plan.outcomes:
         label = outcome.title
@@ -455,11 +456,11 @@ def _outcome_items(plan: s.PlanRead, selected: str) -> list[dict[str, Any]]:
 def _version(form: Any) -> int:
     version = parse_version(text(form, "version"))
     if version is None:
-        raise Problem(400, "Version missing", "Open the page again and make your change there.")
+        raise Malformed("Version missing", "Open the page again and make your change there.")
     return version
 
 
-def _service_errors(page: RowPage, problem: Problem) -> dict[str, str]:
+def _service_errors(page: RowPage, problem: DomainError) -> dict[str, str]:
     by_attr = {f.struct_attr: f.name for f in page.fields}
     return {by_attr.get(e.field, page.fields[0].name): e.message for e in problem.errors}
 
@@ -490,7 +491,7 @@ def _may_change(actor: Actor, page: RowPage, record: service.PlanRecord) -> bool
     return decide(actor, permission, record.access, page.section)
 
 
-def _rows_of(page: RowPage, plan: s.PlanRead) -> list[Any]:
+def _rows_of(page: RowPage, plan: plan_schemas.PlanRead) -> list[Any]:
     rows: dict[str, list[Any]] = {
         "outcome": plan.outcomes,
         "support": plan.support_items,
@@ -562,7 +563,7 @@ async def _list_page(
 
 
 async def _package_context(
-    actor: Actor, record: service.PlanRecord, plan: s.PlanRead
+    actor: Actor, record: service.PlanRecord, plan: plan_schemas.PlanRead
 ) -> dict[str, Any]:
     """What the money page shows of package changes: the open ones on each line, and whether
     this reader may propose one (the plan agreed, and the access decision says so)."""
@@ -697,8 +698,8 @@ def _routes_for(page: RowPage) -> list[Any]:
             return await _list_page(
                 page, actor, plan_id, values=parsed.values, errors=rejected.errors, status=400
             )
-        except Problem as problem:
-            if problem.status != 422 or not problem.errors:
+        except DomainError as problem:
+            if not isinstance(problem, Invalid) or not problem.errors:
                 raise
             return await _list_page(
                 page,
@@ -746,7 +747,7 @@ def _routes_for(page: RowPage) -> list[Any]:
                 version=version,
                 status=400,
             )
-        except service.Conflict as conflict:
+        except service.EditConflict as conflict:
             # Their version is shown; mine stays in the form, now based on theirs, so saving
             # again keeps exactly what the form holds and nothing typed is lost.
             current = conflict.extra.get("current") or {}
@@ -761,8 +762,8 @@ def _routes_for(page: RowPage) -> list[Any]:
                 version=int(conflict.extra.get("version") or row.version),
                 theirs=row_display(page, current, outcomes),
             )
-        except Problem as problem:
-            if problem.status != 422 or not problem.errors:
+        except DomainError as problem:
+            if not isinstance(problem, Invalid) or not problem.errors:
                 raise
             return await _edit_page(
                 page,
@@ -797,7 +798,7 @@ def _routes_for(page: RowPage) -> list[Any]:
         version = _version(form)
         try:
             await service.delete_row(actor, plan_id, page.kind, row_id, based_on=version)
-        except service.Conflict:
+        except service.EditConflict:
             fresh = await service.read_row(actor, plan_id, page.kind, row_id)
             return await _remove_page(page, actor, plan_id, fresh, status=409, changed=True)
         return see_other(plan_url(plan_id, page.list_part) + f"?removed={page.kind}")

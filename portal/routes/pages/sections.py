@@ -24,12 +24,11 @@ from portal.bounds import OutOfWindow, VersionInPath, parse_version
 from portal.comments import service as comments
 from portal.consent.policy import Permission, decide, is_owner
 from portal.core.actor import Actor
+from portal.core.errors import DomainError, Invalid, Malformed, NotFound, not_found
 from portal.core.sections import CRITERIA_KEYS, SECTION_KEYS, SECTION_TITLES
 from portal.plans import service
 from portal.plans.content import RISK_LABELS, check_section_dates, decode_section
 from portal.plans.wording import field_label, readable, readable_content, section_fields
-from portal.problems import NotFound, Problem
-from portal.reviews import service as reviews
 from portal.routes.pages.change_warning import change_warning
 from portal.routes.pages.common import (
     banner_for,
@@ -53,6 +52,7 @@ from portal.routes.pages.section_forms import (
     form_values,
     parse_section_form,
 )
+from portal.signoff import service as signoff
 
 # Sections whose criterion lives on a list page: their form is reached from that page.
 _HOME_PAGE = {
@@ -65,13 +65,13 @@ _HOME_PAGE = {
 
 def _check_key(key: str) -> None:
     if key not in SECTION_KEYS:
-        raise NotFound("section")
+        raise not_found("section")
 
 
 def _version(form: Any, name: str = "version") -> int:
     version = parse_version(text(form, name))
     if version is None:
-        raise Problem(400, "Version missing", "Open the page again and make your change there.")
+        raise Malformed("Version missing", "Open the page again and make your change there.")
     return version
 
 
@@ -129,7 +129,7 @@ async def _section_page(
     plan = await service.read_plan(actor, plan_id)
     section = next((x for x in plan.sections if x.key == key), None)
     if section is None:
-        raise NotFound("section")
+        raise not_found("section")
     criterion = next((c for c in plan.criteria if c.key == key), None)
     back = _HOME_PAGE.get(key)
     # Someone who may only read (or comment) gets the section as text: no form, no autosave.
@@ -138,7 +138,7 @@ async def _section_page(
     # What staff said about this section when they returned the plan.
     returned = [
         c
-        for c in await reviews.comments_for(actor, plan_id)
+        for c in await signoff.comments_for(actor, plan_id)
         if c.section == key and c.kind == "returned"
     ]
     return render(
@@ -224,7 +224,7 @@ async def save_section(
         )
     try:
         saved = await service.write_section(actor, plan_id, key, parsed.content, based_on=version)
-    except service.Conflict as conflict:
+    except service.EditConflict as conflict:
         if as_json:
             _, theirs, current = await _conflict_choices(actor, plan_id, key, conflict, version)
             return _json(
@@ -236,8 +236,8 @@ async def save_section(
                 409,
             )
         return await _conflict_page(actor, plan_id, key, conflict, based_on=version)
-    except Problem as problem:
-        if problem.status == 422 and problem.errors:
+    except DomainError as problem:
+        if isinstance(problem, Invalid) and problem.errors:
             errors = field_errors_from_problem(key, problem.errors)
             if as_json:
                 return _json({"errors": errors}, 422)
@@ -273,8 +273,8 @@ async def comment_on_section(
     try:
         # Access first (404 or 403, the attempt logged), then what was written.
         await comments.add_comment(actor, plan_id, key, typed)
-    except Problem as problem:
-        if problem.status != 422 or not problem.errors:
+    except DomainError as problem:
+        if not isinstance(problem, Invalid) or not problem.errors:
             raise
         return await _section_page(
             actor,
@@ -297,14 +297,14 @@ async def _content_at(
         return empty_content(key)
     try:
         return (await service.section_revision(actor, plan_id, key, version)).content
-    except Problem as problem:
-        if problem.status == 404:
+    except DomainError as problem:
+        if isinstance(problem, NotFound):
             return None
         raise
 
 
 async def _conflict_choices(
-    actor: Actor, plan_id: uuid.UUID, key: str, conflict: Problem, based_on: int
+    actor: Actor, plan_id: uuid.UUID, key: str, conflict: DomainError, based_on: int
 ) -> tuple[dict[str, Any], dict[str, Any], int]:
     """What the person is asked about: their draft, the other version of each field both
     changed, and the version now saved. The rest of my changes ride along in the draft."""
@@ -337,7 +337,7 @@ async def _conflict_page(
     actor: Actor,
     plan_id: uuid.UUID,
     key: str,
-    conflict: Problem,
+    conflict: DomainError,
     *,
     based_on: int,
 ) -> Response[Any]:
@@ -395,9 +395,7 @@ def _json_object(form: Any, name: str) -> dict[str, Any]:
     except msgspec.DecodeError:
         value = None
     if not isinstance(value, dict):
-        raise Problem(
-            400, "Form not complete", "Open the section again and make your change there."
-        )
+        raise Malformed("Form not complete", "Open the section again and make your change there.")
     return value
 
 
@@ -434,12 +432,12 @@ async def resolve_conflict(
         # The draft and theirs come back from the page: hold their dates to the window too.
         check_section_dates(section)
     except (msgspec.ValidationError, msgspec.DecodeError, OutOfWindow):
-        raise Problem(
-            400, "Form not complete", "Open the section again and make your change there."
+        raise Malformed(
+            "Form not complete", "Open the section again and make your change there."
         ) from None
     try:
         await service.write_section(actor, plan_id, key, section, based_on=version)
-    except service.Conflict as conflict:
+    except service.EditConflict as conflict:
         return await _conflict_page(actor, plan_id, key, conflict, based_on=version)
     return see_other(_after_save(plan_id, key))
 
@@ -516,7 +514,7 @@ async def restore_section(
     based_on = _version(form, "based_on")
     try:
         await service.restore_section(actor, plan_id, key, version, based_on)
-    except service.Conflict:
+    except service.EditConflict:
         return await _history_page(
             actor,
             plan_id,

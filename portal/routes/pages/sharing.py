@@ -18,7 +18,7 @@ from msgspec import UNSET
 
 from portal.bounds import EXPIRY, parse_whole
 from portal.consent import directory
-from portal.consent import schemas as cs
+from portal.consent import schemas as consent_schemas
 from portal.consent import service as consent
 from portal.consent.policy import (
     ACCESS_RANK,
@@ -32,12 +32,11 @@ from portal.consent.policy import (
 )
 from portal.core.actor import Actor
 from portal.core.clock import ENGLAND
+from portal.core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, not_found
 from portal.core.sections import SECTION_KEYS, SECTION_TITLES
 from portal.plans import service as plans
 from portal.plans.money import FREQUENCY_LABELS, Frequency
 from portal.plans.wording import readable_content
-from portal.problems import NotFound, Problem
-from portal.reviews import withdrawal
 from portal.routes.pages.common import (
     PlanPage,
     plan_nav,
@@ -57,6 +56,7 @@ from portal.routes.pages.forms import (
     parse_date,
     text,
 )
+from portal.signoff import withdrawal
 from portal.templating import uk_date, uk_datetime
 
 # --- words ----------------------------------------------------------------------------------
@@ -268,7 +268,7 @@ class ScopeForm:
         return end_of_day(self.until_day) if self.until_day else None
 
 
-def _service_errors(problem: Problem, default: str) -> dict[str, str]:
+def _service_errors(problem: DomainError, default: str) -> dict[str, str]:
     """A service's refusal next to the field it is about. One field: the service's own fuller
     sentence, which says what to do; several: each field's message."""
     if not problem.errors:
@@ -280,17 +280,17 @@ def _service_errors(problem: Problem, default: str) -> dict[str, str]:
     return errors
 
 
-def _is_form_refusal(problem: Problem) -> bool:
+def _is_form_refusal(problem: DomainError) -> bool:
     # 422: what was typed; 409: already shared or recorded; 403 naming a field: more than the
     # actor may give (the form says what they may). Anything else is a page of its own.
-    return problem.status in (409, 422) or _beyond_scope(problem)
+    return isinstance(problem, (Conflict, Invalid)) or _beyond_scope(problem)
 
 
-def _beyond_scope(problem: Problem) -> bool:
-    return problem.status == 403 and bool(problem.errors)
+def _beyond_scope(problem: DomainError) -> bool:
+    return isinstance(problem, Forbidden) and bool(problem.errors)
 
 
-def _form_status(problem: Problem) -> int:
+def _form_status(problem: DomainError) -> int:
     return 403 if _beyond_scope(problem) else 400
 
 
@@ -323,7 +323,7 @@ def _page(
     )
 
 
-def _grant_view(grant: cs.GrantRead, plan_id: uuid.UUID) -> dict[str, Any]:
+def _grant_view(grant: consent_schemas.GrantRead, plan_id: uuid.UUID) -> dict[str, Any]:
     url = _sharing_url(plan_id, "grants", str(grant.id))
     return {
         "id": grant.id,
@@ -346,7 +346,9 @@ def _grant_view(grant: cs.GrantRead, plan_id: uuid.UUID) -> dict[str, Any]:
     }
 
 
-def _invitation_view(invitation: cs.InvitationRead, plan_id: uuid.UUID) -> dict[str, Any]:
+def _invitation_view(
+    invitation: consent_schemas.InvitationRead, plan_id: uuid.UUID
+) -> dict[str, Any]:
     return {
         "id": invitation.id,
         "for": invitation.email or "Anyone with the link",
@@ -366,7 +368,9 @@ def _invitation_view(invitation: cs.InvitationRead, plan_id: uuid.UUID) -> dict[
     }
 
 
-def _representative_view(rep: cs.RepresentativeRead, plan_id: uuid.UUID) -> dict[str, Any]:
+def _representative_view(
+    rep: consent_schemas.RepresentativeRead, plan_id: uuid.UUID
+) -> dict[str, Any]:
     return {
         "id": rep.id,
         "name": rep.name,
@@ -382,12 +386,14 @@ def _representative_view(rep: cs.RepresentativeRead, plan_id: uuid.UUID) -> dict
     }
 
 
-async def _representatives(actor: Actor, plan_id: uuid.UUID) -> list[cs.RepresentativeRead]:
+async def _representatives(
+    actor: Actor, plan_id: uuid.UUID
+) -> list[consent_schemas.RepresentativeRead]:
     """Who speaks for the person, shown with About me: nothing when the actor may not read it."""
     try:
         return await consent.list_representatives(actor, plan_id)
-    except Problem as problem:
-        if problem.status == 404:
+    except DomainError as problem:
+        if isinstance(problem, NotFound):
             return []
         raise
 
@@ -507,7 +513,7 @@ async def give_grant(
             await consent.give_grant(
                 actor,
                 plan.id,
-                cs.GrantCreate(
+                consent_schemas.GrantCreate(
                     sections=scope.sections,
                     access=Access(scope.access),
                     purpose=scope.purpose,
@@ -516,7 +522,7 @@ async def give_grant(
                     expires_at=scope.until,
                 ),
             )
-        except Problem as problem:
+        except DomainError as problem:
             if not _is_form_refusal(problem):
                 raise
             default = "grantee_email" if grantee == "email" else "grantee"
@@ -532,14 +538,16 @@ async def give_grant(
 # --- changing and stopping a grant ----------------------------------------------------------
 
 
-async def _grant(actor: Actor, plan_id: uuid.UUID, grant_id: uuid.UUID) -> cs.GrantRead:
+async def _grant(
+    actor: Actor, plan_id: uuid.UUID, grant_id: uuid.UUID
+) -> consent_schemas.GrantRead:
     return await consent.read_grant(actor, plan_id, grant_id)
 
 
 def _change_page(
     actor: Actor,
     plan: PlanPage,
-    grant: cs.GrantRead,
+    grant: consent_schemas.GrantRead,
     *,
     values: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
@@ -595,7 +603,7 @@ async def change_grant(
     if not scope.errors:
         # An end date left as it was is not sent again, so it keeps its exact moment.
         was = last_day(grant.expires_at) if grant.expires_at else None
-        update = cs.GrantUpdate(
+        update = consent_schemas.GrantUpdate(
             sections=scope.sections,
             access=Access(scope.access),
             purpose=scope.purpose,
@@ -604,8 +612,8 @@ async def change_grant(
         )
         try:
             await consent.change_grant(actor, plan.id, grant_id, update)
-        except Problem as problem:
-            if problem.status != 422 and not _beyond_scope(problem):
+        except DomainError as problem:
+            if not isinstance(problem, Invalid) and not _beyond_scope(problem):
                 raise
             scope.errors = _service_errors(problem, "sections")
             status = _form_status(problem)
@@ -660,7 +668,9 @@ async def stop_sharing(
     return see_other(_sharing_url(plan.id) + "?done=stopped")
 
 
-def _what_happened(version: cs.GrantRead, before: cs.GrantRead | None) -> str:
+def _what_happened(
+    version: consent_schemas.GrantRead, before: consent_schemas.GrantRead | None
+) -> str:
     if before is None:
         return "Accepted an invitation" if version.invitation_id else "Shared"
     if version.status == "revoked" and before.status != "revoked":
@@ -795,7 +805,7 @@ async def invite(
             created = await consent.invite(
                 actor,
                 plan.id,
-                cs.InvitationCreate(
+                consent_schemas.InvitationCreate(
                     sections=scope.sections,
                     access=Access(scope.access),
                     purpose=scope.purpose,
@@ -804,7 +814,7 @@ async def invite(
                     valid_days=valid_days,
                 ),
             )
-        except Problem as problem:
+        except DomainError as problem:
             if not _is_form_refusal(problem):
                 raise
             scope.errors = _service_errors(problem, "email")
@@ -825,11 +835,11 @@ async def invite(
 
 async def _invitation(
     actor: Actor, plan_id: uuid.UUID, invitation_id: uuid.UUID
-) -> cs.InvitationRead:
+) -> consent_schemas.InvitationRead:
     for invitation in await consent.list_invitations(actor, plan_id):
         if invitation.id == invitation_id:
             return invitation
-    raise NotFound("invitation")
+    raise not_found("invitation")
 
 
 @get(
@@ -962,7 +972,7 @@ async def record_representative(
             await consent.record_representative(
                 actor,
                 plan.id,
-                cs.RepresentativeCreate(
+                consent_schemas.RepresentativeCreate(
                     email=email,
                     authority=Authority(authority),
                     sections=sections,
@@ -972,10 +982,10 @@ async def record_representative(
                     how_decisions_are_reached=values["how_decisions_are_reached"].strip(),
                 ),
             )
-        except Problem as problem:
+        except DomainError as problem:
             # 403: not theirs to record (the person's own consent, or wider than a deputy's own
             # record): said next to the field it is about, with the page refused as a whole.
-            if problem.status == 403:
+            if isinstance(problem, Forbidden):
                 errors = _service_errors(problem, "authority")
                 status = 403
             elif _is_form_refusal(problem):
@@ -989,11 +999,11 @@ async def record_representative(
 
 async def _representative(
     actor: Actor, plan_id: uuid.UUID, record_id: uuid.UUID
-) -> cs.RepresentativeRead:
+) -> consent_schemas.RepresentativeRead:
     for rep in await consent.list_representatives(actor, plan_id):
         if rep.id == record_id:
             return rep
-    raise NotFound("representative")
+    raise not_found("representative")
 
 
 @get(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from portal.reviews.tolerance import (
+from portal.signoff.tolerance import (
     PackageLine,
     Tolerance,
     band_of,

@@ -26,39 +26,47 @@ from portal.consent import service as consent
 from portal.consent.policy import STAFF_DECISIONS, Permission, decide, is_owner, speaks_for
 from portal.core.actor import Actor, OrgPermission, decide_organisation
 from portal.core.clock import now as utc_now
+from portal.core.errors import (
+    Conflict,
+    DomainError,
+    FieldError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    not_found,
+)
 from portal.core.values import as_uuid, aware
 from portal.db import write_transaction
 from portal.notifications.service import tell_about_plan
 from portal.plans import service as plans
 from portal.plans.schemas import OutcomeRead
 from portal.plans.tables import Outcome, Plan, Revision, SupportItem
-from portal.problems import FieldError, NotFound, Problem
-from portal.reviews import package
-from portal.reviews import schemas as r
-from portal.reviews.audit import AuditDraft, append
-from portal.reviews.service import (
+from portal.signoff import package
+from portal.signoff import schemas as signoff_schemas
+from portal.signoff.audit import AuditDraft, append
+from portal.signoff.service import (
     audited,
     open_plan_for,
     plan_row,
     role_for,
 )
-from portal.reviews.tables import PackageChange
-from portal.reviews.tolerance import (
+from portal.signoff.tables import PackageChange
+from portal.signoff.tolerance import (
     ChangeRoute,
     PackageFigures,
     Tolerance,
     package_figures,
     route_package_change,
 )
-from portal.reviews.workflow import State
+from portal.signoff.workflow import State
 
 
 def _json(value: Any) -> str:
     return msgspec.json.encode(value).decode()
 
 
-def _invalid(field: str, title: str, detail: str) -> Problem:
-    return Problem(422, title, detail, errors=[FieldError(field, detail)])
+def _invalid(field: str, title: str, detail: str) -> DomainError:
+    return Invalid(title, detail, errors=[FieldError(field, detail)])
 
 
 # --- the organisation's tolerance figures ------------------------------------------------------
@@ -75,12 +83,14 @@ def _tolerance_of(row: dict[str, Any]) -> Tolerance:
 async def _organisation(organisation_id: uuid.UUID) -> dict[str, Any]:
     rows = await Organisation.raw('SELECT * FROM "organisation" WHERE "id" = {}', organisation_id)
     if not rows:
-        raise NotFound("organisation")
+        raise not_found("organisation")
     return dict(rows[0])
 
 
-def _tolerance_read(organisation_id: uuid.UUID, tolerance: Tolerance) -> r.ToleranceRead:
-    return r.ToleranceRead(
+def _tolerance_read(
+    organisation_id: uuid.UUID, tolerance: Tolerance
+) -> signoff_schemas.ToleranceRead:
+    return signoff_schemas.ToleranceRead(
         organisation_id=organisation_id,
         minutes=tolerance.minutes,
         percent=tolerance.percent,
@@ -88,21 +98,21 @@ def _tolerance_read(organisation_id: uuid.UUID, tolerance: Tolerance) -> r.Toler
     )
 
 
-async def read_tolerance(actor: Actor, organisation_id: uuid.UUID) -> r.ToleranceRead:
+async def read_tolerance(actor: Actor, organisation_id: uuid.UUID) -> signoff_schemas.ToleranceRead:
     if not decide_organisation(actor, OrgPermission.VIEW_STAFF, organisation_id):
-        raise NotFound("organisation")
+        raise not_found("organisation")
     return _tolerance_read(organisation_id, _tolerance_of(await _organisation(organisation_id)))
 
 
 async def change_tolerance(
-    actor: Actor, organisation_id: uuid.UUID, data: r.ToleranceUpdate
-) -> r.ToleranceRead:
+    actor: Actor, organisation_id: uuid.UUID, data: signoff_schemas.ToleranceUpdate
+) -> signoff_schemas.ToleranceRead:
     """An admin sets the organisation's own tolerance figures; the change is audited."""
     if not decide_organisation(actor, OrgPermission.VIEW_STAFF, organisation_id):
-        raise NotFound("organisation")
+        raise not_found("organisation")
     if not decide_organisation(actor, OrgPermission.MANAGE_STAFF, organisation_id):
-        raise Problem(
-            403, "Not allowed", "Only an admin of the organisation can change its tolerance rule."
+        raise Forbidden(
+            "Not allowed", "Only an admin of the organisation can change its tolerance rule."
         )
     bands = list(data.bands_pence)
     if not bands or any(b <= a for a, b in zip(bands, bands[1:], strict=False)) or bands[0] <= 0:
@@ -151,8 +161,8 @@ def _optional_int(value: Any) -> int | None:
     return int(value) if value is not None else None
 
 
-def _change_read(row: dict[str, Any]) -> r.PackageChangeRead:
-    return r.PackageChangeRead(
+def _change_read(row: dict[str, Any]) -> signoff_schemas.PackageChangeRead:
+    return signoff_schemas.PackageChangeRead(
         id=as_uuid(row["id"]),
         plan_id=as_uuid(row["plan"]),
         support_item_id=as_uuid(row["support_item"]),
@@ -189,11 +199,11 @@ async def _open_money(actor: Actor, plan_id: uuid.UUID) -> plans.PlanRecord:
     plan = await plans.load_plan(actor, plan_id, Permission.PLAN_VIEW)
     if not decide(actor, Permission.SECTION_VIEW, plan.access, "money"):
         await consent.record(actor, plan.access, "refused", ["money"])
-        raise NotFound("plan")
+        raise not_found("plan")
     return plan
 
 
-async def list_changes(actor: Actor, plan_id: uuid.UUID) -> list[r.PackageChangeRead]:
+async def list_changes(actor: Actor, plan_id: uuid.UUID) -> list[signoff_schemas.PackageChangeRead]:
     await _open_money(actor, plan_id)
     rows = await PackageChange.raw(_CHANGE_SQL + ' ORDER BY c."proposed_at" DESC', plan_id)
     return [_change_read(dict(row)) for row in rows]
@@ -217,8 +227,8 @@ async def _live_support(plan_id: uuid.UUID, item_id: uuid.UUID) -> dict[str, Any
 
 
 async def propose_change(
-    actor: Actor, plan_id: uuid.UUID, data: r.PackageChangeCreate
-) -> r.PackageChangeRead:
+    actor: Actor, plan_id: uuid.UUID, data: signoff_schemas.PackageChangeCreate
+) -> signoff_schemas.PackageChangeRead:
     """A provider (anyone who may comment on the money) proposes a change to one line."""
 
     async def act() -> uuid.UUID:
@@ -228,8 +238,7 @@ async def propose_change(
         )
         row = await plan_row(plan_id)
         if row["agreed_version"] is None or row["state"] != State.AGREED.value:
-            raise Problem(
-                409,
+            raise Conflict(
                 "No agreed package to change",
                 "A change to the package can be proposed once the plan is agreed and while no "
                 "new version of it is being written.",
@@ -313,11 +322,10 @@ async def propose_change(
 async def _open_change(plan_id: uuid.UUID, change_id: uuid.UUID) -> dict[str, Any]:
     rows = await PackageChange.raw(_CHANGE_SQL + ' AND c."id" = {}', plan_id, change_id)
     if not rows:
-        raise Problem(404, "No such change", "This plan has no such change request.")
+        raise NotFound("No such change", "This plan has no such change request.")
     row = dict(rows[0])
     if row["status"] != "open":
-        raise Problem(
-            409,
+        raise Conflict(
             "Already decided",
             f"This change request is already {row['status']}.",
             current_status=row["status"],
@@ -336,7 +344,7 @@ async def _close_change(change_id: uuid.UUID, values: dict[str, Any]) -> None:
         "open",
     )
     if not moved:
-        raise Problem(409, "Already decided", "Someone decided on this change request just now.")
+        raise Conflict("Already decided", "Someone decided on this change request just now.")
 
 
 def _budget_details(made: package.MadeVersion) -> dict[str, Any]:
@@ -388,8 +396,7 @@ async def _route_now(
         )
     if decide(actor, Permission.CHANGE_CONFIRM_OUTSIDE_TOLERANCE, plan.access):
         return {**change, "route": verdict.route.value}
-    raise Problem(
-        409,
+    raise Conflict(
         "Now outside tolerance",
         "With the changes confirmed since this one was proposed, the package is now outside "
         "tolerance: " + " ".join(verdict.reasons) + " A team manager decides it now; it has "
@@ -399,8 +406,8 @@ async def _route_now(
 
 
 async def decide_change(
-    actor: Actor, plan_id: uuid.UUID, change_id: uuid.UUID, data: r.ChangeDecision
-) -> r.PackageChangeRead:
+    actor: Actor, plan_id: uuid.UUID, change_id: uuid.UUID, data: signoff_schemas.ChangeDecision
+) -> signoff_schemas.PackageChangeRead:
     """Confirm (a new support line and a new version: agreed within the agreed budget, else
     waiting for budget authorisation) or decline a change request."""
     action = "confirm_change" if data.decision == "confirm" else "decline_change"
@@ -430,8 +437,7 @@ async def decide_change(
             made: package.MadeVersion | None = None
             if data.decision == "confirm":
                 if row["state"] != State.AGREED.value:
-                    raise Problem(
-                        409,
+                    raise Conflict(
                         "The plan is being rewritten",
                         "A new version of this plan is being written, so the change cannot be "
                         "confirmed on its own. Turn it into a review, or include it in the new "
@@ -504,7 +510,7 @@ async def _replace_line(
         old["version"],
     )
     if not ended:
-        raise Problem(409, "Changed just now", "The support line changed just now. Try again.")
+        raise Conflict("Changed just now", "The support line changed just now. Try again.")
     fields = ("description", "provider", "cost_pence", "frequency", "outcome", "minutes_per_week")
 
     def content(row: dict[str, Any]) -> str:
@@ -560,10 +566,13 @@ async def _replace_line(
 
 
 async def change_to_review(
-    actor: Actor, plan_id: uuid.UUID, change_id: uuid.UUID, data: r.ReviewRequestCreate
-) -> r.PackageChangeRead:
+    actor: Actor,
+    plan_id: uuid.UUID,
+    change_id: uuid.UUID,
+    data: signoff_schemas.ReviewRequestCreate,
+) -> signoff_schemas.PackageChangeRead:
     """Any party who can see the change turns it into a request for a full review."""
-    from portal.reviews.requests import insert_request
+    from portal.signoff.requests import insert_request
 
     async def act() -> None:
         await _open_money(actor, plan_id)
@@ -592,7 +601,7 @@ async def change_to_review(
 
 
 async def decide_outcome(
-    actor: Actor, plan_id: uuid.UUID, outcome_id: uuid.UUID, data: r.OutcomeDecision
+    actor: Actor, plan_id: uuid.UUID, outcome_id: uuid.UUID, data: signoff_schemas.OutcomeDecision
 ) -> OutcomeRead:
     """Staff agree or decline a proposed outcome; the person sees the decision on it."""
     action = f"outcome_{data.decision}"
@@ -608,7 +617,7 @@ async def decide_outcome(
             False,
         )
         if not rows:
-            raise Problem(404, "No such outcome", "This plan has no such outcome.")
+            raise NotFound("No such outcome", "This plan has no such outcome.")
         outcome = dict(rows[0])
         reason = data.reason.strip()
         if data.decision == "declined" and not reason:
@@ -631,7 +640,7 @@ async def decide_outcome(
                 outcome["version"],
             )
             if not updated:
-                raise Problem(409, "Changed just now", "The outcome changed just now. Try again.")
+                raise Conflict("Changed just now", "The outcome changed just now. Try again.")
             await Revision.insert(
                 Revision(
                     plan=plan_id,

@@ -18,7 +18,7 @@ from tests.api.helpers import plan_url
 from tests.conftest import PASSWORD, Persona, csrf_ready
 from tests.factories import give_role, make_organisation, write_complete_plan
 from tests.notifications.conftest import BASE_URL, SENDER, SmtpServer
-from tests.reviews.test_sign_off import status
+from tests.signoff.test_sign_off import status
 
 DISTINCT = "Persimmon Quarrington"  # the person's name: never in an email
 

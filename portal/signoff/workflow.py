@@ -14,7 +14,7 @@ the permission listed here); the rules about money and content are the service's
   the active plan until another is agreed); starting a review does the same.
 - any state → draft: the person (or who speaks for them with the power to share) withdraws
   the consent that submitting gave. The service refuses it when nothing is shared for sign-off
-  (a draft with no agreed version); see `portal.reviews.withdrawal`.
+  (a draft with no agreed version); see `portal.signoff.withdrawal`.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from enum import StrEnum
 import msgspec
 
 from portal.consent.policy import Permission
-from portal.problems import Problem
+from portal.core.errors import Conflict
 
 
 class State(StrEnum):
@@ -102,10 +102,9 @@ STATE_WORDS: dict[State, str] = {
 }
 
 
-class IllegalTransition(Problem):
+class IllegalTransition(Conflict):
     def __init__(self, transition: Transition, state: State) -> None:
         super().__init__(
-            409,
             "Not possible now",
             f"You cannot {RULES[transition].words} while it is "
             f"'{STATE_WORDS[state].split(':')[0].lower()}'. "

@@ -15,16 +15,16 @@ from portal.consent import service as consent
 from portal.consent.policy import STAFF_DECISIONS, Permission
 from portal.core.actor import Actor
 from portal.core.clock import now as utc_now
+from portal.core.errors import FieldError, Invalid
 from portal.core.values import as_uuid
 from portal.db import write_transaction
 from portal.plans.allocation import StaffAllocation, staff_allocation, staff_allocation_record
 from portal.plans.money import check_cost
 from portal.plans.tables import Plan, PlanAllocation
-from portal.problems import FieldError, Problem
-from portal.reviews import schemas as r
-from portal.reviews.audit import AuditDraft, append
-from portal.reviews.service import audited, open_plan_for, plan_row, role_for
-from portal.reviews.tables import PlanVersion
+from portal.signoff import schemas as signoff_schemas
+from portal.signoff.audit import AuditDraft, append
+from portal.signoff.service import audited, open_plan_for, plan_row, role_for
+from portal.signoff.tables import PlanVersion
 
 ACTION = "set_allocation"
 _WORDS = "set the indicative allocation"
@@ -34,8 +34,7 @@ def _checked_amount(pence: int) -> int:
     try:
         check_cost(pence, "annual")
     except ValueError as exc:
-        raise Problem(
-            422,
+        raise Invalid(
             "Allocation not accepted",
             f"Check the indicative allocation a year: {exc}",
             errors=[FieldError(field="annual_pence", message=str(exc))],
@@ -44,7 +43,7 @@ def _checked_amount(pence: int) -> int:
 
 
 async def set_allocation(
-    actor: Actor, plan_id: uuid.UUID, data: r.AllocationSet
+    actor: Actor, plan_id: uuid.UUID, data: signoff_schemas.AllocationSet
 ) -> StaffAllocation:
     """Record the organisation's indicative allocation a year; the newest one is in force."""
 

@@ -37,6 +37,16 @@ from portal.consent.policy import (
 from portal.core.actor import Actor, Role
 from portal.core.clock import now as utc_now
 from portal.core.clock import today as england_today
+from portal.core.errors import (
+    Conflict,
+    DomainError,
+    FieldError,
+    Forbidden,
+    Invalid,
+    Malformed,
+    NotFound,
+    not_found,
+)
 from portal.core.sections import CRITERIA_KEYS, SECTION_KEYS, SECTION_TITLES
 from portal.core.values import as_date, as_uuid, aware
 from portal.db import write_transaction
@@ -45,12 +55,11 @@ from portal.plans import service as plans
 from portal.plans.allocation import staff_allocation, staff_allocation_record
 from portal.plans.criteria import evaluate_criteria
 from portal.plans.tables import Outcome, Plan, SupportItem
-from portal.problems import FieldError, NotFound, Problem
-from portal.reviews import redact
-from portal.reviews import schemas as r
-from portal.reviews.audit import AuditDraft, append, append_alone
-from portal.reviews.tables import AuditEntry, PlanComment, PlanVersion
-from portal.reviews.workflow import (
+from portal.signoff import redact
+from portal.signoff import schemas as signoff_schemas
+from portal.signoff.audit import AuditDraft, append, append_alone
+from portal.signoff.tables import AuditEntry, PlanComment, PlanVersion
+from portal.signoff.workflow import (
     RULES,
     STATE_WORDS,
     IllegalTransition,
@@ -146,7 +155,7 @@ def verification_code(digest: str) -> str:
 async def plan_row(plan_id: uuid.UUID) -> dict[str, Any]:
     rows = await Plan.raw('SELECT * FROM "plan" WHERE "id" = {}', plan_id)
     if not rows:
-        raise NotFound("plan")
+        raise not_found("plan")
     return dict(rows[0])
 
 
@@ -176,8 +185,8 @@ async def _version_rows(plan_id: uuid.UUID, number: int | None = None) -> list[d
     return [dict(row) for row in rows]
 
 
-def _version_summary(row: dict[str, Any]) -> r.VersionSummary:
-    return r.VersionSummary(
+def _version_summary(row: dict[str, Any]) -> signoff_schemas.VersionSummary:
+    return signoff_schemas.VersionSummary(
         number=row["number"],
         status=row["status"],
         organisation_id=as_uuid(row["organisation"]),
@@ -211,9 +220,7 @@ async def _submitted_version(row: dict[str, Any]) -> dict[str, Any]:
     versions = await _version_rows(as_uuid(row["id"]), number) if number is not None else []
     if not versions:
         # The state machine guarantees one while submitted; say so plainly if not.
-        raise Problem(
-            409, "Nothing under sign-off", "This plan has no version waiting for sign-off."
-        )
+        raise Conflict("Nothing under sign-off", "This plan has no version waiting for sign-off.")
     return versions[0]
 
 
@@ -235,7 +242,7 @@ async def audited(
     """Run a decision; when it is refused, write the attempt to the audit trail and re-raise."""
     try:
         return await act()
-    except Problem as problem:
+    except DomainError as problem:
         await append_alone(
             AuditDraft(
                 action=action,
@@ -243,30 +250,28 @@ async def audited(
                 actor_user=actor.user_id,
                 actor_name=actor.display_name,
                 plan=plan_id,
-                reason=f"{problem.status} {problem.title}: {problem.detail}"[:1000],
+                reason=f"{problem.title}: {problem.detail}"[:1000],
             )
         )
         raise
 
 
-def _not_allowed(actor: Actor, plan: plans.PlanRecord, transition: Transition) -> Problem:
+def _not_allowed(actor: Actor, plan: plans.PlanRecord, transition: Transition) -> DomainError:
     return not_allowed(actor, plan, RULES[transition].permission, RULES[transition].words)
 
 
 def not_allowed(
     actor: Actor, plan: plans.PlanRecord, permission: Permission, words: str
-) -> Problem:
+) -> DomainError:
     """Why this actor may not do this, in words that say who can."""
     if permission in STAFF_DECISIONS and is_owner(actor, plan.access):
-        return Problem(
-            403,
+        return Forbidden(
             "Not allowed",
             "You cannot make a sign-off decision on your own plan. Another member of staff "
             "must decide.",
         )
     if permission in STAFF_DECISIONS and plan.access.representations:
-        return Problem(
-            403,
+        return Forbidden(
             "Not allowed",
             "You speak for this person, so you cannot make a sign-off decision on their plan. "
             "Another member of staff must decide.",
@@ -275,19 +280,17 @@ def not_allowed(
         needed = " or ".join(
             role.value.replace("_", " ") for role in sorted(STAFF_DECISIONS[permission])
         )
-        return Problem(
-            403,
+        return Forbidden(
             "Not allowed",
             f"Only a {needed} of the organisation the plan was submitted to can {words}.",
         )
     if permission == Permission.PLAN_SUBMIT:
-        return Problem(
-            403,
+        return Forbidden(
             "Not allowed",
             "Only the person whose plan this is, or someone who speaks for them with the power "
             "to share it, can submit it.",
         )
-    return Problem(403, "Not allowed", f"You can read this plan but you cannot {words}.")
+    return Forbidden("Not allowed", f"You can read this plan but you cannot {words}.")
 
 
 async def _open(actor: Actor, plan_id: uuid.UUID, transition: Transition) -> plans.PlanRecord:
@@ -330,8 +333,7 @@ async def _move(
 
 def _check_hash(given: str, version: dict[str, Any]) -> None:
     if given.strip().lower() != version["content_hash"]:
-        raise Problem(
-            409,
+        raise Conflict(
             "A different version",
             f"You read a different version of this plan from the one now waiting (version "
             f"{version['number']}). Reload the plan, read it again, then decide.",
@@ -343,8 +345,7 @@ def _check_hash(given: str, version: dict[str, Any]) -> None:
 async def _check_unchanged(plan_id: uuid.UUID, version: dict[str, Any]) -> dict[str, Any]:
     snapshot = await plans.snapshot_plan(plan_id)
     if content_hash(snapshot) != version["content_hash"]:
-        raise Problem(
-            409,
+        raise Conflict(
             "Changed since it was submitted",
             f"The plan was changed after version {version['number']} was submitted, so what you "
             "read is not the plan as it is now. It needs to be submitted again before anyone "
@@ -372,8 +373,7 @@ async def _organisation_for(plan_row: dict[str, Any], organisation_id: uuid.UUID
         else None
     )
     if chosen is None:
-        raise Problem(
-            422,
+        raise Invalid(
             "Choose who signs it off",
             "Choose the organisation that will sign off your plan.",
             errors=[FieldError("organisation_id", "Choose an organisation")],
@@ -382,8 +382,7 @@ async def _organisation_for(plan_row: dict[str, Any], organisation_id: uuid.UUID
         'SELECT "id", "name", "kind" FROM "organisation" WHERE "id" = {}', chosen
     )
     if not org or org[0]["kind"] not in kinds:
-        raise Problem(
-            422,
+        raise Invalid(
             "Not an organisation that signs off this plan",
             "Choose one of the organisations listed: only "
             + " or ".join(KIND_WORDS.get(k, k) for k in sorted(kinds))
@@ -393,7 +392,9 @@ async def _organisation_for(plan_row: dict[str, Any], organisation_id: uuid.UUID
     return org[0]
 
 
-async def submit_plan(actor: Actor, plan_id: uuid.UUID, data: r.SubmitRequest) -> r.DecisionOutcome:
+async def submit_plan(
+    actor: Actor, plan_id: uuid.UUID, data: signoff_schemas.SubmitRequest
+) -> signoff_schemas.DecisionOutcome:
     """Submit (or submit again after changes): every criterion met, and the person's consent
     to share the sign-off sections with the organisation, recorded with the version."""
 
@@ -405,8 +406,7 @@ async def submit_plan(actor: Actor, plan_id: uuid.UUID, data: r.SubmitRequest) -
         target = next_state(state, transition)
         org = await _organisation_for(row, data.organisation_id)
         if not data.share_with_organisation:
-            raise Problem(
-                422,
+            raise Invalid(
                 "Agree to share your plan",
                 f"Submitting shares these sections of your plan with {org['name']}: "
                 f"{', '.join(SECTION_TITLES[k] for k in CRITERIA_KEYS)}. Tick that you agree, "
@@ -418,8 +418,7 @@ async def submit_plan(actor: Actor, plan_id: uuid.UUID, data: r.SubmitRequest) -
         if not may_see_money(actor, plan.access):
             missing = redact.missing_without_money(missing)
         if missing:
-            raise Problem(
-                422,
+            raise Invalid(
                 "Your plan is not ready to submit",
                 "Every part of a good plan needs to be there before it is signed off. Still "
                 "missing: " + " ".join(f"{e.message}." for e in missing),
@@ -430,8 +429,7 @@ async def submit_plan(actor: Actor, plan_id: uuid.UUID, data: r.SubmitRequest) -
         if transition == Transition.RESUBMIT:
             previous = await _submitted_version(row)
             if previous["content_hash"] == digest:
-                raise Problem(
-                    409,
+                raise Conflict(
                     "Nothing has changed",
                     f"Version {previous['number']} of your plan is already waiting for sign-off "
                     "and nothing has changed since you submitted it.",
@@ -505,10 +503,12 @@ async def submit_plan(actor: Actor, plan_id: uuid.UUID, data: r.SubmitRequest) -
     return await _outcome(plan_id, Transition.SUBMIT, number)
 
 
-async def _outcome(plan_id: uuid.UUID, transition: Transition, number: int) -> r.DecisionOutcome:
+async def _outcome(
+    plan_id: uuid.UUID, transition: Transition, number: int
+) -> signoff_schemas.DecisionOutcome:
     row = await plan_row(plan_id)
     state = State(row["state"])
-    return r.DecisionOutcome(
+    return signoff_schemas.DecisionOutcome(
         plan_id=plan_id,
         decision=transition.value,
         state=state.value,
@@ -523,8 +523,8 @@ async def _outcome(plan_id: uuid.UUID, transition: Transition, number: int) -> r
 
 
 async def authorise_plan(
-    actor: Actor, plan_id: uuid.UUID, data: r.AuthorisePlanRequest
-) -> r.DecisionOutcome:
+    actor: Actor, plan_id: uuid.UUID, data: signoff_schemas.AuthorisePlanRequest
+) -> signoff_schemas.DecisionOutcome:
     async def act() -> int:
         await _open(actor, plan_id, Transition.AUTHORISE_PLAN)
         row = await plan_row(plan_id)
@@ -573,8 +573,7 @@ async def _check_outcomes_decided(plan_id: uuid.UUID) -> None:
     )
     if rows:
         titles = [row["title"] for row in rows]
-        raise Problem(
-            409,
+        raise Conflict(
             "Outcomes still to decide",
             "Agree or decline each outcome the person proposed before you authorise the plan. "
             f"Still to decide: {_quoted(titles)}.",
@@ -627,8 +626,7 @@ def _spending_limit(actor: Actor, organisation_id: uuid.UUID) -> int:
 def _review_date(asked: dt.date | None, snapshot: dict[str, Any], today: dt.date) -> dt.date:
     if asked is not None:
         if asked <= today:
-            raise Problem(
-                422,
+            raise Invalid(
                 "Review date in the past",
                 "Choose a review date after today.",
                 errors=[FieldError("review_date", "Choose a date after today")],
@@ -641,8 +639,8 @@ def _review_date(asked: dt.date | None, snapshot: dict[str, Any], today: dt.date
 
 
 async def authorise_budget(
-    actor: Actor, plan_id: uuid.UUID, data: r.AuthoriseBudgetRequest
-) -> r.DecisionOutcome:
+    actor: Actor, plan_id: uuid.UUID, data: signoff_schemas.AuthoriseBudgetRequest
+) -> signoff_schemas.DecisionOutcome:
     """Approve the budget within one's spending limit; the version becomes the agreed plan."""
 
     async def act() -> int:
@@ -665,8 +663,7 @@ async def authorise_budget(
         )
         limit = _spending_limit(actor, org)
         if this_year > limit:
-            raise Problem(
-                403,
+            raise Forbidden(
                 "Above your spending limit",
                 f"This plan costs {cost_words}, above your spending limit of "
                 f"{_pounds(limit)}. A budget authoriser with a higher limit needs to approve it.",
@@ -677,8 +674,7 @@ async def authorise_budget(
             )
         allocation = await staff_allocation(plan_id)
         if allocation is None:
-            raise Problem(
-                409,
+            raise Conflict(
                 "No allocation set yet",
                 "The organisation has not set the indicative allocation for this plan yet, so "
                 "the cost cannot be checked against it. A coordinator or budget authoriser of "
@@ -691,8 +687,7 @@ async def authorise_budget(
             difference = this_year - allocation
             words = "more" if difference > 0 else "less"
             period = "this year" if one_off else "a year"
-            raise Problem(
-                422,
+            raise Invalid(
                 "Reason for the budget variation needed",
                 f"The plan costs {_pounds(abs(difference))} {period} {words} than the indicative "
                 f"allocation of {_pounds(allocation)} a year (it costs {cost_words}). Say why "
@@ -759,7 +754,9 @@ async def authorise_budget(
     return await _outcome(plan_id, Transition.AUTHORISE_BUDGET, number)
 
 
-async def return_plan(actor: Actor, plan_id: uuid.UUID, data: r.ReturnRequest) -> r.DecisionOutcome:
+async def return_plan(
+    actor: Actor, plan_id: uuid.UUID, data: signoff_schemas.ReturnRequest
+) -> signoff_schemas.DecisionOutcome:
     """Send the plan back to draft with comments on the sections they are about."""
 
     async def act() -> int:
@@ -773,15 +770,13 @@ async def return_plan(actor: Actor, plan_id: uuid.UUID, data: r.ReturnRequest) -
             if key not in SECTION_KEYS or not decide(
                 actor, Permission.SECTION_COMMENT, plan.access, key
             ):
-                raise Problem(
-                    422,
+                raise Invalid(
                     "No such section",
                     f"'{key[:40]}' is not a section of this plan that you can comment on.",
                     errors=[FieldError(f"comments[{index}].section", "Choose a section")],
                 )
         if not comments and not data.reason.strip():
-            raise Problem(
-                422,
+            raise Invalid(
                 "Say why it is returned",
                 "Add a comment on at least one section, or say why the plan is returned, so the "
                 "person knows what to change.",
@@ -842,7 +837,7 @@ async def return_plan(actor: Actor, plan_id: uuid.UUID, data: r.ReturnRequest) -
 # --- reading ---------------------------------------------------------------------------------
 
 
-async def _comments(actor: Actor, plan: plans.PlanRecord) -> list[r.CommentRead]:
+async def _comments(actor: Actor, plan: plans.PlanRecord) -> list[signoff_schemas.CommentRead]:
     visible = set(visible_sections(actor, plan.access, SECTION_KEYS))
     # Sign-off's own comments; comments on a section (portal/comments/) are the section's.
     rows = await PlanComment.raw(
@@ -851,7 +846,7 @@ async def _comments(actor: Actor, plan: plans.PlanRecord) -> list[r.CommentRead]
         "returned",
     )
     return [
-        r.CommentRead(
+        signoff_schemas.CommentRead(
             id=as_uuid(row["id"]),
             section=row["section_key"],
             section_title=SECTION_TITLES.get(row["section_key"], row["section_key"]),
@@ -867,12 +862,12 @@ async def _comments(actor: Actor, plan: plans.PlanRecord) -> list[r.CommentRead]
     ]
 
 
-async def comments_for(actor: Actor, plan_id: uuid.UUID) -> list[r.CommentRead]:
+async def comments_for(actor: Actor, plan_id: uuid.UUID) -> list[signoff_schemas.CommentRead]:
     plan = await plans.load_plan(actor, plan_id, Permission.PLAN_VIEW)
     return await _comments(actor, plan)
 
 
-async def _decisions(plan_id: uuid.UUID, money: bool) -> list[r.DecisionRead]:
+async def _decisions(plan_id: uuid.UUID, money: bool) -> list[signoff_schemas.DecisionRead]:
     """The decisions on the plan; the notes of money decisions only for who may see money."""
     rows = await AuditEntry.raw(
         'SELECT * FROM "audit_entry" WHERE "plan" = {} AND "outcome" = {} ORDER BY "seq" DESC',
@@ -880,7 +875,7 @@ async def _decisions(plan_id: uuid.UUID, money: bool) -> list[r.DecisionRead]:
         "done",
     )
     return [
-        r.DecisionRead(
+        signoff_schemas.DecisionRead(
             seq=int(row["seq"]),
             at=row["at"],
             action=row["action"],
@@ -908,7 +903,7 @@ def _details(text: Any) -> dict[str, Any]:
     return found if isinstance(found, dict) else {}
 
 
-async def _organisations_for_kind(kind: str) -> list[r.OrganisationChoice]:
+async def _organisations_for_kind(kind: str) -> list[signoff_schemas.OrganisationChoice]:
     kinds = sorted(SIGNING_OFF_KINDS.get(kind, frozenset()))
     if not kinds:
         return []
@@ -917,10 +912,13 @@ async def _organisations_for_kind(kind: str) -> list[r.OrganisationChoice]:
         f' WHERE "kind" IN ({", ".join("{}" for _ in kinds)}) ORDER BY "name"',
         *kinds,
     )
-    return [r.OrganisationChoice(id=as_uuid(o["id"]), name=o["name"], kind=o["kind"]) for o in rows]
+    return [
+        signoff_schemas.OrganisationChoice(id=as_uuid(o["id"]), name=o["name"], kind=o["kind"])
+        for o in rows
+    ]
 
 
-async def sign_off_status(actor: Actor, plan_id: uuid.UUID) -> r.SignOffRead:
+async def sign_off_status(actor: Actor, plan_id: uuid.UUID) -> signoff_schemas.SignOffRead:
     """Where the plan is, what this reader may do next, and the comments and decisions so far."""
     plan = await plans.load_plan(actor, plan_id, Permission.PLAN_VIEW)
     row = await plan_row(plan_id)
@@ -931,14 +929,14 @@ async def sign_off_status(actor: Actor, plan_id: uuid.UUID) -> r.SignOffRead:
     current_hash: str | None = None
     if submitted is not None:
         current_hash = content_hash(await plans.snapshot_plan(plan_id))
-    org: r.OrganisationChoice | None = None
+    org: signoff_schemas.OrganisationChoice | None = None
     if row.get("signing_off_organisation"):
         found = await Organisation.raw(
             'SELECT "id", "name", "kind" FROM "organisation" WHERE "id" = {}',
             row["signing_off_organisation"],
         )
         if found:
-            org = r.OrganisationChoice(
+            org = signoff_schemas.OrganisationChoice(
                 id=as_uuid(found[0]["id"]), name=found[0]["name"], kind=found[0]["kind"]
             )
     may_submit = decide(actor, Permission.PLAN_SUBMIT, plan.access)
@@ -960,7 +958,7 @@ async def sign_off_status(actor: Actor, plan_id: uuid.UUID) -> r.SignOffRead:
         and (t != Transition.WITHDRAW_CONSENT or sharing)
         and decide(actor, RULES[t].permission, plan.access)
     ]
-    return r.SignOffRead(
+    return signoff_schemas.SignOffRead(
         plan_id=plan.id,
         state=state.value,
         state_words=STATE_WORDS[state],
@@ -1004,12 +1002,14 @@ def _visible_content(snapshot: dict[str, Any], visible: set[str]) -> dict[str, A
     return shown
 
 
-def _as_seen(version: r.VersionSummary, money: bool) -> r.VersionSummary:
+def _as_seen(
+    version: signoff_schemas.VersionSummary, money: bool
+) -> signoff_schemas.VersionSummary:
     """A version's summary as its reader may see it: its figures only with the money."""
     return version if money else redact.version_without_money(version)
 
 
-async def list_versions(actor: Actor, plan_id: uuid.UUID) -> list[r.VersionSummary]:
+async def list_versions(actor: Actor, plan_id: uuid.UUID) -> list[signoff_schemas.VersionSummary]:
     plan = await plans.load_plan(actor, plan_id, Permission.PLAN_VIEW)
     money = may_see_money(actor, plan.access)
     return [_as_seen(_version_summary(v), money) for v in await _version_rows(plan_id)]
@@ -1019,39 +1019,41 @@ async def _version(actor: Actor, plan_id: uuid.UUID, number: int) -> tuple[Any, 
     plan = await plans.load_plan(actor, plan_id, Permission.PLAN_VIEW)
     rows = await _version_rows(plan_id, number)
     if not rows:
-        raise Problem(
-            404, "No such version", f"This plan has no version {number}. See its list of versions."
+        raise NotFound(
+            "No such version", f"This plan has no version {number}. See its list of versions."
         )
     return plan, rows[0]
 
 
 async def version_as_seen(
     plan: plans.PlanRecord, number: int, visible: set[str]
-) -> tuple[r.VersionSummary, dict[str, Any]]:
+) -> tuple[signoff_schemas.VersionSummary, dict[str, Any]]:
     """A version and its content cut down to these sections, for an export; the caller asked
     the access decision for the plan and its sections, and records the access itself."""
     rows = await _version_rows(plan.id, number)
     if not rows:
-        raise Problem(
-            404, "No such version", f"This plan has no version {number}. See its list of versions."
+        raise NotFound(
+            "No such version", f"This plan has no version {number}. See its list of versions."
         )
     snapshot = msgspec.json.decode(rows[0]["content"])
     summary = _as_seen(_version_summary(rows[0]), "money" in visible)
     return summary, _visible_content(snapshot, visible)
 
 
-async def versions_of(plan_id: uuid.UUID) -> list[r.VersionSummary]:
+async def versions_of(plan_id: uuid.UUID) -> list[signoff_schemas.VersionSummary]:
     """Every version of a plan, newest first; the caller asked the access decision first."""
     return [_version_summary(v) for v in await _version_rows(plan_id)]
 
 
-async def read_version(actor: Actor, plan_id: uuid.UUID, number: int) -> r.VersionRead:
+async def read_version(
+    actor: Actor, plan_id: uuid.UUID, number: int
+) -> signoff_schemas.VersionRead:
     plan, row = await _version(actor, plan_id, number)
     visible = set(visible_sections(actor, plan.access, SECTION_KEYS))
     snapshot = msgspec.json.decode(row["content"])
     await consent.record(actor, plan.access, "read", sorted(visible & set(SECTION_KEYS)))
     summary = _as_seen(_version_summary(row), may_see_money(actor, plan.access))
-    return r.VersionRead(version=summary, content=_visible_content(snapshot, visible))
+    return signoff_schemas.VersionRead(version=summary, content=_visible_content(snapshot, visible))
 
 
 def _changed_fields(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
@@ -1060,7 +1062,7 @@ def _changed_fields(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
 
 async def compare_version(
     actor: Actor, plan_id: uuid.UUID, number: int, other: int | None
-) -> r.VersionComparison:
+) -> signoff_schemas.VersionComparison:
     """What changed, section by section, between a version and another one (or the plan now)."""
     plan, row = await _version(actor, plan_id, number)
     visible = set(visible_sections(actor, plan.access, SECTION_KEYS))
@@ -1078,7 +1080,7 @@ async def compare_version(
             continue
         fields = _changed_fields(old["sections"].get(key, {}), new["sections"].get(key, {}))
         sections.append(
-            r.SectionDifference(
+            signoff_schemas.SectionDifference(
                 section=key, title=SECTION_TITLES[key], changed=bool(fields), changed_fields=fields
             )
         )
@@ -1087,7 +1089,7 @@ async def compare_version(
         for name, section in _LIST_SECTIONS.items()
         if section in visible and name != "money" and old.get(name) != new.get(name)
     ]
-    return r.VersionComparison(
+    return signoff_schemas.VersionComparison(
         version=number, compared_with=label, sections=sections, lists_changed=lists
     )
 
@@ -1166,7 +1168,7 @@ def _trays_for(actor: Actor, organisation_id: uuid.UUID) -> list[Tray]:
 async def _require_staff(actor: Actor, organisation_id: uuid.UUID) -> list[Tray]:
     trays = _trays_for(actor, organisation_id)
     if not trays:
-        raise NotFound("organisation")
+        raise not_found("organisation")
     return trays
 
 
@@ -1176,11 +1178,11 @@ async def _tray_count(tray: Tray, organisation_id: uuid.UUID, today: dt.date) ->
     return int(rows[0]["n"])
 
 
-async def tray_counts(actor: Actor, organisation_id: uuid.UUID) -> list[r.TrayCount]:
+async def tray_counts(actor: Actor, organisation_id: uuid.UUID) -> list[signoff_schemas.TrayCount]:
     trays = await _require_staff(actor, organisation_id)
     today = england_today()
     return [
-        r.TrayCount(
+        signoff_schemas.TrayCount(
             tray=t.value, title=TRAY_TITLES[t], count=await _tray_count(t, organisation_id, today)
         )
         for t in trays
@@ -1210,23 +1212,21 @@ async def _one_offs_this_year(rows: list[dict[str, Any]]) -> dict[uuid.UUID, int
 
 async def tray_page(
     actor: Actor, organisation_id: uuid.UUID, tray: str, page: int, per_page: int
-) -> r.TrayPage:
+) -> signoff_schemas.TrayPage:
     """One page of a tray, oldest first; each plan on it is checked by the access decision."""
     trays = await _require_staff(actor, organisation_id)
     try:
         chosen = Tray(tray)
     except ValueError:
-        raise Problem(
-            404,
+        raise NotFound(
             "No such tray",
             f"There is no tray '{tray[:40]}'. The trays are: {', '.join(t.value for t in Tray)}.",
         ) from None
     if chosen not in trays:
         needed = " or ".join(sorted(role.value.replace("_", " ") for role in TRAY_ROLES[chosen]))
-        raise Problem(403, "Not your tray", f"This tray is for a {needed} of the organisation.")
+        raise Forbidden("Not your tray", f"This tray is for a {needed} of the organisation.")
     if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
-        raise Problem(
-            400,
+        raise Malformed(
             "Page not understood",
             f"Pages start at 1, and a page holds from 1 to {MAX_PER_PAGE} plans.",
         )
@@ -1253,7 +1253,7 @@ async def tray_page(
             else None
         )
         items.append(
-            r.TrayItem(
+            signoff_schemas.TrayItem(
                 plan_id=as_uuid(row["id"]),
                 person_name=row["person_name"],
                 title=row["title"],
@@ -1271,7 +1271,7 @@ async def tray_page(
                 ),
             )
         )
-    return r.TrayPage(
+    return signoff_schemas.TrayPage(
         tray=chosen.value,
         title=TRAY_TITLES[chosen],
         organisation_id=organisation_id,

@@ -11,8 +11,8 @@ import uuid
 
 from portal.core.actor import Actor
 from portal.plans.tables import Plan
-from portal.reviews.audit import AuditDraft, append
-from portal.reviews.workflow import State, Transition, next_state
+from portal.signoff.audit import AuditDraft, append
+from portal.signoff.workflow import State, Transition, next_state
 
 
 async def after_change(actor: Actor, plan_id: uuid.UUID, now: dt.datetime) -> None:

@@ -19,8 +19,8 @@ import pytest
 from tests.api.helpers import assert_problem
 from tests.conftest import Persona, make_persona
 from tests.factories import give_role, make_organisation, write_complete_plan
-from tests.reviews.test_reviews_and_changes import PA_MORNINGS, H, url
-from tests.reviews.test_sign_off import allocate, audit_rows, authorise_plan, status, submit
+from tests.signoff.test_reviews_and_changes import PA_MORNINGS, H, url
+from tests.signoff.test_sign_off import allocate, audit_rows, authorise_plan, status, submit
 
 PA_THURSDAYS = "Personal assistant, 3 hours on Thursdays (singing group)"
 TRANSPORT = "Community transport when my PA is off"

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from portal.problems import Problem
-from portal.reviews.workflow import State, Transition, allowed_from, next_state
+from portal.core.errors import DomainError
+from portal.problems import status_of
+from portal.signoff.workflow import State, Transition, allowed_from, next_state
 
 D, S, P, A = State.DRAFT, State.SUBMITTED, State.PLAN_AUTHORISED, State.AGREED
 # Where each transition leads from each state; absent means "not from here".
@@ -36,9 +37,9 @@ def test_each_transition_from_each_state(state: State, transition: Transition) -
         assert next_state(state, transition) == want
         assert transition in allowed_from(state)
         return
-    with pytest.raises(Problem) as refused:
+    with pytest.raises(DomainError) as refused:
         next_state(state, transition)
-    assert refused.value.status == 409
+    assert status_of(refused.value) == 409
     assert refused.value.extra["current_state"] == state.value
     assert transition not in allowed_from(state)
 

@@ -17,18 +17,18 @@ from portal.consent.policy import STAFF_DECISIONS, Permission, is_owner
 from portal.core.actor import SIGN_OFF_ROLES, Actor
 from portal.core.clock import ENGLAND
 from portal.core.clock import now as utc_now
+from portal.core.errors import Conflict, FieldError, Invalid
 from portal.core.values import as_date, as_uuid, aware
 from portal.db import write_transaction
 from portal.notifications.service import tell_about_plan
 from portal.plans import service as plans
 from portal.plans.tables import Plan
-from portal.problems import FieldError, Problem
-from portal.reviews import schemas as r
-from portal.reviews.audit import AuditDraft, append
-from portal.reviews.redact import request_without_money
-from portal.reviews.service import audited, open_plan_for, plan_row, role_for
-from portal.reviews.tables import ReviewRequest
-from portal.reviews.workflow import IllegalTransition, State, Transition, next_state
+from portal.signoff import schemas as signoff_schemas
+from portal.signoff.audit import AuditDraft, append
+from portal.signoff.redact import request_without_money
+from portal.signoff.service import audited, open_plan_for, plan_row, role_for
+from portal.signoff.tables import ReviewRequest
+from portal.signoff.workflow import IllegalTransition, State, Transition, next_state
 
 
 def _requester_role(actor: Actor, plan: plans.PlanRecord, organisation: Any) -> str:
@@ -42,8 +42,8 @@ def _requester_role(actor: Actor, plan: plans.PlanRecord, organisation: Any) -> 
     return "co-author" if plan.access.grants else "other"
 
 
-def _request_read(row: dict[str, Any]) -> r.ReviewRequestRead:
-    return r.ReviewRequestRead(
+def _request_read(row: dict[str, Any]) -> signoff_schemas.ReviewRequestRead:
+    return signoff_schemas.ReviewRequestRead(
         id=as_uuid(row["id"]),
         plan_id=as_uuid(row["plan"]),
         requested_by=row["requester_name"],
@@ -69,8 +69,7 @@ async def insert_request(
     """Record a request for a review (inside the caller's write transaction), audited."""
     row = await plan_row(plan.id)
     if row["agreed_version"] is None:
-        raise Problem(
-            409,
+        raise Conflict(
             "Nothing agreed to review",
             "A review looks again at an agreed plan. This plan has not been agreed yet.",
             current_state=row["state"],
@@ -79,8 +78,7 @@ async def insert_request(
     today = now.astimezone(ENGLAND).date()
     early = review_date is not None and today < review_date
     if early and not reason.strip():
-        raise Problem(
-            422,
+        raise Invalid(
             "Say why you want a review now",
             f"The plan's review is due on {review_date:%d %B %Y}. To ask for one before then, "
             "say why.",
@@ -130,8 +128,8 @@ async def insert_request(
 
 
 async def request_review(
-    actor: Actor, plan_id: uuid.UUID, data: r.ReviewRequestCreate
-) -> r.ReviewRequestRead:
+    actor: Actor, plan_id: uuid.UUID, data: signoff_schemas.ReviewRequestCreate
+) -> signoff_schemas.ReviewRequestRead:
     async def act() -> uuid.UUID:
         plan = await open_plan_for(actor, plan_id, Permission.REVIEW_REQUEST, "ask for a review")
         async with write_transaction(Plan._meta.db):
@@ -142,7 +140,9 @@ async def request_review(
     return _request_read(dict(rows[0]))
 
 
-async def list_requests(actor: Actor, plan_id: uuid.UUID) -> list[r.ReviewRequestRead]:
+async def list_requests(
+    actor: Actor, plan_id: uuid.UUID
+) -> list[signoff_schemas.ReviewRequestRead]:
     plan = await plans.load_plan(actor, plan_id, Permission.PLAN_VIEW)
     rows = await ReviewRequest.raw(
         'SELECT * FROM "review_request" WHERE "plan" = {} ORDER BY "requested_at" DESC', plan_id
@@ -153,7 +153,9 @@ async def list_requests(actor: Actor, plan_id: uuid.UUID) -> list[r.ReviewReques
     return [request_without_money(request) for request in found]
 
 
-async def start_review(actor: Actor, plan_id: uuid.UUID, data: r.ReviewStart) -> r.ReviewStarted:
+async def start_review(
+    actor: Actor, plan_id: uuid.UUID, data: signoff_schemas.ReviewStart
+) -> signoff_schemas.ReviewStarted:
     """Staff start the review: a new draft from the agreed version; open requests are answered."""
 
     async def act() -> int:
@@ -207,7 +209,7 @@ async def start_review(actor: Actor, plan_id: uuid.UUID, data: r.ReviewStart) ->
 
     answered = await audited(actor, plan_id, Transition.START_REVIEW.value, act)
     row = await plan_row(plan_id)
-    return r.ReviewStarted(
+    return signoff_schemas.ReviewStarted(
         plan_id=plan_id,
         state=row["state"],
         agreed_version=row["agreed_version"],
@@ -216,14 +218,13 @@ async def start_review(actor: Actor, plan_id: uuid.UUID, data: r.ReviewStart) ->
 
 
 async def decline_request(
-    actor: Actor, plan_id: uuid.UUID, request_id: uuid.UUID, data: r.ReviewDecline
-) -> r.ReviewRequestRead:
+    actor: Actor, plan_id: uuid.UUID, request_id: uuid.UUID, data: signoff_schemas.ReviewDecline
+) -> signoff_schemas.ReviewRequestRead:
     async def act() -> None:
         await open_plan_for(actor, plan_id, Permission.REVIEW_START, "answer review requests")
         reason = data.reason.strip()
         if not reason:
-            raise Problem(
-                422,
+            raise Invalid(
                 "Say why",
                 "Say why the review is not needed now, so whoever asked knows.",
                 errors=[FieldError("reason", "Say why")],
@@ -245,8 +246,8 @@ async def decline_request(
                 "open",
             )
             if not closed:
-                raise Problem(
-                    409, "Not open", "This review request is not open (it was answered already)."
+                raise Conflict(
+                    "Not open", "This review request is not open (it was answered already)."
                 )
             await append(
                 AuditDraft(

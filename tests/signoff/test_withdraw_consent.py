@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from portal.reviews.audit import verify
+from portal.signoff.audit import verify
 from tests.api.helpers import CRITERIA_KEYS, assert_problem, plan_url, snapshot
 from tests.conftest import Persona, make_persona
 from tests.factories import give_role, make_organisation, write_complete_plan
-from tests.reviews.test_sign_off import (
+from tests.signoff.test_sign_off import (
     audit_rows,
     audit_verify_command,
     authorise_budget,

@@ -18,7 +18,7 @@ import msgspec
 from piccolo.engine.postgres import PostgresEngine
 
 from portal.db import write_transaction
-from portal.reviews.tables import AuditEntry
+from portal.signoff.tables import AuditEntry
 
 GENESIS = "0" * 64
 # Any fixed number: the advisory lock that makes PostgreSQL writers take the chain in turn.

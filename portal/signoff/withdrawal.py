@@ -29,18 +29,18 @@ from portal.consent import service as consent
 from portal.consent.policy import SIGN_OFF_SECTIONS, SUBMITTED_STATES, Permission, decide, is_owner
 from portal.core.actor import SIGN_OFF_ROLES, Actor, Role
 from portal.core.clock import now as utc_now
+from portal.core.errors import Conflict, DomainError, FieldError, Forbidden, Invalid
 from portal.core.sections import SECTION_KEYS, SECTION_TITLES
 from portal.core.values import as_date, as_uuid, aware
 from portal.db import write_transaction
 from portal.notifications.service import tell_about_plan, tell_staff
 from portal.plans import service as plans
 from portal.plans.tables import Plan
-from portal.problems import FieldError, Problem
-from portal.reviews import schemas as r
-from portal.reviews.audit import AuditDraft, append
-from portal.reviews.service import audited, plan_row
-from portal.reviews.tables import PlanVersion
-from portal.reviews.workflow import STATE_WORDS, State, Transition, next_state
+from portal.signoff import schemas as signoff_schemas
+from portal.signoff.audit import AuditDraft, append
+from portal.signoff.service import audited, plan_row
+from portal.signoff.tables import PlanVersion
+from portal.signoff.workflow import STATE_WORDS, State, Transition, next_state
 
 # A version whose consent was withdrawn: kept, but neither waiting for sign-off nor agreed.
 WITHDRAWN_STATUS = "consent_withdrawn"
@@ -67,9 +67,9 @@ def _sharing(row: dict[str, Any]) -> bool:
     )
 
 
-def _sections() -> list[r.SharedSection]:
+def _sections() -> list[signoff_schemas.SharedSection]:
     return [
-        r.SharedSection(key=key, title=SECTION_TITLES[key])
+        signoff_schemas.SharedSection(key=key, title=SECTION_TITLES[key])
         for key in SECTION_KEYS
         if key in SIGN_OFF_SECTIONS
     ]
@@ -85,9 +85,11 @@ _CONSENT_SQL = (
 )
 
 
-async def _consents(row: dict[str, Any]) -> list[tuple[r.SharingConsent, dict[str, Any]]]:
+async def _consents(
+    row: dict[str, Any],
+) -> list[tuple[signoff_schemas.SharingConsent, dict[str, Any]]]:
     """The submissions whose consent is in force: the one under sign-off, then the agreed one."""
-    found: list[tuple[r.SharingConsent, dict[str, Any]]] = []
+    found: list[tuple[signoff_schemas.SharingConsent, dict[str, Any]]] = []
     person = as_uuid(row["person"])
     wanted: list[tuple[int | None, Literal["under_sign_off", "agreed"]]] = [
         (row["submitted_version"], "under_sign_off"),
@@ -105,7 +107,7 @@ async def _consents(row: dict[str, Any]) -> list[tuple[r.SharingConsent, dict[st
         )
         found.append(
             (
-                r.SharingConsent(
+                signoff_schemas.SharingConsent(
                     version_number=int(version["number"]),
                     why=why,
                     version_status=version["status"],
@@ -119,17 +121,17 @@ async def _consents(row: dict[str, Any]) -> list[tuple[r.SharingConsent, dict[st
     return found
 
 
-async def _organisation(organisation_id: Any) -> r.OrganisationChoice:
+async def _organisation(organisation_id: Any) -> signoff_schemas.OrganisationChoice:
     rows = await Organisation.raw(
         'SELECT "id", "name", "kind" FROM "organisation" WHERE "id" = {}', organisation_id
     )
-    return r.OrganisationChoice(
+    return signoff_schemas.OrganisationChoice(
         id=as_uuid(rows[0]["id"]), name=rows[0]["name"], kind=rows[0]["kind"]
     )
 
 
 def withdrawing_means(
-    whose: str, organisation: str, state: str, consents: list[r.SharingConsent]
+    whose: str, organisation: str, state: str, consents: list[signoff_schemas.SharingConsent]
 ) -> list[str]:
     """What withdrawing consent would do, in sentences (`whose`: "your plan" or "the plan")."""
     titles = ", ".join(section.title for section in _sections())
@@ -158,12 +160,12 @@ def withdrawing_means(
     return means
 
 
-async def sign_off_sharing(actor: Actor, plan_id: uuid.UUID) -> r.SignOffSharingRead:
+async def sign_off_sharing(actor: Actor, plan_id: uuid.UUID) -> signoff_schemas.SignOffSharingRead:
     """Whom submitting shared the plan with, for those who choose who sees it."""
     plan = await plans.load_plan(actor, plan_id, Permission.PLAN_SHARE)
     row = await plan_row(plan_id)
     if not _sharing(row):
-        return r.SignOffSharingRead(
+        return signoff_schemas.SignOffSharingRead(
             plan_id=plan.id,
             state=row["state"],
             shared=False,
@@ -178,7 +180,7 @@ async def sign_off_sharing(actor: Actor, plan_id: uuid.UUID) -> r.SignOffSharing
     organisation = await _organisation(row["signing_off_organisation"])
     consents = [consent_ for consent_, _ in await _consents(row)]
     whose = "your plan" if is_owner(actor, plan.access) else "the plan"
-    return r.SignOffSharingRead(
+    return signoff_schemas.SignOffSharingRead(
         plan_id=plan.id,
         state=row["state"],
         shared=True,
@@ -196,18 +198,16 @@ async def sign_off_sharing(actor: Actor, plan_id: uuid.UUID) -> r.SignOffSharing
 # --- withdrawing ---------------------------------------------------------------------------
 
 
-def _not_allowed() -> Problem:
-    return Problem(
-        403,
+def _not_allowed() -> DomainError:
+    return Forbidden(
         "Not allowed",
         "Only the person whose plan this is, or someone who speaks for them with the power to "
         "share it, can withdraw consent to share it for sign-off.",
     )
 
 
-def _nothing_shared(state: str) -> Problem:
-    return Problem(
-        409,
+def _nothing_shared(state: str) -> DomainError:
+    return Conflict(
         "Nothing to withdraw",
         "This plan is not shared with an organisation for sign-off, so there is no consent to "
         "withdraw. Reload the sharing page to see who can see it now.",
@@ -252,20 +252,18 @@ async def _staff_to_tell(
     return sorted(as_uuid(h["user"]) for h in holders)
 
 
-def _check_request(row: dict[str, Any], data: r.WithdrawConsentRequest) -> None:
+def _check_request(row: dict[str, Any], data: signoff_schemas.WithdrawConsentRequest) -> None:
     state = row["state"]
     if data.state is not None and data.state != state:
         words = STATE_WORDS[State(state)].split(":")[0].lower()
-        raise Problem(
-            409,
+        raise Conflict(
             "The plan has moved on",
             f"The plan is now '{words}', not as it was when you read what withdrawing means. "
             "Read it again, then decide.",
             current_state=state,
         )
     if not data.confirm:
-        raise Problem(
-            422,
+        raise Invalid(
             "Confirm that you want to withdraw",
             "Withdrawing consent takes the plan out of sign-off. Confirm that you want to "
             "withdraw it, or go back to leave it shared.",
@@ -277,7 +275,7 @@ async def _withdraw(
     actor: Actor,
     plan: plans.PlanRecord,
     row: dict[str, Any],
-    in_force: list[tuple[r.SharingConsent, dict[str, Any]]],
+    in_force: list[tuple[signoff_schemas.SharingConsent, dict[str, Any]]],
     now: dt.datetime,
 ) -> int:
     """The changes, in one write transaction: all of them or none."""
@@ -310,8 +308,7 @@ async def _withdraw(
             *[value for value in checks.values() if value is not None],
         )
         if not moved:
-            raise Problem(
-                409,
+            raise Conflict(
                 "The plan has just changed",
                 "Someone changed where the plan is in sign-off a moment ago. Reload the page to "
                 "see where it is now, then decide.",
@@ -375,8 +372,8 @@ async def _withdraw(
 
 
 async def withdraw_consent(
-    actor: Actor, plan_id: uuid.UUID, data: r.WithdrawConsentRequest
-) -> r.DecisionOutcome:
+    actor: Actor, plan_id: uuid.UUID, data: signoff_schemas.WithdrawConsentRequest
+) -> signoff_schemas.DecisionOutcome:
     """Take back the consent that submitting gave: the plan leaves sign-off (see the module)."""
 
     async def act() -> int:
@@ -394,7 +391,7 @@ async def withdraw_consent(
     number = await audited(actor, plan_id, Transition.WITHDRAW_CONSENT.value, act)
     row = await plan_row(plan_id)
     state = State(row["state"])
-    return r.DecisionOutcome(
+    return signoff_schemas.DecisionOutcome(
         plan_id=plan_id,
         decision=Transition.WITHDRAW_CONSENT.value,
         state=state.value,

@@ -14,7 +14,7 @@ import msgspec
 
 from portal.core.sections import SECTION_TITLES
 from portal.problems import FieldError
-from portal.reviews import schemas as r
+from portal.signoff import schemas as signoff_schemas
 
 __all__ = [
     "MONEY_ACTIONS",
@@ -48,7 +48,9 @@ def is_money_entry(action: str, details: dict[str, Any]) -> bool:
     return action in MONEY_ACTIONS or bool(details.get("package_change"))
 
 
-def version_without_money(version: r.VersionSummary) -> r.VersionSummary:
+def version_without_money(
+    version: signoff_schemas.VersionSummary,
+) -> signoff_schemas.VersionSummary:
     return msgspec.structs.replace(
         version,
         annual_cost_pence=None,
@@ -57,7 +59,9 @@ def version_without_money(version: r.VersionSummary) -> r.VersionSummary:
     )
 
 
-def request_without_money(request: r.ReviewRequestRead) -> r.ReviewRequestRead:
+def request_without_money(
+    request: signoff_schemas.ReviewRequestRead,
+) -> signoff_schemas.ReviewRequestRead:
     """A review asked for instead of a package change: that it was asked stays, the change's
     reason and which change it was do not."""
     if request.package_change_id is None:

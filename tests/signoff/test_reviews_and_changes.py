@@ -14,11 +14,11 @@ import pytest
 
 from portal.accounts.tables import Organisation
 from portal.plans.tables import Plan
-from portal.reviews.audit import verify
+from portal.signoff.audit import verify
 from tests.api.helpers import assert_problem, plan_url
 from tests.conftest import Persona, make_persona
 from tests.factories import actor_of, give_role, make_organisation, write_complete_plan
-from tests.reviews.test_sign_off import authorise_budget, authorise_plan, status, submit
+from tests.signoff.test_sign_off import authorise_budget, authorise_plan, status, submit
 
 PA_MORNINGS = "Personal assistant, 9 hours a week (mornings)"  # £148.50 a week, 9 hours
 H = 60

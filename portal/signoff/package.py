@@ -28,18 +28,18 @@ import msgspec
 from portal.accounts.tables import Organisation
 from portal.consent.policy import decide_line_change, speaks_for
 from portal.core.actor import Actor
+from portal.core.errors import Conflict, DomainError, FieldError, Forbidden, Invalid
 from portal.core.money import MAX_WEEKLY_PENCE
 from portal.core.values import as_uuid
 from portal.plans import service as plans
 from portal.plans.allocation import staff_allocation
 from portal.plans.money import Frequency, weekly_pence
 from portal.plans.tables import Plan, SupportItem
-from portal.problems import FieldError, Problem
-from portal.reviews import schemas as r
-from portal.reviews.service import content_hash
-from portal.reviews.tables import PlanVersion
-from portal.reviews.tolerance import PackageLine
-from portal.reviews.workflow import State
+from portal.signoff import schemas as signoff_schemas
+from portal.signoff.service import content_hash
+from portal.signoff.tables import PlanVersion
+from portal.signoff.tolerance import PackageLine
+from portal.signoff.workflow import State
 
 PROVIDER_KIND = "provider"
 
@@ -110,8 +110,8 @@ async def not_their_line(actor: Actor, item: dict[str, Any], owners: frozenset[u
 _MAX_PENCE_A_WEEK = MAX_WEEKLY_PENCE  # £1,000,000 a week, as for any support item
 
 
-def _invalid(field: str, title: str, detail: str) -> Problem:
-    return Problem(422, title, detail, errors=[FieldError(field, detail)])
+def _invalid(field: str, title: str, detail: str) -> DomainError:
+    return Invalid(title, detail, errors=[FieldError(field, detail)])
 
 
 class Baseline(msgspec.Struct, frozen=True, kw_only=True):
@@ -122,12 +122,11 @@ class Baseline(msgspec.Struct, frozen=True, kw_only=True):
     weekly_pence: int
 
 
-def check_figures(data: r.PackageChangeCreate, item: dict[str, Any]) -> Baseline:
+def check_figures(data: signoff_schemas.PackageChangeCreate, item: dict[str, Any]) -> Baseline:
     """The starting figures are the plan's own; the change must be possible and change
     something, with hours and cost going the same way."""
     if item["frequency"] == Frequency.one_off.value:
-        raise Problem(
-            409,
+        raise Conflict(
             "A one-off item is not a weekly package",
             f"'{item['description']}' is a one-off cost, not hours of support every week, so it "
             "cannot be changed by a package change. Ask for a review of the plan instead.",
@@ -135,8 +134,7 @@ def check_figures(data: r.PackageChangeCreate, item: dict[str, Any]) -> Baseline
         )
     recorded = item["minutes_per_week"]
     if recorded is None:
-        raise Problem(
-            409,
+        raise Conflict(
             "No hours to change",
             f"The agreed plan records no hours a week for '{item['description']}', so it cannot "
             "be changed by hours. Ask the care coordinator to record its hours at a review, or "
@@ -182,8 +180,7 @@ async def check_line_is_theirs(
     through (None for the person, or someone who speaks for them)."""
     owners = await line_providers(item["provider"])
     if not decide_line_change(actor, plan.access, owners):
-        raise Problem(
-            403,
+        raise Forbidden(
             "Not your support to change",
             await not_their_line(actor, item, owners),
             errors=[FieldError("support_item_id", "Choose a line your organisation provides")],
@@ -241,7 +238,7 @@ async def agreed_budget(plan_id: uuid.UUID, agreed_version: int) -> Budget:
         agreed_version,
     )
     if not rows:
-        raise Problem(409, "No agreed package", "This plan has no agreed version to change.")
+        raise Conflict("No agreed package", "This plan has no agreed version to change.")
     agreed = dict(rows[0])
     budget_version = int(agreed["budget_from_version"] or agreed["number"])
     budget = agreed
@@ -345,8 +342,7 @@ async def version_from_change(
             budget.agreed_version,
         )
     if not moved:
-        raise Problem(
-            409,
+        raise Conflict(
             "The plan changed just now",
             "Someone changed this plan while you were confirming the change. Reload it and "
             "decide again.",
