@@ -46,6 +46,7 @@ from portal.core.errors import (
     Malformed,
     NotFound,
     not_found,
+    status_of,
 )
 from portal.core.sections import CRITERIA_KEYS, SECTION_KEYS, SECTION_TITLES
 from portal.core.values import as_date, as_uuid, aware
@@ -250,7 +251,7 @@ async def audited(
                 actor_user=actor.user_id,
                 actor_name=actor.display_name,
                 plan=plan_id,
-                reason=f"{problem.title}: {problem.detail}"[:1000],
+                reason=f"{status_of(problem)} {problem.title}: {problem.detail}"[:1000],
             )
         )
         raise
