@@ -22,7 +22,7 @@ from portal.problems import Problem, status_of
 from portal.routes.auth import begin_session, optional_actor
 from portal.routes.pages.common import plan_url, render, see_other, sign_in_url
 from portal.routes.pages.forms import FieldProblem, check_email, check_length, text
-from portal.routes.pages.sharing import ACCESS_WORDS, section_titles, until_words
+from portal.routes.pages.sharing.words import ACCESS_WORDS, section_titles, until_words
 
 # Why an invitation cannot be used, by its status, said to the person holding the link.
 _CLOSED = {
