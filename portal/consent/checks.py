@@ -60,6 +60,14 @@ def check_purpose(purpose: str) -> str:
     return purpose
 
 
+def check_offer(
+    sections: list[str], purpose: str, ends: dt.datetime | None, ends_field: str
+) -> tuple[list[str], str, dt.datetime | None]:
+    """What a grant or an invitation offers: its sections in plan order, what it is for, and
+    when the sharing ends."""
+    return check_sections(sections), check_purpose(purpose), check_expiry(ends, ends_field)
+
+
 async def account_by_email(email: str, field: str) -> access_repository.Account:
     account = await access_repository.active_account_by_email(email.strip().lower())
     if account is None:

@@ -124,9 +124,9 @@ async def give_grant(
 ) -> consent_schemas.GrantRead:
     """Share sections with a person's account or an organisation."""
     _, facts = await consent_access.plan_access(actor, plan_id, Permission.PLAN_SHARE)
-    sections = checks.check_sections(data.sections)
-    purpose = checks.check_purpose(data.purpose)
-    expires = checks.check_expiry(data.expires_at, "expires_at")
+    sections, purpose, expires = checks.check_offer(
+        data.sections, data.purpose, data.expires_at, "expires_at"
+    )
     if (data.grantee_email is None) == (data.grantee_organisation_id is None):
         raise Invalid(
             "Who to share with",

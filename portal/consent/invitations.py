@@ -77,9 +77,9 @@ async def invite(
 ) -> consent_schemas.InvitationCreated:
     """Make a one-time invitation; the link is shown once and only its hash is kept."""
     _, facts = await consent_access.plan_access(actor, plan_id, Permission.PLAN_SHARE)
-    sections = checks.check_sections(data.sections)
-    purpose = checks.check_purpose(data.purpose)
-    grant_expires = checks.check_expiry(data.grant_expires_at, "grant_expires_at")
+    sections, purpose, grant_expires = checks.check_offer(
+        data.sections, data.purpose, data.grant_expires_at, "grant_expires_at"
+    )
     email = data.email.strip().lower() if data.email else None
     if email is not None:
         if "@" not in email:
