@@ -17,9 +17,12 @@ from litestar.params import FromPath
 from msgspec import UNSET
 
 from portal.bounds import EXPIRY, parse_whole
+from portal.consent import access as consent_access
 from portal.consent import directory
+from portal.consent import grants as consent_grants
+from portal.consent import invitations as consent_invitations
+from portal.consent import representatives as consent_representatives
 from portal.consent import schemas as consent_schemas
-from portal.consent import service as consent
 from portal.consent.policy import (
     ACCESS_RANK,
     AUTHORITY_LABELS,
@@ -391,7 +394,7 @@ async def _representatives(
 ) -> list[consent_schemas.RepresentativeRead]:
     """Who speaks for the person, shown with About me: nothing when the actor may not read it."""
     try:
-        return await consent.list_representatives(actor, plan_id)
+        return await consent_representatives.list_representatives(actor, plan_id)
     except DomainError as problem:
         if isinstance(problem, NotFound):
             return []
@@ -406,8 +409,8 @@ async def sharing_page(
     request: Request[Any, Any, Any], actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
     plan = await plan_page(actor, plan_id, Permission.PLAN_SHARE)
-    grants = await consent.list_grants(actor, plan_id)
-    invitations = await consent.list_invitations(actor, plan_id)
+    grants = await consent_grants.list_grants(actor, plan_id)
+    invitations = await consent_invitations.list_invitations(actor, plan_id)
     representatives = await _representatives(actor, plan_id)
     # The organisation the plan was submitted to is shared with too, by the submission.
     sign_off = sign_off_view(await withdrawal.sign_off_sharing(actor, plan_id), plan)
@@ -420,7 +423,7 @@ async def sharing_page(
             # A representative changes or stops only what they could have given.
             {
                 **_grant_view(g, plan.id),
-                "manageable": consent.may_manage(actor, plan.record.access, g),
+                "manageable": consent_grants.may_manage(actor, plan.record.access, g),
             }
             for g in grants
         ],
@@ -510,7 +513,7 @@ async def give_grant(
     status = 400
     if not scope.errors:
         try:
-            await consent.give_grant(
+            await consent_grants.give_grant(
                 actor,
                 plan.id,
                 consent_schemas.GrantCreate(
@@ -541,7 +544,7 @@ async def give_grant(
 async def _grant(
     actor: Actor, plan_id: uuid.UUID, grant_id: uuid.UUID
 ) -> consent_schemas.GrantRead:
-    return await consent.read_grant(actor, plan_id, grant_id)
+    return await consent_grants.read_grant(actor, plan_id, grant_id)
 
 
 def _change_page(
@@ -611,7 +614,7 @@ async def change_grant(
             reason=reason,
         )
         try:
-            await consent.change_grant(actor, plan.id, grant_id, update)
+            await consent_grants.change_grant(actor, plan.id, grant_id, update)
         except DomainError as problem:
             if not isinstance(problem, Invalid) and not _beyond_scope(problem):
                 raise
@@ -664,7 +667,7 @@ async def stop_sharing(
             errors={"reason": str(exc)},
             action_url=_sharing_url(plan.id, "grants", str(grant.id), "stop"),
         )
-    await consent.revoke_grant(actor, plan.id, grant_id, reason)
+    await consent_grants.revoke_grant(actor, plan.id, grant_id, reason)
     return see_other(_sharing_url(plan.id) + "?done=stopped")
 
 
@@ -685,7 +688,7 @@ async def grant_history(
     actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID], grant_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
     plan = await plan_page(actor, plan_id, Permission.PLAN_SHARE)
-    versions = await consent.grant_history(actor, plan.id, grant_id)
+    versions = await consent_grants.grant_history(actor, plan.id, grant_id)
     oldest_first = list(reversed(versions))
     shown = [
         {
@@ -802,7 +805,7 @@ async def invite(
     status = 400
     if not scope.errors:
         try:
-            created = await consent.invite(
+            created = await consent_invitations.invite(
                 actor,
                 plan.id,
                 consent_schemas.InvitationCreate(
@@ -836,7 +839,7 @@ async def invite(
 async def _invitation(
     actor: Actor, plan_id: uuid.UUID, invitation_id: uuid.UUID
 ) -> consent_schemas.InvitationRead:
-    for invitation in await consent.list_invitations(actor, plan_id):
+    for invitation in await consent_invitations.list_invitations(actor, plan_id):
         if invitation.id == invitation_id:
             return invitation
     raise not_found("invitation")
@@ -872,7 +875,7 @@ async def withdraw(
     invitation_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     plan = await plan_page(actor, plan_id, Permission.PLAN_SHARE)
-    await consent.withdraw_invitation(actor, plan.id, invitation_id)
+    await consent_invitations.withdraw_invitation(actor, plan.id, invitation_id)
     return see_other(_sharing_url(plan.id) + "?done=withdrawn")
 
 
@@ -969,7 +972,7 @@ async def record_representative(
         errors[name] = str(exc)
     if not errors:
         try:
-            await consent.record_representative(
+            await consent_representatives.record_representative(
                 actor,
                 plan.id,
                 consent_schemas.RepresentativeCreate(
@@ -1000,7 +1003,7 @@ async def record_representative(
 async def _representative(
     actor: Actor, plan_id: uuid.UUID, record_id: uuid.UUID
 ) -> consent_schemas.RepresentativeRead:
-    for rep in await consent.list_representatives(actor, plan_id):
+    for rep in await consent_representatives.list_representatives(actor, plan_id):
         if rep.id == record_id:
             return rep
     raise not_found("representative")
@@ -1052,7 +1055,7 @@ async def end_representative(
             errors={"reason": str(exc)},
             action_url=_sharing_url(plan.id, "representatives", str(rep.id), "end"),
         )
-    await consent.end_representative(actor, plan.id, record_id, reason)
+    await consent_representatives.end_representative(actor, plan.id, record_id, reason)
     return see_other(_sharing_url(plan.id) + "?done=ended")
 
 
@@ -1062,7 +1065,7 @@ async def end_representative(
 @get("/plans/{plan_id:uuid}/access-log", name="access-log")
 async def access_log(actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]) -> Response[Any]:
     plan = await plan_page(actor, plan_id, Permission.PLAN_ACCESS_LOG)
-    events = await consent.access_log(actor, plan.id)
+    events = await consent_access.read_access_log(actor, plan.id)
     return _page(
         "sharing/access_log.html",
         actor,
