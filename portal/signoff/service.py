@@ -20,7 +20,8 @@ from typing import Any, TypeVar
 import msgspec
 
 from portal.accounts.tables import Organisation
-from portal.consent import service as consent
+from portal.consent import access as consent_access
+from portal.consent import access_log
 from portal.consent.money import may_see_money
 from portal.consent.policy import (
     SIGN_OFF_SECTIONS,
@@ -495,7 +496,7 @@ async def submit_plan(
             )
             await tell_about_plan(plan_id, transition.value, actor.user_id)
             # Submitting is consent to share: it is listed with every other sharing change.
-            await consent.record(
+            await access_log.record(
                 actor, plan.access, "submitted", shared, str(org["id"]), always=True
             )
         return number
@@ -1052,7 +1053,7 @@ async def read_version(
     plan, row = await _version(actor, plan_id, number)
     visible = set(visible_sections(actor, plan.access, SECTION_KEYS))
     snapshot = msgspec.json.decode(row["content"])
-    await consent.record(actor, plan.access, "read", sorted(visible & set(SECTION_KEYS)))
+    await access_log.record(actor, plan.access, "read", sorted(visible & set(SECTION_KEYS)))
     summary = _as_seen(_version_summary(row), may_see_money(actor, plan.access))
     return signoff_schemas.VersionRead(version=summary, content=_visible_content(snapshot, visible))
 
@@ -1240,7 +1241,9 @@ async def tray_page(
         per_page,
         (page - 1) * per_page,
     )
-    facts = await consent.facts_for_plans(actor, [consent.plan_ref(row) for row in rows])
+    facts = await consent_access.facts_for_plans(
+        actor, [consent_access.plan_ref(row) for row in rows]
+    )
     limit = _spending_limit(actor, organisation_id)
     one_offs = await _one_offs_this_year(rows) if chosen == Tray.BUDGET_AUTHORISATION else {}
     items = []

@@ -11,7 +11,7 @@ from litestar import Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
-from portal.consent import service as consent
+from portal.consent import access as consent_access
 from portal.consent.policy import Permission
 from portal.core.actor import Actor
 from portal.routes.pages.common import plan_page, plan_url
@@ -31,7 +31,7 @@ class AccessEventView(msgspec.Struct, frozen=True, kw_only=True):
 @get("/plans/{plan_id:uuid}/access-log", name="access-log")
 async def access_log(actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]) -> Response[Any]:
     plan = await plan_page(actor, plan_id, Permission.PLAN_ACCESS_LOG)
-    events = await consent.access_log(actor, plan.id)
+    events = await consent_access.read_access_log(actor, plan.id)
     return page(
         "sharing/access_log.html",
         actor,

@@ -15,8 +15,10 @@ from litestar.params import FromPath
 from msgspec import UNSET
 
 from portal.consent import directory
+from portal.consent import grants as consent_grants
+from portal.consent import invitations as consent_invitations
+from portal.consent import representatives as consent_representatives
 from portal.consent import schemas as consent_schemas
-from portal.consent import service as consent
 from portal.consent.policy import Access, Permission
 from portal.core.actor import Actor
 from portal.core.errors import Forbidden, Invalid, NotFound
@@ -113,7 +115,7 @@ async def _representatives(
 ) -> list[consent_schemas.RepresentativeRead]:
     """Who speaks for the person, shown with About me: nothing when the actor may not read it."""
     try:
-        return await consent.list_representatives(actor, plan_id)
+        return await consent_representatives.list_representatives(actor, plan_id)
     except NotFound:
         return []
 
@@ -126,8 +128,8 @@ async def sharing_page(
     request: Request[Any, Any, Any], actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
     plan = await plan_page(actor, plan_id, Permission.PLAN_SHARE)
-    grants = await consent.list_grants(actor, plan_id)
-    invitations = await consent.list_invitations(actor, plan_id)
+    grants = await consent_grants.list_grants(actor, plan_id)
+    invitations = await consent_invitations.list_invitations(actor, plan_id)
     representatives = await _representatives(actor, plan_id)
     # The organisation the plan was submitted to is shared with too, by the submission.
     sign_off = sign_off_view(await withdrawal.sign_off_sharing(actor, plan_id), plan)
@@ -139,7 +141,7 @@ async def sharing_page(
         grants=[
             msgspec.structs.replace(
                 grant_view(g, plan.id),
-                manageable=consent.may_manage(actor, plan.record.access, g),
+                manageable=consent_grants.may_manage(actor, plan.record.access, g),
             )
             for g in grants
         ],
@@ -201,7 +203,7 @@ async def give_grant(
     scope.check_scope()
     if not scope.errors:
         try:
-            await consent.give_grant(
+            await consent_grants.give_grant(
                 actor,
                 plan.id,
                 consent_schemas.GrantCreate(
@@ -259,7 +261,7 @@ async def change_form(
     actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID], grant_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
     plan = await plan_page(actor, plan_id, Permission.PLAN_SHARE)
-    return _change_page(actor, plan, await consent.read_grant(actor, plan.id, grant_id))
+    return _change_page(actor, plan, await consent_grants.read_grant(actor, plan.id, grant_id))
 
 
 @post("/plans/{plan_id:uuid}/sharing/grants/{grant_id:uuid}", name="sharing-grant-change")
@@ -270,7 +272,7 @@ async def change_grant(
     grant_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     plan = await plan_page(actor, plan_id, Permission.PLAN_SHARE)
-    grant = await consent.read_grant(actor, plan.id, grant_id)
+    grant = await consent_grants.read_grant(actor, plan.id, grant_id)
     form = await request.form()
     scope = ScopeForm(form)
     scope.check_scope()
@@ -288,7 +290,7 @@ async def change_grant(
             reason=reason.reason,
         )
         try:
-            await consent.change_grant(actor, plan.id, grant_id, update)
+            await consent_grants.change_grant(actor, plan.id, grant_id, update)
         except (Invalid, Forbidden) as problem:
             # Only what was typed, or more than the actor may give, is said on this form.
             if not shown_on_form(problem):
@@ -317,7 +319,7 @@ async def stop_form(
     actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID], grant_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
     plan = await plan_page(actor, plan_id, Permission.PLAN_SHARE)
-    return _stop_page(actor, plan, await consent.read_grant(actor, plan.id, grant_id))
+    return _stop_page(actor, plan, await consent_grants.read_grant(actor, plan.id, grant_id))
 
 
 @post("/plans/{plan_id:uuid}/sharing/grants/{grant_id:uuid}/stop", name="sharing-grant-revoke")
@@ -330,9 +332,9 @@ async def stop_sharing(
     plan = await plan_page(actor, plan_id, Permission.PLAN_SHARE)
     reason = ReasonForm(await request.form(), "Why you are stopping it")
     if reason.errors:
-        grant = await consent.read_grant(actor, plan.id, grant_id)
+        grant = await consent_grants.read_grant(actor, plan.id, grant_id)
         return _stop_page(actor, plan, grant, reason)
-    await consent.revoke_grant(actor, plan.id, grant_id, reason.reason)
+    await consent_grants.revoke_grant(actor, plan.id, grant_id, reason.reason)
     return see_other(done(plan.id, "stopped"))
 
 
@@ -353,7 +355,7 @@ async def grant_history(
     actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID], grant_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
     plan = await plan_page(actor, plan_id, Permission.PLAN_SHARE)
-    versions = await consent.grant_history(actor, plan.id, grant_id)
+    versions = await consent_grants.grant_history(actor, plan.id, grant_id)
     oldest_first = list(reversed(versions))
     shown = [
         msgspec.structs.replace(

@@ -15,8 +15,8 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 
 from portal.bounds import parse_whole
+from portal.consent import invitations as consent_invitations
 from portal.consent import schemas as consent_schemas
-from portal.consent import service as consent
 from portal.consent.policy import Access, Permission
 from portal.consent.schemas import MAX_INVITATION_DAYS
 from portal.core.actor import Actor
@@ -138,7 +138,7 @@ async def invite(
     created = None
     if not scope.errors:
         try:
-            created = await consent.invite(
+            created = await consent_invitations.invite(
                 actor,
                 plan.id,
                 consent_schemas.InvitationCreate(
@@ -171,7 +171,7 @@ async def invite(
 async def _invitation(
     actor: Actor, plan_id: uuid.UUID, invitation_id: uuid.UUID
 ) -> consent_schemas.InvitationRead:
-    for invitation in await consent.list_invitations(actor, plan_id):
+    for invitation in await consent_invitations.list_invitations(actor, plan_id):
         if invitation.id == invitation_id:
             return invitation
     raise not_found("invitation")
@@ -207,7 +207,7 @@ async def withdraw(
     invitation_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     plan = await plan_page(actor, plan_id, Permission.PLAN_SHARE)
-    await consent.withdraw_invitation(actor, plan.id, invitation_id)
+    await consent_invitations.withdraw_invitation(actor, plan.id, invitation_id)
     return see_other(done(plan.id, "withdrawn"))
 
 

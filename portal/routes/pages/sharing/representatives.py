@@ -15,8 +15,8 @@ from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
+from portal.consent import representatives as consent_representatives
 from portal.consent import schemas as consent_schemas
-from portal.consent import service as consent
 from portal.consent.policy import AUTHORITY_LABELS, AUTHORITY_LIMITS, Authority, Permission, Power
 from portal.core.actor import Actor
 from portal.core.errors import Forbidden, not_found
@@ -209,7 +209,7 @@ async def record_representative(
     form = RepresentativeForm(await request.form())
     if not form.errors:
         try:
-            await consent.record_representative(actor, plan.id, form.record())
+            await consent_representatives.record_representative(actor, plan.id, form.record())
         except Forbidden as problem:
             # Not theirs to record (the person's own consent, or wider than a deputy's own
             # record): said next to the field it is about, with the page refused as a whole.
@@ -226,7 +226,7 @@ async def record_representative(
 async def _representative(
     actor: Actor, plan_id: uuid.UUID, record_id: uuid.UUID
 ) -> consent_schemas.RepresentativeRead:
-    for rep in await consent.list_representatives(actor, plan_id):
+    for rep in await consent_representatives.list_representatives(actor, plan_id):
         if rep.id == record_id:
             return rep
     raise not_found("representative")
@@ -274,7 +274,7 @@ async def end_representative(
     if reason.errors:
         rep = await _representative(actor, plan.id, record_id)
         return _end_page(actor, plan, rep, reason)
-    await consent.end_representative(actor, plan.id, record_id, reason.reason)
+    await consent_representatives.end_representative(actor, plan.id, record_id, reason.reason)
     return see_other(done(plan.id, "ended"))
 
 
