@@ -37,6 +37,7 @@ from portal.core.sections import CRITERIA_KEYS, SECTION_KEYS, SECTION_TITLES
 from portal.core.values import as_uuid, aware
 from portal.db import write_transaction as db_write_transaction
 from portal.live import events as live
+from portal.plans import amend
 from portal.plans import schemas as plan_schemas
 from portal.plans.allocation import staff_allocation, staff_allocation_record, staff_allocations
 from portal.plans.content import (
@@ -73,7 +74,6 @@ from portal.plans.tables import (
     Revision,
     SupportItem,
 )
-from portal.signoff import amend
 
 _CAS_RETRIES = 20
 _Body = TypeVar("_Body", bound=msgspec.Struct)

@@ -22,6 +22,7 @@ from typing import Any
 import msgspec
 
 from portal.accounts.tables import Organisation
+from portal.audit.trail import AuditDraft, append
 from portal.consent import service as consent
 from portal.consent.policy import STAFF_DECISIONS, Permission, decide, is_owner, speaks_for
 from portal.core.actor import Actor, OrgPermission, decide_organisation
@@ -41,9 +42,9 @@ from portal.notifications.service import tell_about_plan
 from portal.plans import service as plans
 from portal.plans.schemas import OutcomeRead
 from portal.plans.tables import Outcome, Plan, Revision, SupportItem
+from portal.plans.workflow import State
 from portal.signoff import package
 from portal.signoff import schemas as signoff_schemas
-from portal.signoff.audit import AuditDraft, append
 from portal.signoff.service import (
     audited,
     open_plan_for,
@@ -58,7 +59,6 @@ from portal.signoff.tolerance import (
     package_figures,
     route_package_change,
 )
-from portal.signoff.workflow import State
 
 
 def _json(value: Any) -> str:

@@ -35,11 +35,11 @@ from portal.plans import service as plans
 from portal.plans.allocation import staff_allocation
 from portal.plans.money import Frequency, weekly_pence
 from portal.plans.tables import Plan, SupportItem
+from portal.plans.workflow import State
 from portal.signoff import schemas as signoff_schemas
 from portal.signoff.service import content_hash
 from portal.signoff.tables import PlanVersion
 from portal.signoff.tolerance import PackageLine
-from portal.signoff.workflow import State
 
 PROVIDER_KIND = "provider"
 

@@ -11,6 +11,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
+from portal.audit.trail import AuditDraft, append
 from portal.consent import service as consent
 from portal.consent.money import may_see_money
 from portal.consent.policy import STAFF_DECISIONS, Permission, is_owner
@@ -23,12 +24,11 @@ from portal.db import write_transaction
 from portal.notifications.service import tell_about_plan
 from portal.plans import service as plans
 from portal.plans.tables import Plan
+from portal.plans.workflow import IllegalTransition, State, Transition, next_state
 from portal.signoff import schemas as signoff_schemas
-from portal.signoff.audit import AuditDraft, append
 from portal.signoff.redact import request_without_money
 from portal.signoff.service import audited, open_plan_for, plan_row, role_for
 from portal.signoff.tables import ReviewRequest
-from portal.signoff.workflow import IllegalTransition, State, Transition, next_state
 
 
 def _requester_role(actor: Actor, plan: plans.PlanRecord, organisation: Any) -> str:

@@ -20,6 +20,8 @@ from typing import Any, TypeVar
 import msgspec
 
 from portal.accounts.tables import Organisation
+from portal.audit.tables import AuditEntry
+from portal.audit.trail import AuditDraft, append, append_alone
 from portal.consent import service as consent
 from portal.consent.money import may_see_money
 from portal.consent.policy import (
@@ -55,11 +57,7 @@ from portal.plans import service as plans
 from portal.plans.allocation import staff_allocation, staff_allocation_record
 from portal.plans.criteria import evaluate_criteria
 from portal.plans.tables import Outcome, Plan, SupportItem
-from portal.signoff import redact
-from portal.signoff import schemas as signoff_schemas
-from portal.signoff.audit import AuditDraft, append, append_alone
-from portal.signoff.tables import AuditEntry, PlanComment, PlanVersion
-from portal.signoff.workflow import (
+from portal.plans.workflow import (
     RULES,
     STATE_WORDS,
     IllegalTransition,
@@ -68,6 +66,9 @@ from portal.signoff.workflow import (
     allowed_from,
     next_state,
 )
+from portal.signoff import redact
+from portal.signoff import schemas as signoff_schemas
+from portal.signoff.tables import PlanComment, PlanVersion
 
 _T = TypeVar("_T")
 

@@ -25,6 +25,7 @@ import uuid
 from typing import Any, Literal
 
 from portal.accounts.tables import Organisation
+from portal.audit.trail import AuditDraft, append
 from portal.consent import service as consent
 from portal.consent.policy import SIGN_OFF_SECTIONS, SUBMITTED_STATES, Permission, decide, is_owner
 from portal.core.actor import SIGN_OFF_ROLES, Actor, Role
@@ -36,11 +37,10 @@ from portal.db import write_transaction
 from portal.notifications.service import tell_about_plan, tell_staff
 from portal.plans import service as plans
 from portal.plans.tables import Plan
+from portal.plans.workflow import STATE_WORDS, State, Transition, next_state
 from portal.signoff import schemas as signoff_schemas
-from portal.signoff.audit import AuditDraft, append
 from portal.signoff.service import audited, plan_row
 from portal.signoff.tables import PlanVersion
-from portal.signoff.workflow import STATE_WORDS, State, Transition, next_state
 
 # A version whose consent was withdrawn: kept, but neither waiting for sign-off nor agreed.
 WITHDRAWN_STATUS = "consent_withdrawn"

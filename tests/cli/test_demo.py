@@ -15,11 +15,12 @@ import pytest
 
 from portal.accounts import organisations
 from portal.accounts.tables import Organisation, StaffRole, UserAccount
+from portal.audit.tables import AuditEntry
 from portal.core.actor import Actor, Role
 from portal.plans import service as plans
 from portal.plans.tables import Plan, SupportItem
 from portal.signoff import service as signoff
-from portal.signoff.tables import AuditEntry, PlanVersion
+from portal.signoff.tables import PlanVersion
 from tests.cli.test_cli import portal
 from tests.factories import actor_of
 

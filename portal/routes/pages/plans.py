@@ -16,6 +16,7 @@ from portal.core.actor import Actor
 from portal.plans import schemas as plan_schemas
 from portal.plans import service
 from portal.plans.wording import money_view
+from portal.plans.workflow import STATE_WORDS, State
 from portal.routes.pages.common import (
     PLANS_NAV,
     banner_for,
@@ -26,7 +27,6 @@ from portal.routes.pages.common import (
     see_other,
 )
 from portal.routes.pages.forms import FieldProblem, check_length, text
-from portal.signoff.workflow import STATE_WORDS, State
 
 STATUS_TAGS: dict[str, dict[str, str]] = {
     "met": {"text": "Met", "colour": "green"},

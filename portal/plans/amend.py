@@ -1,7 +1,7 @@
 """A change to an agreed plan starts a new draft: the agreed version stays the active plan.
 
-Called by `portal.plans.service` inside every accepted write's transaction; it imports nothing
-of the plans service, so the plans service can depend on it.
+Called by `portal.plans.service` inside every accepted write's transaction, so the plan's state
+and its audit entry are saved with the write or not at all.
 """
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
+from portal.audit.trail import AuditDraft, append
 from portal.core.actor import Actor
 from portal.plans.tables import Plan
-from portal.signoff.audit import AuditDraft, append
-from portal.signoff.workflow import State, Transition, next_state
+from portal.plans.workflow import State, Transition, next_state
 
 
 async def after_change(actor: Actor, plan_id: uuid.UUID, now: dt.datetime) -> None:
