@@ -5,15 +5,14 @@ Every function takes the actor and asks `portal.consent` before it reads or writ
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any, TypeVar
 
 import msgspec
 from msgspec import UNSET
-from piccolo.table import Table
 
 from portal.bounds import INT4_MAX, OutOfWindow, parse_version
 from portal.consent import service as consent
@@ -34,12 +33,10 @@ from portal.core.errors import (
     not_found,
 )
 from portal.core.sections import CRITERIA_KEYS, SECTION_KEYS, SECTION_TITLES
-from portal.core.values import as_uuid, aware
-from portal.db import write_transaction as db_write_transaction
 from portal.live import events as live
-from portal.plans import amend
+from portal.plans import amend, repository
 from portal.plans import schemas as plan_schemas
-from portal.plans.allocation import staff_allocation, staff_allocation_record, staff_allocations
+from portal.plans.allocation import staff_allocation_record
 from portal.plans.content import (
     SECTION_TYPES,
     ActionFact,
@@ -65,14 +62,15 @@ from portal.plans.money import (
     this_year_pence,
     weekly_pence,
 )
-from portal.plans.tables import (
-    Outcome,
-    Plan,
-    PlanAction,
-    PlanContact,
-    PlanSection,
-    Revision,
-    SupportItem,
+from portal.plans.repository import (
+    ActionRow,
+    ContactRow,
+    ListRow,
+    OutcomeRow,
+    PlanData,
+    PlanRow,
+    SectionRow,
+    SupportRow,
 )
 
 _CAS_RETRIES = 20
@@ -140,12 +138,39 @@ class EditConflict(Conflict):
         )
 
 
-def write_transaction() -> Any:
-    return db_write_transaction(Plan._meta.db)
-
-
-def _json(value: Any) -> str:
-    return msgspec.json.encode(value).decode()
+async def _commit(
+    actor: Actor,
+    plan: PlanRecord,
+    section: str,
+    subject: str,
+    version: int,
+    save: Callable[[dt.datetime], Awaitable[bool]],
+    content: Any,
+    changed: list[str],
+    *,
+    restored_from: int | None = None,
+) -> dt.datetime | None:
+    """Save the next version of a section or row with its revision, the plan's own change
+    (`amend`) and the access log entry, all in one transaction, then tell those watching.
+    None when someone else saved first: nothing was written and the caller reads again."""
+    now = clock.now()
+    async with repository.write_transaction():
+        if not await save(now):
+            return None
+        await repository.add_revision(
+            plan.id,
+            subject,
+            version + 1,
+            content,
+            changed,
+            actor.user_id,
+            now,
+            restored_from=restored_from,
+        )
+        await amend.after_change(actor, plan.id, now)
+        await consent.record(actor, plan.access, "edit", [section])
+    live.changed(actor, plan.id, section, subject, version + 1, now)
+    return now
 
 
 # --- access -----------------------------------------------------------------------------
@@ -163,23 +188,28 @@ class PlanRecord(msgspec.Struct, frozen=True):
     access: PlanAccessFacts
 
 
-def _record(row: dict[str, Any], access: PlanAccessFacts) -> PlanRecord:
+def _record(row: PlanRow, access: PlanAccessFacts) -> PlanRecord:
     return PlanRecord(
-        id=as_uuid(row["id"]),
-        person_id=as_uuid(row["person"]),
-        kind=row["kind"],
-        title=row["title"],
-        state=row["state"],
-        created_at=aware(row["created_at"]),
-        updated_at=aware(row["updated_at"]),
-        access=access,
+        row.id, row.person, row.kind, row.title, row.state, row.created_at, row.updated_at, access
     )
+
+
+def _plan_fields(plan: PlanRecord) -> dict[str, Any]:
+    """What a plan says of itself, in a list of plans and when read whole."""
+    return {
+        "id": plan.id,
+        "kind": plan.kind,
+        "title": plan.title,
+        "state": plan.state,
+        "created_at": plan.created_at,
+        "updated_at": plan.updated_at,
+    }
 
 
 async def load_plan(actor: Actor | None, plan_id: uuid.UUID, permission: Permission) -> PlanRecord:
     """The plan, if the actor may do this to it; otherwise 404, so its existence does not leak."""
     row, facts = await consent.plan_access(actor, plan_id, permission)
-    return _record(row, facts)
+    return _record(repository.plan_row(row), facts)
 
 
 def _no_such_section(key: str) -> DomainError:
@@ -228,30 +258,16 @@ async def create_plan(actor: Actor, data: plan_schemas.PlanCreate) -> PlanRecord
     title = data.title.strip() or plan_schemas.PLAN_KIND_LABELS[data.kind]
     now = clock.now()
     plan_id = uuid.uuid4()
-    async with write_transaction():
-        await Plan.insert(
-            Plan(
-                id=plan_id,
-                person=actor.person_id,
-                kind=str(data.kind),
-                title=title,
-                state="draft",
-                created_by=actor.user_id,
-                created_at=now,
-                updated_at=now,
-            )
-        )
-        await PlanSection.insert(
-            *[
-                PlanSection(
-                    plan=plan_id,
-                    key=key,
-                    content=_json(section_to_dict(empty_section(key))),
-                    version=0,
-                    updated_at=now,
-                )
-                for key in SECTION_KEYS
-            ]
+    async with repository.write_transaction():
+        await repository.insert_plan(
+            plan_id,
+            actor.person_id,
+            str(data.kind),
+            title,
+            "draft",
+            actor.user_id,
+            now,
+            {key: section_to_dict(empty_section(key)) for key in SECTION_KEYS},
         )
     return PlanRecord(
         id=plan_id,
@@ -269,33 +285,19 @@ async def list_plans(actor: Actor) -> list[plan_schemas.PlanSummary]:
     """The plans the actor may see, their own and those shared with them, newest change first,
     each with how many of the criteria they may see are met."""
     shared = await consent.plans_shared_with(actor)
-    where = 'p."person" = {}'
-    if shared:
-        where += f' OR p."id" IN ({", ".join("{}" for _ in shared)})'
-    rows = await Plan.raw(
-        'SELECT p.*, o."display_name" AS owner_name FROM "plan" p'  # noqa: S608
-        ' JOIN "person" o ON o."id" = p."person"'
-        f' WHERE {where} ORDER BY p."updated_at" DESC',
-        actor.person_id,
-        *shared,
-    )
-    facts = await consent.facts_for_plans(actor, [consent.plan_ref(row) for row in rows])
-    owners = {as_uuid(row["id"]): row["owner_name"] for row in rows}
-    plans = [_record(row, facts[as_uuid(row["id"])]) for row in rows]
+    rows = await repository.plans_for(actor.person_id, shared)
+    facts = await consent.facts_for_plans(actor, [row.ref() for row in rows])
+    owners = {row.id: row.owner_name for row in rows}
+    plans = [_record(row, facts[row.id]) for row in rows]
     plans = [plan for plan in plans if decide(actor, Permission.PLAN_VIEW, plan.access)]
-    data = await _plans_data([plan.id for plan in plans])
+    data = await repository.plans_data([plan.id for plan in plans])
     summaries = []
     for plan in plans:
         visible = set(visible_sections(actor, plan.access, CRITERIA_KEYS))
         results = [r for r in evaluate_criteria(_facts(data[plan.id])) if r.key in visible]
         summaries.append(
             plan_schemas.PlanSummary(
-                id=plan.id,
-                kind=plan.kind,
-                title=plan.title,
-                state=plan.state,
-                created_at=plan.created_at,
-                updated_at=plan.updated_at,
+                **_plan_fields(plan),
                 criteria_met=sum(1 for r in results if r.status == "met"),
                 criteria_total=len(results),
                 owner_name=owners[plan.id],
@@ -308,220 +310,100 @@ async def list_plans(actor: Actor) -> list[plan_schemas.PlanSummary]:
 # --- reading a whole plan ---------------------------------------------------------------
 
 
-# The hot reads are hand-written SQL through `raw`: Piccolo's query building costs more than
-# the query itself here (CONVENTIONS pitfall 11). Identifiers are quoted for PostgreSQL
-# ("user" is reserved there) and placeholders are Piccolo's portable `{}`.
-_SECTION_ROWS = (
-    'SELECT s."id", s."key", s."content", s."version", s."updated_at",'
-    ' p."display_name" AS updated_by_name'
-    ' FROM "plan_section" s'
-    ' LEFT JOIN "user_account" u ON u."id" = s."updated_by"'
-    ' LEFT JOIN "person" p ON p."id" = u."person"'
-    ' WHERE s."plan" = {}'
-)
-
-
-async def _section_rows(plan_id: uuid.UUID) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = await PlanSection.raw(_SECTION_ROWS, plan_id)
-    return rows
-
-
-def _rows_sql(table: type[Table], where: str) -> str:
-    """A row table's rows with the name of whoever added each (the table name is our own)."""
-    return (
-        f'SELECT t.*, p."display_name" AS created_by_name FROM "{table._meta.tablename}" t'  # noqa: S608
-        ' LEFT JOIN "user_account" u ON u."id" = t."created_by"'
-        ' LEFT JOIN "person" p ON p."id" = u."person"'
-        f" WHERE {where}"
-    )
-
-
-async def _live_rows(table: type[Table], plan_id: uuid.UUID) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = await table.raw(
-        _rows_sql(
-            table, 't."plan" = {} AND t."deleted" = {} ORDER BY t."position", t."created_at"'
-        ),
-        plan_id,
-        False,
-    )
-    return rows
-
-
-class _PlanData(msgspec.Struct):
-    sections: list[dict[str, Any]]
-    outcomes: list[dict[str, Any]]
-    support: list[dict[str, Any]]
-    actions: list[dict[str, Any]]
-    contacts: list[dict[str, Any]]
-    # The organisation's indicative allocation a year, for the money criterion; not content.
-    staff_allocation: int | None = None
-
-
-async def _plan_data(plan_id: uuid.UUID) -> _PlanData:
-    def reads() -> list[Any]:
-        return [
-            _section_rows(plan_id),
-            *(
-                _live_rows(table, plan_id)
-                for table in (Outcome, SupportItem, PlanAction, PlanContact)
-            ),
-        ]
-
-    if Plan._meta.db.transaction_exists():
-        # Inside a transaction every query shares one connection: one at a time.
-        sections = await _section_rows(plan_id)
-        outcomes, support, actions, contacts = [
-            await _live_rows(table, plan_id)
-            for table in (Outcome, SupportItem, PlanAction, PlanContact)
-        ]
-        allocation = await staff_allocation(plan_id)
-    else:
-        (sections, outcomes, support, actions, contacts), allocation = await asyncio.gather(
-            asyncio.gather(*reads()), staff_allocation(plan_id)
-        )
-    return _PlanData(sections, outcomes, support, actions, contacts, allocation)
-
-
-async def _plans_data(plan_ids: list[uuid.UUID]) -> dict[uuid.UUID, _PlanData]:
-    """What the criteria need for several plans, in four queries however many plans there are."""
-    found: dict[uuid.UUID, _PlanData] = {
-        plan_id: _PlanData([], [], [], [], []) for plan_id in plan_ids
-    }
-    if not plan_ids:
-        return found
-    marks = ", ".join("{}" for _ in plan_ids)
-    live = f't."plan" IN ({marks}) AND t."deleted" = {{}} ORDER BY t."position", t."created_at"'
-    sections, outcomes, support, actions = await asyncio.gather(
-        PlanSection.raw(
-            f'SELECT "plan", "key", "content" FROM "plan_section" WHERE "plan" IN ({marks})',  # noqa: S608
-            *plan_ids,
-        ),
-        Outcome.raw(_rows_sql(Outcome, live), *plan_ids, False),
-        SupportItem.raw(_rows_sql(SupportItem, live), *plan_ids, False),
-        PlanAction.raw(_rows_sql(PlanAction, live), *plan_ids, False),
-    )
-    for rows, part in (
-        (sections, "sections"),
-        (outcomes, "outcomes"),
-        (support, "support"),
-        (actions, "actions"),
-    ):
-        for row in rows:
-            getattr(found[as_uuid(row["plan"])], part).append(row)
-    for plan_id, allocation in (await staff_allocations(plan_ids)).items():
-        found[plan_id].staff_allocation = allocation
-    return found
-
-
-def _facts(data: _PlanData) -> PlanFacts:
+def _facts(data: PlanData[Any]) -> PlanFacts:
     return PlanFacts(
-        sections={row["key"]: decode_section(row["key"], row["content"]) for row in data.sections},
+        sections={text.key: decode_section(text.key, text.content) for text in data.sections},
         outcomes=[
-            OutcomeFact(
-                id=as_uuid(o["id"]),
-                title=o["title"],
-                how=o["how"],
-                status=OutcomeStatus(o["status"]),
-            )
+            OutcomeFact(id=o.id, title=o.title, how=o.how, status=OutcomeStatus(o.status))
             for o in data.outcomes
         ],
         support_items=[
-            SupportFact(
-                cost_pence=i["cost_pence"],
-                frequency=i["frequency"],
-                outcome_id=as_uuid(i["outcome"]) if i["outcome"] else None,
-            )
+            SupportFact(cost_pence=i.cost_pence, frequency=i.frequency, outcome_id=i.outcome)
             for i in data.support
         ],
-        actions=[
-            ActionFact(who=a["who"], what=a["what"], due_by=a["due_by"]) for a in data.actions
-        ],
+        actions=[ActionFact(who=a.who, what=a.what, due_by=a.due_by) for a in data.actions],
         staff_allocation_pence=data.staff_allocation,
     )
 
 
 async def _plan_facts(plan_id: uuid.UUID) -> PlanFacts:
-    return _facts(await _plan_data(plan_id))
+    return _facts(await repository.plan_data(plan_id))
 
 
 def _section_read(
-    row: dict[str, Any], decoded: SectionContent | None = None
+    row: SectionRow, decoded: SectionContent | None = None
 ) -> plan_schemas.SectionRead:
-    content = section_to_dict(decoded or decode_section(row["key"], row["content"]))
+    content = section_to_dict(decoded or decode_section(row.key, row.content))
     return plan_schemas.SectionRead(
-        key=row["key"],
-        title=SECTION_TITLES[row["key"]],
+        key=row.key,
+        title=SECTION_TITLES[row.key],
         content=content,
-        version=row["version"],
-        etag=etag_for(row["version"]),
-        updated_at=aware(row["updated_at"]) if row["version"] else None,
-        updated_by=row.get("updated_by_name"),
+        version=row.version,
+        etag=etag_for(row.version),
+        updated_at=row.updated_at if row.version else None,
+        updated_by=row.updated_by_name,
     )
 
 
-def _row_meta(row: dict[str, Any]) -> dict[str, Any]:
+def _row_meta(row: ListRow) -> dict[str, Any]:
     """What every row shows besides its own fields: id, version (as ETag too) and times."""
     return {
-        "id": as_uuid(row["id"]),
-        "version": row["version"],
-        "etag": etag_for(row["version"]),
-        "created_at": aware(row["created_at"]),
-        "updated_at": aware(row["updated_at"]),
+        "id": row.id,
+        "version": row.version,
+        "etag": etag_for(row.version),
+        "created_at": row.created_at,
+        "updated_at": row.updated_at,
     }
 
 
-def _outcome_link(row: dict[str, Any]) -> uuid.UUID | None:
-    return as_uuid(row["outcome"]) if row["outcome"] else None
-
-
-def _outcome_read(row: dict[str, Any]) -> plan_schemas.OutcomeRead:
+def _outcome_read(row: OutcomeRow) -> plan_schemas.OutcomeRead:
     return plan_schemas.OutcomeRead(
         **_row_meta(row),
-        title=row["title"],
-        how=row["how"],
-        status=OutcomeStatus(row["status"]),
-        status_reason=row["status_reason"],
-        proposed_by=row.get("created_by_name"),
-        decided_by=row.get("decided_by_name") or "",
-        decided_at=aware(row.get("decided_at")),
+        title=row.title,
+        how=row.how,
+        status=OutcomeStatus(row.status),
+        status_reason=row.status_reason,
+        proposed_by=row.created_by_name,
+        decided_by=row.decided_by_name or "",
+        decided_at=row.decided_at,
     )
 
 
-def _support_read(row: dict[str, Any]) -> plan_schemas.SupportItemRead:
-    one_off = is_one_off(row["frequency"])
+def _support_read(row: SupportRow) -> plan_schemas.SupportItemRead:
+    one_off = is_one_off(row.frequency)
     return plan_schemas.SupportItemRead(
         **_row_meta(row),
-        description=row["description"],
-        provider=row["provider"],
-        cost_pence=row["cost_pence"],
-        frequency=row["frequency"],
-        weekly_pence=None if one_off else weekly_pence(row["cost_pence"], row["frequency"]),
-        annual_pence=None if one_off else annual_pence(row["cost_pence"], row["frequency"]),
-        outcome_id=_outcome_link(row),
-        minutes_per_week=row.get("minutes_per_week"),
-        this_year_pence=this_year_pence(row["cost_pence"], row["frequency"]),
+        description=row.description,
+        provider=row.provider,
+        cost_pence=row.cost_pence,
+        frequency=row.frequency,
+        weekly_pence=None if one_off else weekly_pence(row.cost_pence, row.frequency),
+        annual_pence=None if one_off else annual_pence(row.cost_pence, row.frequency),
+        outcome_id=row.outcome,
+        minutes_per_week=row.minutes_per_week,
+        this_year_pence=this_year_pence(row.cost_pence, row.frequency),
     )
 
 
-def _action_read(row: dict[str, Any]) -> plan_schemas.ActionRead:
+def _action_read(row: ActionRow) -> plan_schemas.ActionRead:
     return plan_schemas.ActionRead(
         **_row_meta(row),
-        what=row["what"],
-        who=row["who"],
-        due_by=row["due_by"],
-        outcome_id=_outcome_link(row),
-        done=bool(row["done"]),
+        what=row.what,
+        who=row.who,
+        due_by=row.due_by,
+        outcome_id=row.outcome,
+        done=row.done,
     )
 
 
-def _contact_read(row: dict[str, Any]) -> plan_schemas.ContactRead:
+def _contact_read(row: ContactRow) -> plan_schemas.ContactRead:
     return plan_schemas.ContactRead(
         **_row_meta(row),
-        name=row["name"],
-        role=row["role"],
-        when_to_contact=row["when_to_contact"],
-        phone=row["phone"],
-        email=row["email"],
+        name=row.name,
+        role=row.role,
+        when_to_contact=row.when_to_contact,
+        phone=row.phone,
+        email=row.email,
     )
 
 
@@ -553,15 +435,15 @@ async def plan_as_seen(plan: PlanRecord, visible_keys: list[str]) -> plan_schema
 
 
 async def _plan_read(plan: PlanRecord, visible_keys: list[str]) -> plan_schemas.PlanRead:
-    data = await _plan_data(plan.id)
+    data = await repository.plan_data(plan.id)
     facts = _facts(data)
     visible = set(visible_keys)
     order = {key: i for i, key in enumerate(SECTION_KEYS)}
     sections = sorted(
         (
-            _section_read(row, facts.sections[row["key"]])  # type: ignore[arg-type]
+            _section_read(row, facts.sections[row.key])  # type: ignore[arg-type]
             for row in data.sections
-            if row["key"] in visible
+            if row.key in visible
         ),
         key=lambda section: order[section.key],
     )
@@ -575,12 +457,7 @@ async def _plan_read(plan: PlanRecord, visible_keys: list[str]) -> plan_schemas.
         facts.support_items,
     )
     return plan_schemas.PlanRead(
-        id=plan.id,
-        kind=plan.kind,
-        title=plan.title,
-        state=plan.state,
-        created_at=plan.created_at,
-        updated_at=plan.updated_at,
+        **_plan_fields(plan),
         sections=sections,
         criteria=results,
         criteria_summary=plan_schemas.CriteriaCounts(
@@ -642,18 +519,18 @@ async def plan_money(plan_id: uuid.UUID) -> MoneySummary:
 async def snapshot_plan(plan_id: uuid.UUID) -> dict[str, Any]:
     """The whole content of a plan, every section and list, as plain JSON values: what is
     submitted, hashed and kept as a version. Callers have asked the access decision first."""
-    rows = await Plan.raw('SELECT "title", "kind" FROM "plan" WHERE "id" = {}', plan_id)
-    if not rows:
+    heading = await repository.plan_heading(plan_id)
+    if heading is None:
         raise not_found("plan")
-    data = await _plan_data(plan_id)
+    data = await repository.plan_data(plan_id)
     facts = _facts(data)
     money = _money_of(facts)
     return {
-        "title": rows[0]["title"],
-        "kind": rows[0]["kind"],
+        "title": heading.title,
+        "kind": heading.kind,
         "sections": {
-            row["key"]: section_to_dict(facts.sections[row["key"]])
-            for row in sorted(data.sections, key=lambda r: SECTION_KEYS.index(r["key"]))
+            row.key: section_to_dict(facts.sections[row.key])
+            for row in sorted(data.sections, key=lambda r: SECTION_KEYS.index(r.key))
         },
         "outcomes": [_row_content(_outcome_read(o)) for o in data.outcomes],
         "support_items": [_row_content(_support_read(i)) for i in data.support],
@@ -666,18 +543,11 @@ async def snapshot_plan(plan_id: uuid.UUID) -> dict[str, Any]:
 # --- sections ---------------------------------------------------------------------------
 
 
-async def _current_section(plan_id: uuid.UUID, key: str) -> dict[str, Any]:
-    rows = await _section_rows_for(plan_id, key)
-    if not rows:
+async def _current_section(plan_id: uuid.UUID, key: str) -> SectionRow:
+    row = await repository.section_row(plan_id, key)
+    if row is None:
         raise not_found("section")
-    return rows[0]
-
-
-async def _section_rows_for(plan_id: uuid.UUID, key: str) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = await PlanSection.raw(
-        _SECTION_ROWS + ' AND s."key" = {}', plan_id, key
-    )
-    return rows
+    return row
 
 
 async def read_section(actor: Actor, plan_id: uuid.UUID, key: str) -> plan_schemas.SectionRead:
@@ -713,19 +583,6 @@ def decode_row_body(data_type: type[_Body], body: bytes) -> _Body:
         return msgspec.json.decode(body, type=data_type)
     except (msgspec.ValidationError, msgspec.DecodeError) as exc:
         raise validation_problem(exc, body_type=data_type) from exc
-
-
-async def _content_at(plan_id: uuid.UUID, subject: str, version: int) -> dict[str, Any] | None:
-    row = (
-        await Revision.select(Revision.content)
-        .where(
-            (Revision.plan == plan_id)
-            & (Revision.subject == subject)
-            & (Revision.version == version)
-        )
-        .first()
-    )
-    return msgspec.json.decode(row["content"]) if row else None
 
 
 def _check_money_section(content: SectionContent) -> None:
@@ -785,8 +642,8 @@ async def _write_section(
     subject = f"section:{key}"
     for _ in range(_CAS_RETRIES):
         current = await _current_section(plan.id, key)
-        theirs = msgspec.json.decode(current["content"])
-        version = current["version"]
+        theirs = msgspec.json.decode(current.content)
+        version = current.version
         if based_on > version:
             raise Stale(
                 "Version not known",
@@ -798,7 +655,7 @@ async def _write_section(
         else:
             if restored_from is not None:
                 raise EditConflict("this section", theirs, version, [], mine)
-            base = await _content_at(plan.id, subject, based_on) if based_on else None
+            base = await repository.content_at(plan.id, subject, based_on) if based_on else None
             if base is None:
                 base = section_to_dict(empty_section(key))
             result = three_way_merge(base, mine, theirs)
@@ -807,37 +664,19 @@ async def _write_section(
             merged, changed = result.merged, result.changed
         if not changed and restored_from is None:
             return _section_read(current)
-        now = clock.now()
-        async with write_transaction():
-            updated = (
-                await PlanSection.update(
-                    {
-                        PlanSection.content: _json(merged),
-                        PlanSection.version: version + 1,
-                        PlanSection.updated_at: now,
-                        PlanSection.updated_by: actor.user_id,
-                    }
-                )
-                .where((PlanSection.id == current["id"]) & (PlanSection.version == version))
-                .returning(PlanSection.version)
-            )
-            if not updated:
-                continue
-            await Revision.insert(
-                Revision(
-                    plan=plan.id,
-                    subject=subject,
-                    version=version + 1,
-                    content=_json(merged),
-                    changed_fields=_json(changed),
-                    restored_from=restored_from,
-                    author=actor.user_id,
-                    created_at=now,
-                )
-            )
-            await amend.after_change(actor, plan.id, now)
-            await consent.record(actor, plan.access, "edit", [key])
-        live.changed(actor, plan.id, key, subject, version + 1, now)
+        now = await _commit(
+            actor,
+            plan,
+            key,
+            subject,
+            version,
+            partial(repository.save_section, current.id, version, merged, actor.user_id),
+            merged,
+            changed,
+            restored_from=restored_from,
+        )
+        if now is None:
+            continue
         return plan_schemas.SectionRead(
             key=key,
             title=SECTION_TITLES[key],
@@ -858,38 +697,18 @@ async def _revision_rows(
     plan_id: uuid.UUID, subject: str, version: int | None = None
 ) -> list[plan_schemas.RevisionRead]:
     """Revisions of one subject, newest first; all of them, or just the one at `version`."""
-    condition = (Revision.plan == plan_id) & (Revision.subject == subject)
-    if version is not None:
-        condition = condition & (Revision.version == version)
-    rows = await (
-        Revision.select(
-            Revision.version,
-            Revision.content,
-            Revision.changed_fields,
-            Revision.deleted,
-            Revision.restored_from,
-            Revision.created_at,
-            Revision.author.person.display_name.as_alias("author_name"),  # type: ignore[union-attr]
-        )
-        .where(condition)
-        .order_by(Revision.version, ascending=False)
-    )
     return [
         plan_schemas.RevisionRead(
-            version=row["version"],
-            content=_public(msgspec.json.decode(row["content"])),
-            changed_fields=_public_names(msgspec.json.decode(row["changed_fields"])),
-            deleted=bool(row["deleted"]),
-            restored_from=row["restored_from"],
-            author=row["author_name"],
-            created_at=aware(row["created_at"]),
+            version=row.version,
+            content=_public(msgspec.json.decode(row.content)),
+            changed_fields=_public_names(msgspec.json.decode(row.changed_fields)),
+            deleted=row.deleted,
+            restored_from=row.restored_from,
+            author=row.author_name,
+            created_at=row.created_at,
         )
-        for row in rows
+        for row in await repository.revision_rows(plan_id, subject, version)
     ]
-
-
-async def _revisions(plan_id: uuid.UUID, subject: str) -> list[plan_schemas.RevisionRead]:
-    return await _revision_rows(plan_id, subject)
 
 
 async def section_history(
@@ -899,7 +718,7 @@ async def section_history(
     plan = await load_plan(actor, plan_id, Permission.PLAN_VIEW)
     await _require_section(actor, plan, key, Permission.SECTION_VIEW)
     await consent.record(actor, plan.access, "read", [key])
-    return await _revisions(plan.id, f"section:{key}")
+    return await _revision_rows(plan.id, f"section:{key}")
 
 
 async def section_revision(
@@ -921,7 +740,7 @@ async def restore_section(
     """Bring back an earlier revision as a new one; history is never rewritten."""
     plan = await load_plan(actor, plan_id, Permission.PLAN_VIEW)
     await _require_section(actor, plan, key, Permission.SECTION_RESTORE)
-    content = await _content_at(plan.id, f"section:{key}", version)
+    content = await repository.content_at(plan.id, f"section:{key}", version)
     if content is None:
         raise NotFound("No such revision", f"This section has no version {version}.")
     return await _write_section(
@@ -936,9 +755,9 @@ class RowKind(msgspec.Struct, frozen=True):
     name: str
     noun: str
     section: str
-    table: type[Table]
+    row_type: type[ListRow]
     fields: tuple[str, ...]
-    read: Callable[[dict[str, Any]], Any]
+    read: Callable[[Any], Any]
     permission: Permission
 
 
@@ -947,7 +766,7 @@ ROW_KINDS: dict[str, RowKind] = {
         "outcome",
         "outcome",
         "outcomes",
-        Outcome,
+        OutcomeRow,
         ("title", "how"),
         _outcome_read,
         Permission.OUTCOME_PROPOSE,
@@ -956,7 +775,7 @@ ROW_KINDS: dict[str, RowKind] = {
         "support",
         "support item",
         "money",
-        SupportItem,
+        SupportRow,
         ("description", "provider", "cost_pence", "frequency", "outcome", "minutes_per_week"),
         _support_read,
         Permission.MONEY_EDIT,
@@ -965,7 +784,7 @@ ROW_KINDS: dict[str, RowKind] = {
         "action",
         "action",
         "action_plan",
-        PlanAction,
+        ActionRow,
         ("what", "who", "due_by", "outcome", "done"),
         _action_read,
         Permission.SECTION_EDIT,
@@ -974,7 +793,7 @@ ROW_KINDS: dict[str, RowKind] = {
         "contact",
         "contact",
         "contacts",
-        PlanContact,
+        ContactRow,
         ("name", "role", "when_to_contact", "phone", "email"),
         _contact_read,
         Permission.SECTION_EDIT,
@@ -1029,30 +848,19 @@ async def _check_row(kind: RowKind, plan_id: uuid.UUID, values: dict[str, Any]) 
                 errors=[FieldError(field="cost_pence", message=str(exc))],
             ) from exc
     outcome_id = values.get("outcome")
-    if outcome_id is not None:
-        exists = await Outcome.exists().where(
-            (Outcome.id == outcome_id) & (Outcome.plan == plan_id) & (Outcome.deleted == False)  # noqa: E712
+    if outcome_id is not None and not await repository.outcome_exists(plan_id, outcome_id):
+        raise Invalid(
+            "Outcome not found",
+            "Link this to one of the outcomes in this plan, or to none.",
+            errors=[FieldError(field="outcome_id", message="Choose an outcome from this plan.")],
         )
-        if not exists:
-            raise Invalid(
-                "Outcome not found",
-                "Link this to one of the outcomes in this plan, or to none.",
-                errors=[
-                    FieldError(field="outcome_id", message="Choose an outcome from this plan.")
-                ],
-            )
 
 
-async def _load_row(kind: RowKind, plan_id: uuid.UUID, row_id: uuid.UUID) -> dict[str, Any]:
-    rows = await kind.table.raw(
-        _rows_sql(kind.table, 't."id" = {} AND t."plan" = {} AND t."deleted" = {}'),
-        row_id,
-        plan_id,
-        False,
-    )
-    if not rows:
+async def _load_row(kind: RowKind, plan_id: uuid.UUID, row_id: uuid.UUID) -> ListRow:
+    row = await repository.live_row(kind.row_type, plan_id, row_id)
+    if row is None:
         raise not_found(kind.noun)
-    return dict(rows[0])
+    return row
 
 
 async def _plan_for_rows(
@@ -1070,7 +878,7 @@ async def _plan_for_rows(
 async def list_rows(actor: Actor, plan_id: uuid.UUID, kind_name: str) -> list[Any]:
     kind = ROW_KINDS[kind_name]
     plan = await _plan_for_rows(actor, plan_id, kind, write=False)
-    return [kind.read(row) for row in await _live_rows(kind.table, plan.id)]
+    return [kind.read(row) for row in await repository.live_rows(kind.row_type, plan.id)]
 
 
 async def read_row(actor: Actor, plan_id: uuid.UUID, kind_name: str, row_id: uuid.UUID) -> Any:
@@ -1085,40 +893,28 @@ async def create_row(actor: Actor, plan_id: uuid.UUID, kind_name: str, data: msg
     plan = await _plan_for_rows(actor, plan_id, kind, write=True)
     values = _row_fields(data)
     await _check_row(kind, plan.id, values)
-    now = clock.now()
     row_id = uuid.uuid4()
-    table: Any = kind.table
-    async with write_transaction():
-        count = await table.count().where(table.plan == plan.id)
-        extra: dict[str, Any] = {}
-        if kind.name == "outcome":
-            extra["status"] = OutcomeStatus.proposed.value
-        row = table(
-            id=row_id,
-            plan=plan.id,
-            position=count,
-            version=1,
-            created_by=actor.user_id,
-            created_at=now,
-            updated_at=now,
-            **values,
-            **extra,
-        )
-        await table.insert(row)
-        await Revision.insert(
-            Revision(
-                plan=plan.id,
-                subject=f"{kind.name}:{row_id}",
-                version=1,
-                content=_json(_comparable({f: values.get(f) for f in kind.fields})),
-                changed_fields=_json(sorted(values)),
-                author=actor.user_id,
-                created_at=now,
-            )
-        )
-        await amend.after_change(actor, plan.id, now)
-        await consent.record(actor, plan.access, "edit", [kind.section])
-    live.changed(actor, plan.id, kind.section, f"{kind.name}:{row_id}", 1, now)
+    extra: dict[str, Any] = {}
+    if kind.name == "outcome":
+        extra["status"] = OutcomeStatus.proposed.value
+    new_row = {
+        "id": row_id,
+        "plan": plan.id,
+        "version": 1,
+        "created_by": actor.user_id,
+        **values,
+        **extra,
+    }
+    await _commit(
+        actor,
+        plan,
+        kind.section,
+        f"{kind.name}:{row_id}",
+        0,
+        partial(repository.insert_row, kind.row_type, new_row),
+        _comparable({f: values.get(f) for f in kind.fields}),
+        sorted(values),
+    )
     return kind.read(await _load_row(kind, plan.id, row_id))
 
 
@@ -1135,17 +931,20 @@ async def update_row(
     plan = await _plan_for_rows(actor, plan_id, kind, write=True)
     patch = _comparable(_row_fields(data))
     subject = f"{kind.name}:{row_id}"
-    table: Any = kind.table
     for _ in range(_CAS_RETRIES):
         current = await _load_row(kind, plan.id, row_id)
-        version = current["version"]
-        theirs = _comparable({f: current[f] for f in kind.fields})
+        version = current.version
+        theirs = _comparable({f: getattr(current, f) for f in kind.fields})
         if based_on > version:
             raise Stale(
                 "Version not known",
                 f"This {kind.noun} is at version {version}. Read it again and start from there.",
             )
-        base = theirs if based_on == version else await _content_at(plan.id, subject, based_on)
+        base = (
+            theirs
+            if based_on == version
+            else await repository.content_at(plan.id, subject, based_on)
+        )
         if base is None:
             raise EditConflict(f"this {kind.noun}", theirs, version, sorted(patch), patch)
         mine = {**base, **patch}
@@ -1161,35 +960,18 @@ async def update_row(
         )
         values = _row_fields(typed)
         await _check_row(kind, plan.id, values)
-        now = clock.now()
-        async with write_transaction():
-            updated = (
-                await table.update(
-                    {
-                        **{getattr(table, k): v for k, v in values.items()},
-                        table.version: version + 1,
-                        table.updated_at: now,
-                    }
-                )
-                .where((table.id == row_id) & (table.version == version))
-                .returning(table.version)
-            )
-            if not updated:
-                continue
-            await Revision.insert(
-                Revision(
-                    plan=plan.id,
-                    subject=subject,
-                    version=version + 1,
-                    content=_json(result.merged),
-                    changed_fields=_json(result.changed),
-                    author=actor.user_id,
-                    created_at=now,
-                )
-            )
-            await amend.after_change(actor, plan.id, now)
-            await consent.record(actor, plan.access, "edit", [kind.section])
-        live.changed(actor, plan.id, kind.section, subject, version + 1, now)
+        saved = await _commit(
+            actor,
+            plan,
+            kind.section,
+            subject,
+            version,
+            partial(repository.save_row, kind.row_type, row_id, version, values),
+            result.merged,
+            result.changed,
+        )
+        if saved is None:
+            continue
         return kind.read(await _load_row(kind, plan.id, row_id))
     raise Unavailable(
         "Busy",
@@ -1201,24 +983,20 @@ async def update_row(
 async def _unlink_outcome(
     kind: RowKind, plan_id: uuid.UUID, outcome_id: uuid.UUID, actor: Actor, now: dt.datetime
 ) -> None:
-    table: Any = kind.table
-    rows = await table.select().where((table.plan == plan_id) & (table.outcome == outcome_id))
-    for row in rows:
-        await table.update(
-            {table.outcome: None, table.version: row["version"] + 1, table.updated_at: now}
-        ).where((table.id == row["id"]) & (table.version == row["version"]))
-        content = _comparable({f: (None if f == "outcome" else row[f]) for f in kind.fields})
-        await Revision.insert(
-            Revision(
-                plan=plan_id,
-                subject=f"{kind.name}:{row['id']}",
-                version=row["version"] + 1,
-                content=_json(content),
-                changed_fields=_json(["outcome"]),
-                deleted=bool(row["deleted"]),
-                author=actor.user_id,
-                created_at=now,
-            )
+    for row in await repository.rows_linked_to(kind.row_type, plan_id, outcome_id):
+        await repository.save_row(kind.row_type, row.id, row.version, {"outcome": None}, now)
+        content = _comparable(
+            {f: (None if f == "outcome" else getattr(row, f)) for f in kind.fields}
+        )
+        await repository.add_revision(
+            plan_id,
+            f"{kind.name}:{row.id}",
+            row.version + 1,
+            content,
+            ["outcome"],
+            actor.user_id,
+            now,
+            deleted=row.deleted,
         )
 
 
@@ -1229,8 +1007,8 @@ async def delete_row(
     kind = ROW_KINDS[kind_name]
     plan = await _plan_for_rows(actor, plan_id, kind, write=True)
     current = await _load_row(kind, plan.id, row_id)
-    version = current["version"]
-    theirs = _comparable({f: current[f] for f in kind.fields})
+    version = current.version
+    theirs = _comparable({f: getattr(current, f) for f in kind.fields})
     if based_on > version:
         # Same answer as a change from the future: a version nobody has read cannot be stale.
         raise Stale(
@@ -1239,17 +1017,10 @@ async def delete_row(
         )
     if based_on != version:
         raise EditConflict(f"this {kind.noun}", theirs, version, [], {})
-    table: Any = kind.table
     now = clock.now()
-    async with write_transaction():
-        updated = (
-            await table.update(
-                {table.deleted: True, table.version: version + 1, table.updated_at: now}
-            )
-            .where((table.id == row_id) & (table.version == version))
-            .returning(table.version)
-        )
-        if not updated:
+    async with repository.write_transaction():
+        deleted = await repository.save_row(kind.row_type, row_id, version, {"deleted": True}, now)
+        if not deleted:
             raise EditConflict(f"this {kind.noun}", theirs, version, [], {})
         if kind.name == "outcome":
             # Support and actions that served this outcome now serve none; criteria will say so.
@@ -1257,17 +1028,15 @@ async def delete_row(
             # anyone holding its old ETag is told it changed.
             for linked in (ROW_KINDS["support"], ROW_KINDS["action"]):
                 await _unlink_outcome(linked, plan.id, row_id, actor, now)
-        await Revision.insert(
-            Revision(
-                plan=plan.id,
-                subject=f"{kind.name}:{row_id}",
-                version=version + 1,
-                content=_json(theirs),
-                changed_fields="[]",
-                deleted=True,
-                author=actor.user_id,
-                created_at=now,
-            )
+        await repository.add_revision(
+            plan.id,
+            f"{kind.name}:{row_id}",
+            version + 1,
+            theirs,
+            [],
+            actor.user_id,
+            now,
+            deleted=True,
         )
         await amend.after_change(actor, plan.id, now)
         await consent.record(actor, plan.access, "edit", [kind.section])
@@ -1279,7 +1048,7 @@ async def row_history(
 ) -> list[plan_schemas.RevisionRead]:
     kind = ROW_KINDS[kind_name]
     plan = await _plan_for_rows(actor, plan_id, kind, write=False)
-    history = await _revisions(plan.id, f"{kind.name}:{row_id}")
+    history = await _revision_rows(plan.id, f"{kind.name}:{row_id}")
     if not history:
         raise not_found(kind.noun)
     return history
