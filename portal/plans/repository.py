@@ -36,13 +36,8 @@ _Sections = TypeVar("_Sections", bound="SectionText")
 
 
 class Row(msgspec.Struct, kw_only=True):
-    """A database row as a Struct. SQLite may give a timestamp without its zone: all are UTC."""
-
-    def __post_init__(self) -> None:
-        for name in self.__struct_fields__:
-            value = getattr(self, name)
-            if isinstance(value, dt.datetime) and value.tzinfo is None:
-                setattr(self, name, value.replace(tzinfo=dt.UTC))
+    """A database row as a Struct. Both engines give a Timestamptz column as an aware UTC time
+    (Piccolo's SQLite converter adds the zone), so rows need no fixing up after conversion."""
 
 
 def write_transaction() -> Any:
