@@ -1,7 +1,7 @@
 """A change to an agreed plan starts a new draft: the agreed version stays the active plan.
 
-Called by `portal.plans.service` inside every accepted write's transaction, so the plan's state
-and its audit entry are saved with the write or not at all.
+Called by `portal.plans.versions.commit` inside every accepted write's transaction, so the plan's
+state and its audit entry are saved with the write or not at all.
 """
 
 from __future__ import annotations

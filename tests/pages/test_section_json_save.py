@@ -219,7 +219,7 @@ async def test_form_errors_are_answered_by_field_and_nothing_is_saved(owner) -> 
 async def test_a_field_error_from_the_service_is_a_422_by_the_form_field(
     owner, monkeypatch
 ) -> None:
-    from portal.plans import service
+    from portal.plans import sections as plan_sections
     from portal.problems import FieldError, Problem
 
     plan_id = await start_plan(owner)
@@ -232,7 +232,7 @@ async def test_a_field_error_from_the_service_is_a_422_by_the_form_field(
             errors=[FieldError(field="allocation_pence", message="It is too large")],
         )
 
-    monkeypatch.setattr(service, "write_section", refuse)
+    monkeypatch.setattr(plan_sections, "write_section", refuse)
     body = json_of(
         await autosave(
             owner, plan_id, "money", {"allocation": "100", "allocation_frequency": "annual"}, 0

@@ -26,7 +26,10 @@ from portal.consent.policy import Permission, decide, is_owner
 from portal.core.actor import Actor
 from portal.core.errors import DomainError, Invalid, Malformed, NotFound, not_found
 from portal.core.sections import CRITERIA_KEYS, SECTION_KEYS, SECTION_TITLES
-from portal.plans import service
+from portal.plans import access as plan_access
+from portal.plans import reading as plan_reading
+from portal.plans import sections as plan_sections
+from portal.plans import versions as plan_versions
 from portal.plans.content import RISK_LABELS, check_section_dates, decode_section
 from portal.plans.wording import field_label, readable, readable_content, section_fields
 from portal.routes.pages.change_warning import change_warning
@@ -125,8 +128,8 @@ async def _section_page(
     comment_value: str = "",
 ) -> Response[Any]:
     # A section not shared with the actor is refused (and the person told) before anything is read.
-    record = await service.open_section(actor, plan_id, key, Permission.SECTION_VIEW)
-    plan = await service.read_plan(actor, plan_id)
+    record = await plan_access.open_section(actor, plan_id, key, Permission.SECTION_VIEW)
+    plan = await plan_reading.read_plan(actor, plan_id)
     section = next((x for x in plan.sections if x.key == key), None)
     if section is None:
         raise not_found("section")
@@ -205,7 +208,7 @@ async def save_section(
 ) -> Response[Any]:
     _check_key(key)
     # Access first, so nobody learns anything about a plan from how their form is judged.
-    await service.open_section(actor, plan_id, key, Permission.SECTION_EDIT)
+    await plan_access.open_section(actor, plan_id, key, Permission.SECTION_EDIT)
     as_json = _wants_json(request)
     form = await request.form()
     version = _version(form)
@@ -223,8 +226,10 @@ async def save_section(
             status=400,
         )
     try:
-        saved = await service.write_section(actor, plan_id, key, parsed.content, based_on=version)
-    except service.EditConflict as conflict:
+        saved = await plan_sections.write_section(
+            actor, plan_id, key, parsed.content, based_on=version
+        )
+    except plan_versions.EditConflict as conflict:
         if as_json:
             _, theirs, current = await _conflict_choices(actor, plan_id, key, conflict, version)
             return _json(
@@ -296,7 +301,7 @@ async def _content_at(
     if version == 0:
         return empty_content(key)
     try:
-        return (await service.section_revision(actor, plan_id, key, version)).content
+        return (await plan_sections.section_revision(actor, plan_id, key, version)).content
     except DomainError as problem:
         if isinstance(problem, NotFound):
             return None
@@ -358,7 +363,7 @@ async def _render_conflict(
     choices: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
 ) -> Response[Any]:
-    plan = await service.load_plan(actor, plan_id, Permission.PLAN_VIEW)
+    plan = await plan_access.load_plan(actor, plan_id, Permission.PLAN_VIEW)
     by_name = {f.name: f for f in section_fields(key)}
     fields = [
         {
@@ -407,7 +412,7 @@ async def resolve_conflict(
     key: FromPath[str],
 ) -> Response[Any]:
     _check_key(key)
-    await service.open_section(actor, plan_id, key, Permission.SECTION_EDIT)
+    await plan_access.open_section(actor, plan_id, key, Permission.SECTION_EDIT)
     form = await request.form()
     version = _version(form)
     names = {f.name for f in section_fields(key)}
@@ -436,8 +441,8 @@ async def resolve_conflict(
             "Form not complete", "Open the section again and make your change there."
         ) from None
     try:
-        await service.write_section(actor, plan_id, key, section, based_on=version)
-    except service.EditConflict as conflict:
+        await plan_sections.write_section(actor, plan_id, key, section, based_on=version)
+    except plan_versions.EditConflict as conflict:
         return await _conflict_page(actor, plan_id, key, conflict, based_on=version)
     return see_other(_after_save(plan_id, key))
 
@@ -453,9 +458,9 @@ async def _history_page(
     status: int = 200,
     error: str | None = None,
 ) -> Response[Any]:
-    plan = await service.load_plan(actor, plan_id, Permission.PLAN_VIEW)
-    section = await service.read_section(actor, plan_id, key)
-    revisions = await service.section_history(actor, plan_id, key)
+    plan = await plan_access.load_plan(actor, plan_id, Permission.PLAN_VIEW)
+    section = await plan_sections.read_section(actor, plan_id, key)
+    revisions = await plan_sections.section_history(actor, plan_id, key)
     may_restore = decide(actor, Permission.SECTION_RESTORE, plan.access, key)
     return render(
         "plans/history.html",
@@ -509,12 +514,12 @@ async def restore_section(
     version: VersionInPath,
 ) -> Response[Any]:
     _check_key(key)
-    await service.open_section(actor, plan_id, key, Permission.SECTION_RESTORE)
+    await plan_access.open_section(actor, plan_id, key, Permission.SECTION_RESTORE)
     form = await request.form()
     based_on = _version(form, "based_on")
     try:
-        await service.restore_section(actor, plan_id, key, version, based_on)
-    except service.EditConflict:
+        await plan_sections.restore_section(actor, plan_id, key, version, based_on)
+    except plan_versions.EditConflict:
         return await _history_page(
             actor,
             plan_id,
