@@ -149,7 +149,7 @@ def _staff_add(args: argparse.Namespace) -> int:
 
 def _audit_verify(args: argparse.Namespace) -> int:
     """Check the whole audit trail; non-zero, naming the first bad entry, when it is broken."""
-    from portal.signoff.audit import ChainReport, verify
+    from portal.audit.trail import ChainReport, verify
 
     found: list[ChainReport] = []
 

@@ -19,9 +19,12 @@ from portal.consent import schemas as consent_schemas
 from portal.consent.policy import Access
 from portal.core.actor import Actor, Role
 from portal.core.sections import SECTION_TITLES
+from portal.plans import access as plan_access
 from portal.plans import content as plan_content
+from portal.plans import reading as plan_reading
+from portal.plans import rows as plan_rows
 from portal.plans import schemas as plan_schemas
-from portal.plans import service
+from portal.plans import sections as plan_sections
 from portal.plans.money import Frequency
 from portal.signoff import allocation
 from portal.signoff import changes as package_changes
@@ -114,7 +117,7 @@ async def _load_icb(progress: Callable[[str], None]) -> uuid.UUID:
 async def _load_alex(alex: Actor, progress: Callable[[str], None]) -> None:
     """Alex's personal health budget plan, about half written, two sections shared."""
     progress("Creating Alex's plan…")
-    plan = await service.create_plan(
+    plan = await plan_access.create_plan(
         alex,
         plan_schemas.PlanCreate(
             kind=plan_schemas.PlanKind.personal_health_budget, title="Alex's plan"
@@ -166,9 +169,9 @@ async def _load_alex(alex: Actor, progress: Callable[[str], None]) -> None:
     ]
     for key, content in sections:
         progress(f"  writing '{SECTION_TITLES[key]}'")
-        await service.write_section(alex, plan.id, key, content, based_on=0)
+        await plan_sections.write_section(alex, plan.id, key, content, based_on=0)
     progress("  adding outcomes and support")
-    swim = await service.create_row(
+    swim = await plan_rows.create_row(
         alex,
         plan.id,
         "outcome",
@@ -177,10 +180,10 @@ async def _load_alex(alex: Actor, progress: Callable[[str], None]) -> None:
             how="A personal assistant drives me and helps in the changing room.",
         ),
     )
-    await service.create_row(
+    await plan_rows.create_row(
         alex, plan.id, "outcome", plan_schemas.OutcomeCreate(title="Volunteer at the allotment")
     )
-    await service.create_row(
+    await plan_rows.create_row(
         alex,
         plan.id,
         "support",
@@ -192,7 +195,7 @@ async def _load_alex(alex: Actor, progress: Callable[[str], None]) -> None:
             outcome_id=swim.id,
         ),
     )
-    await service.create_row(
+    await plan_rows.create_row(
         alex,
         plan.id,
         "support",
@@ -204,7 +207,7 @@ async def _load_alex(alex: Actor, progress: Callable[[str], None]) -> None:
             outcome_id=swim.id,
         ),
     )
-    await service.create_row(
+    await plan_rows.create_row(
         alex,
         plan.id,
         "action",
@@ -214,7 +217,7 @@ async def _load_alex(alex: Actor, progress: Callable[[str], None]) -> None:
             due_by=dt.date.today() + dt.timedelta(days=21),
         ),
     )
-    await service.create_row(
+    await plan_rows.create_row(
         alex,
         plan.id,
         "contact",
@@ -704,24 +707,24 @@ def _chris_plan(today: dt.date, review_on: dt.date) -> _PlanContent:
 async def _write_plan(
     owner: Actor, plan: _PlanContent, progress: Callable[[str], None]
 ) -> uuid.UUID:
-    made = await service.create_plan(
+    made = await plan_access.create_plan(
         owner,
         plan_schemas.PlanCreate(kind=plan_schemas.PlanKind.care_and_support, title=plan.title),
     )
     for key, content in plan.sections:
         progress(f"  writing '{SECTION_TITLES[key]}'")
-        await service.write_section(owner, made.id, key, content, based_on=0)
+        await plan_sections.write_section(owner, made.id, key, content, based_on=0)
     progress("  adding outcomes, support, actions and contacts")
     for goal in plan.goals:
-        outcome = await service.create_row(owner, made.id, "outcome", goal.outcome)
+        outcome = await plan_rows.create_row(owner, made.id, "outcome", goal.outcome)
         for item in goal.support:
             linked = msgspec.structs.replace(item, outcome_id=outcome.id)
-            await service.create_row(owner, made.id, "support", linked)
+            await plan_rows.create_row(owner, made.id, "support", linked)
         for action in goal.actions:
             linked_action = msgspec.structs.replace(action, outcome_id=outcome.id)
-            await service.create_row(owner, made.id, "action", linked_action)
+            await plan_rows.create_row(owner, made.id, "action", linked_action)
     for contact in plan.contacts:
-        await service.create_row(owner, made.id, "contact", contact)
+        await plan_rows.create_row(owner, made.id, "contact", contact)
     return made.id
 
 
@@ -744,7 +747,7 @@ async def _submitted_hash(staff: Actor, plan_id: uuid.UUID) -> str:
 async def _load_pat(council: uuid.UUID, progress: Callable[[str], None]) -> bool:
     """Pat's complete plan, submitted to the council: it waits for plan authorisation."""
     pat = await _actor(DEMO_SUBMITTED, "Pat Taylor")
-    if await service.list_plans(pat):
+    if await plan_reading.list_plans(pat):
         return False
     progress("Creating Pat's plan…")
     plan_id = await _write_plan(pat, _pat_plan(dt.date.today()), progress)
@@ -766,7 +769,7 @@ async def _load_pat(council: uuid.UUID, progress: Callable[[str], None]) -> bool
 
 async def _agree_outcomes(staff: Actor, plan_id: uuid.UUID) -> None:
     """Staff agree each proposed outcome: a plan is authorised with its outcomes decided."""
-    for outcome in await service.list_rows(staff, plan_id, "outcome"):
+    for outcome in await plan_rows.list_rows(staff, plan_id, "outcome"):
         await package_changes.decide_outcome(
             staff, plan_id, outcome.id, signoff_schemas.OutcomeDecision(decision="agreed")
         )
@@ -775,7 +778,7 @@ async def _agree_outcomes(staff: Actor, plan_id: uuid.UUID) -> None:
 async def _load_chris(council: uuid.UUID, progress: Callable[[str], None]) -> bool:
     """Chris's complete plan, submitted, authorised by Casey and its budget by Drew: agreed."""
     chris = await _actor(DEMO_AGREED, "Chris Green")
-    if await service.list_plans(chris):
+    if await plan_reading.list_plans(chris):
         return False
     today = dt.date.today()
     review_on = today + CHRIS_REVIEW_IN
@@ -827,7 +830,7 @@ async def load_demo(progress: Callable[[str], None] = lambda _: None) -> None:
     council = await _load_organisation(progress)
     await _load_icb(progress)
     added = False
-    if not await service.list_plans(alex):
+    if not await plan_reading.list_plans(alex):
         await _load_alex(alex, progress)
         added = True
     added = await _load_pat(council, progress) or added

@@ -13,6 +13,7 @@ APP_CONFIG = AppConfig(
             "portal.plans.tables",
             "portal.consent.tables",
             "portal.signoff.tables",
+            "portal.audit.tables",
             "portal.notifications.tables",
         ],
         exclude_imported=True,

@@ -27,7 +27,7 @@ from portal.core.sections import SECTION_TITLES
 from portal.core.values import as_uuid, aware
 from portal.db import write_transaction
 from portal.notifications import service as notifications
-from portal.plans import service as plans
+from portal.plans import access as plan_access
 from portal.plans.tables import Plan
 from portal.problems import validation_problem
 from portal.signoff.tables import PlanComment
@@ -77,7 +77,7 @@ def check_comment(text: str) -> str:
     return trimmed
 
 
-def _role_of(actor: Actor, record: plans.PlanRecord) -> str:
+def _role_of(actor: Actor, record: plan_access.PlanRecord) -> str:
     facts = record.access
     if is_owner(actor, facts):
         return "person"
@@ -123,16 +123,16 @@ async def list_comments(
     actor: Actor, plan_id: uuid.UUID, key: str
 ) -> list[comment_schemas.SectionCommentRead]:
     """The comments on a section, for someone who may read it."""
-    record = await plans.open_section(actor, plan_id, key, Permission.SECTION_VIEW)
+    record = await plan_access.open_section(actor, plan_id, key, Permission.SECTION_VIEW)
     comments = await comments_on(record.id, key)
     await access_log.record(actor, record.access, "read", [key])
     return comments
 
 
-async def open_for_comment(actor: Actor, plan_id: uuid.UUID, key: str) -> plans.PlanRecord:
+async def open_for_comment(actor: Actor, plan_id: uuid.UUID, key: str) -> plan_access.PlanRecord:
     """The plan, once the actor may comment on this section: 404 when they cannot read it,
     403 (and a line in the access log) when they may only read it."""
-    record = await plans.open_section(actor, plan_id, key, Permission.SECTION_VIEW)
+    record = await plan_access.open_section(actor, plan_id, key, Permission.SECTION_VIEW)
     if not decide(actor, Permission.SECTION_COMMENT, record.access, key):
         await access_log.record(actor, record.access, "comment_refused", [key])
         raise Forbidden(
@@ -164,7 +164,7 @@ async def add_comment_from_body(
 
 
 async def _keep(
-    actor: Actor, record: plans.PlanRecord, key: str, text: str
+    actor: Actor, record: plan_access.PlanRecord, key: str, text: str
 ) -> comment_schemas.SectionCommentRead:
     at = now()
     comment_id = uuid.uuid4()

@@ -1,7 +1,7 @@
 """The plan as people read it, in one view model for the web pages and the printed copy.
 
 `content_view` takes a plan's content in the shape a version keeps it (see
-`portal.plans.service.snapshot_plan`), already cut down to what the reader may see, and gives
+`portal.plans.reading.snapshot_plan`), already cut down to what the reader may see, and gives
 each section with its fields in words and its list as a table. The version page shows it; the
 PDF prints it. `content_of` puts the current plan (`PlanRead`, what the plan pages show) into
 that same shape, so a printed copy and the page it was printed from never disagree.

@@ -1,7 +1,7 @@
 """A plan as a FHIR R4 Bundle, for NHS and council systems that take care plans as FHIR.
 
 `build_bundle` is pure: it takes a plan's content in the shape a version keeps it (see
-`portal.plans.service.snapshot_plan`), already cut down to what the audience may see, and gives
+`portal.plans.reading.snapshot_plan`), already cut down to what the audience may see, and gives
 a Bundle of type "collection" as plain JSON values. What it holds, and why:
 
 - `Patient`: the person, by name and portal person id only; the portal holds nothing else.

@@ -31,7 +31,8 @@ from portal.core.sections import SECTION_KEYS, SECTION_TITLES
 from portal.exports.document import content_of, content_view, money_of
 from portal.exports.fhir import FhirPlan, build_bundle
 from portal.exports.pdf import PdfRenderer
-from portal.plans import service as plans
+from portal.plans import access as plan_access
+from portal.plans import reading as plan_reading
 from portal.plans.schemas import PLAN_KIND_LABELS
 from portal.signoff import schemas as signoff_schemas
 from portal.signoff import service as signoff
@@ -90,7 +91,9 @@ def parse_variant(value: str | None) -> Variant:
 _AUDIENCE = re.compile(r"grant:([0-9a-fA-F-]{36})")
 
 
-async def audience_for(actor: Actor, record: plans.PlanRecord, audience: str | None) -> Audience:
+async def audience_for(
+    actor: Actor, record: plan_access.PlanRecord, audience: str | None
+) -> Audience:
     """`me` (or nothing): what the reader may see. `grant:<id>`: what that grantee may see,
     for the person to print the copy they give them; it needs the power to share."""
     if audience in (None, "", "me"):
@@ -179,7 +182,7 @@ def _money_figure(money: dict[str, Any] | None) -> dict[str, Any] | None:
 class _Source(msgspec.Struct, kw_only=True):
     """What every export of one plan for one audience is made from."""
 
-    record: plans.PlanRecord
+    record: plan_access.PlanRecord
     seen: Audience
     content: dict[str, Any]
     person_name: str
@@ -193,14 +196,14 @@ class _Source(msgspec.Struct, kw_only=True):
 async def _source(
     actor: Actor, plan_id: uuid.UUID, version: int | None, audience: str | None
 ) -> _Source:
-    record = await plans.load_plan(actor, plan_id, Permission.PLAN_EXPORT)
+    record = await plan_access.load_plan(actor, plan_id, Permission.PLAN_EXPORT)
     seen = await audience_for(actor, record, audience)
     agreed: signoff_schemas.VersionSummary | None = None
     asked: signoff_schemas.VersionSummary | None = None
     if version is None:
-        content = content_of(await plans.plan_as_seen(record, list(seen.visible)))
+        content = content_of(await plan_reading.plan_as_seen(record, list(seen.visible)))
         # A plan unchanged since it was agreed is that agreed version, and says so.
-        digest = signoff.content_hash(await plans.snapshot_plan(plan_id))
+        digest = signoff.content_hash(await plan_reading.snapshot_plan(plan_id))
         agreed = next(
             (
                 v
@@ -233,7 +236,7 @@ async def plan_pdf_html(
     version: int | None = None,
     audience: str | None = None,
     base_url: str,
-) -> tuple[str, plans.PlanRecord, Audience, str]:
+) -> tuple[str, plan_access.PlanRecord, Audience, str]:
     """The finished HTML of a plan's printed copy, and what it was made from; the access log
     is not written here (the caller writes it once the PDF is made)."""
     chosen = parse_variant(variant)
@@ -393,7 +396,7 @@ def normalise_code(code: str) -> str:
 async def check_copy(actor: Actor, plan_id: uuid.UUID, code: str) -> CopyCheck:
     """Compare a printed copy's code with this plan's versions (anyone who may open it)."""
     wanted = normalise_code(code)
-    await plans.load_plan(actor, plan_id, Permission.PLAN_VIEW)
+    await plan_access.load_plan(actor, plan_id, Permission.PLAN_VIEW)
     versions = await signoff.versions_of(plan_id)
     current = next((v.number for v in versions if v.status == "agreed"), None)
     for found in versions:

@@ -41,10 +41,10 @@ from portal.core.clock import now as utc_now
 from portal.core.sections import SECTION_KEYS, SECTION_TITLES
 from portal.core.values import as_date, as_uuid, aware
 from portal.db import write_transaction
+from portal.plans.reading import snapshot_plan
 from portal.plans.schemas import PLAN_KIND_LABELS
-from portal.plans.service import snapshot_plan
+from portal.plans.workflow import STATE_WORDS, State
 from portal.signoff.service import ACTION_WORDS, verification_code
-from portal.signoff.workflow import STATE_WORDS, State
 from portal.templating import uk_datetime
 
 INDEX_NAME = "index.txt"
@@ -133,7 +133,7 @@ class PlanMetadata(msgspec.Struct, kw_only=True):
 class PlanFile(msgspec.Struct, kw_only=True):
     plan: PlanMetadata
     sections: list[SectionRecord]
-    # The plan's content now, as it is submitted and hashed (`portal.plans.service.snapshot_plan`).
+    # The plan's content now, as it is submitted and hashed (`portal.plans.reading.snapshot_plan`).
     content: dict[str, Any]
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 
+from portal.audit.trail import AuditDraft, append
 from portal.consent import access_log
 from portal.consent.policy import STAFF_DECISIONS, Permission
 from portal.core.actor import Actor
@@ -22,7 +23,6 @@ from portal.plans.allocation import StaffAllocation, staff_allocation, staff_all
 from portal.plans.money import check_cost
 from portal.plans.tables import Plan, PlanAllocation
 from portal.signoff import schemas as signoff_schemas
-from portal.signoff.audit import AuditDraft, append
 from portal.signoff.service import audited, open_plan_for, plan_row, role_for
 from portal.signoff.tables import PlanVersion
 

@@ -22,6 +22,7 @@ from typing import Any
 import msgspec
 
 from portal.accounts.tables import Organisation
+from portal.audit.trail import AuditDraft, append
 from portal.consent import access_log
 from portal.consent.policy import STAFF_DECISIONS, Permission, decide, is_owner, speaks_for
 from portal.core.actor import Actor, OrgPermission, decide_organisation
@@ -38,12 +39,13 @@ from portal.core.errors import (
 from portal.core.values import as_uuid, aware
 from portal.db import write_transaction
 from portal.notifications.service import tell_about_plan
-from portal.plans import service as plans
+from portal.plans import access as plan_access
+from portal.plans import rows as plan_rows
 from portal.plans.schemas import OutcomeRead
 from portal.plans.tables import Outcome, Plan, Revision, SupportItem
+from portal.plans.workflow import State
 from portal.signoff import package
 from portal.signoff import schemas as signoff_schemas
-from portal.signoff.audit import AuditDraft, append
 from portal.signoff.service import (
     audited,
     open_plan_for,
@@ -58,7 +60,6 @@ from portal.signoff.tolerance import (
     package_figures,
     route_package_change,
 )
-from portal.signoff.workflow import State
 
 
 def _json(value: Any) -> str:
@@ -195,8 +196,8 @@ def _change_read(row: dict[str, Any]) -> signoff_schemas.PackageChangeRead:
     )
 
 
-async def _open_money(actor: Actor, plan_id: uuid.UUID) -> plans.PlanRecord:
-    plan = await plans.load_plan(actor, plan_id, Permission.PLAN_VIEW)
+async def _open_money(actor: Actor, plan_id: uuid.UUID) -> plan_access.PlanRecord:
+    plan = await plan_access.load_plan(actor, plan_id, Permission.PLAN_VIEW)
     if not decide(actor, Permission.SECTION_VIEW, plan.access, "money"):
         await access_log.record(actor, plan.access, "refused", ["money"])
         raise not_found("plan")
@@ -356,7 +357,7 @@ def _budget_details(made: package.MadeVersion) -> dict[str, Any]:
 
 
 async def _route_now(
-    actor: Actor, plan: plans.PlanRecord, change: dict[str, Any]
+    actor: Actor, plan: plan_access.PlanRecord, change: dict[str, Any]
 ) -> dict[str, Any]:
     """The tolerance rule again, on the package as it is now: changes confirmed since this one
     was proposed count too, so several changes each within tolerance cannot together go round
@@ -673,5 +674,5 @@ async def decide_outcome(
             await tell_about_plan(plan_id, "outcome_decided", actor.user_id)
 
     await audited(actor, plan_id, action, act)
-    outcome: OutcomeRead = await plans.read_row(actor, plan_id, "outcome", outcome_id)
+    outcome: OutcomeRead = await plan_rows.read_row(actor, plan_id, "outcome", outcome_id)
     return outcome

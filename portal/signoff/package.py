@@ -31,15 +31,16 @@ from portal.core.actor import Actor
 from portal.core.errors import Conflict, DomainError, FieldError, Forbidden, Invalid
 from portal.core.money import MAX_WEEKLY_PENCE
 from portal.core.values import as_uuid
-from portal.plans import service as plans
+from portal.plans import access as plan_access
+from portal.plans import reading as plan_reading
 from portal.plans.allocation import staff_allocation
 from portal.plans.money import Frequency, weekly_pence
 from portal.plans.tables import Plan, SupportItem
+from portal.plans.workflow import State
 from portal.signoff import schemas as signoff_schemas
 from portal.signoff.service import content_hash
 from portal.signoff.tables import PlanVersion
 from portal.signoff.tolerance import PackageLine
-from portal.signoff.workflow import State
 
 PROVIDER_KIND = "provider"
 
@@ -174,7 +175,7 @@ def check_figures(data: signoff_schemas.PackageChangeCreate, item: dict[str, Any
 
 
 async def check_line_is_theirs(
-    actor: Actor, plan: plans.PlanRecord, item: dict[str, Any]
+    actor: Actor, plan: plan_access.PlanRecord, item: dict[str, Any]
 ) -> uuid.UUID | None:
     """403 unless the proposer may change this line; the provider organisation it is theirs
     through (None for the person, or someone who speaks for them)."""
@@ -300,7 +301,7 @@ async def version_from_change(
     budget, else waiting for budget authorisation while the agreed version stays the active
     plan. Runs inside the confirmation's write transaction."""
     budget = await agreed_budget(plan_id, int(row["agreed_version"]))
-    snapshot = await plans.snapshot_plan(plan_id)
+    snapshot = await plan_reading.snapshot_plan(plan_id)
     money = snapshot["money"]
     annual = int(money["total_annual_pence"])
     allocation = await allocation_for(plan_id)

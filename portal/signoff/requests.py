@@ -11,6 +11,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
+from portal.audit.trail import AuditDraft, append
 from portal.consent import access_log
 from portal.consent.money import may_see_money
 from portal.consent.policy import STAFF_DECISIONS, Permission, is_owner
@@ -21,17 +22,16 @@ from portal.core.errors import Conflict, FieldError, Invalid
 from portal.core.values import as_date, as_uuid, aware
 from portal.db import write_transaction
 from portal.notifications.service import tell_about_plan
-from portal.plans import service as plans
+from portal.plans import access as plan_access
 from portal.plans.tables import Plan
+from portal.plans.workflow import IllegalTransition, State, Transition, next_state
 from portal.signoff import schemas as signoff_schemas
-from portal.signoff.audit import AuditDraft, append
 from portal.signoff.redact import request_without_money
 from portal.signoff.service import audited, open_plan_for, plan_row, role_for
 from portal.signoff.tables import ReviewRequest
-from portal.signoff.workflow import IllegalTransition, State, Transition, next_state
 
 
-def _requester_role(actor: Actor, plan: plans.PlanRecord, organisation: Any) -> str:
+def _requester_role(actor: Actor, plan: plan_access.PlanRecord, organisation: Any) -> str:
     if is_owner(actor, plan.access):
         return "person"
     if plan.access.representations:
@@ -60,7 +60,7 @@ def _request_read(row: dict[str, Any]) -> signoff_schemas.ReviewRequestRead:
 
 async def insert_request(
     actor: Actor,
-    plan: plans.PlanRecord,
+    plan: plan_access.PlanRecord,
     reason: str,
     now: dt.datetime,
     *,
@@ -143,7 +143,7 @@ async def request_review(
 async def list_requests(
     actor: Actor, plan_id: uuid.UUID
 ) -> list[signoff_schemas.ReviewRequestRead]:
-    plan = await plans.load_plan(actor, plan_id, Permission.PLAN_VIEW)
+    plan = await plan_access.load_plan(actor, plan_id, Permission.PLAN_VIEW)
     rows = await ReviewRequest.raw(
         'SELECT * FROM "review_request" WHERE "plan" = {} ORDER BY "requested_at" DESC', plan_id
     )

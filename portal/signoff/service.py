@@ -20,6 +20,8 @@ from typing import Any, TypeVar
 import msgspec
 
 from portal.accounts.tables import Organisation
+from portal.audit.tables import AuditEntry
+from portal.audit.trail import AuditDraft, append, append_alone
 from portal.consent import access as consent_access
 from portal.consent import access_log
 from portal.consent.money import may_see_money
@@ -53,15 +55,12 @@ from portal.core.sections import CRITERIA_KEYS, SECTION_KEYS, SECTION_TITLES
 from portal.core.values import as_date, as_uuid, aware
 from portal.db import write_transaction
 from portal.notifications.service import tell_about_plan
-from portal.plans import service as plans
+from portal.plans import access as plan_access
+from portal.plans import reading as plan_reading
 from portal.plans.allocation import staff_allocation, staff_allocation_record
 from portal.plans.criteria import evaluate_criteria
 from portal.plans.tables import Outcome, Plan, SupportItem
-from portal.signoff import redact
-from portal.signoff import schemas as signoff_schemas
-from portal.signoff.audit import AuditDraft, append, append_alone
-from portal.signoff.tables import AuditEntry, PlanComment, PlanVersion
-from portal.signoff.workflow import (
+from portal.plans.workflow import (
     RULES,
     STATE_WORDS,
     IllegalTransition,
@@ -70,6 +69,9 @@ from portal.signoff.workflow import (
     allowed_from,
     next_state,
 )
+from portal.signoff import redact
+from portal.signoff import schemas as signoff_schemas
+from portal.signoff.tables import PlanComment, PlanVersion
 
 _T = TypeVar("_T")
 
@@ -258,12 +260,12 @@ async def audited(
         raise
 
 
-def _not_allowed(actor: Actor, plan: plans.PlanRecord, transition: Transition) -> DomainError:
+def _not_allowed(actor: Actor, plan: plan_access.PlanRecord, transition: Transition) -> DomainError:
     return not_allowed(actor, plan, RULES[transition].permission, RULES[transition].words)
 
 
 def not_allowed(
-    actor: Actor, plan: plans.PlanRecord, permission: Permission, words: str
+    actor: Actor, plan: plan_access.PlanRecord, permission: Permission, words: str
 ) -> DomainError:
     """Why this actor may not do this, in words that say who can."""
     if permission in STAFF_DECISIONS and is_owner(actor, plan.access):
@@ -295,16 +297,16 @@ def not_allowed(
     return Forbidden("Not allowed", f"You can read this plan but you cannot {words}.")
 
 
-async def _open(actor: Actor, plan_id: uuid.UUID, transition: Transition) -> plans.PlanRecord:
+async def _open(actor: Actor, plan_id: uuid.UUID, transition: Transition) -> plan_access.PlanRecord:
     rule = RULES[transition]
     return await open_plan_for(actor, plan_id, rule.permission, rule.words)
 
 
 async def open_plan_for(
     actor: Actor, plan_id: uuid.UUID, permission: Permission, words: str
-) -> plans.PlanRecord:
+) -> plan_access.PlanRecord:
     """The plan, once the actor may do this to it: 404 when they may not know it, else 403."""
-    plan = await plans.load_plan(actor, plan_id, Permission.PLAN_VIEW)
+    plan = await plan_access.load_plan(actor, plan_id, Permission.PLAN_VIEW)
     if not decide(actor, permission, plan.access):
         raise not_allowed(actor, plan, permission, words)
     return plan
@@ -345,7 +347,7 @@ def _check_hash(given: str, version: dict[str, Any]) -> None:
 
 
 async def _check_unchanged(plan_id: uuid.UUID, version: dict[str, Any]) -> dict[str, Any]:
-    snapshot = await plans.snapshot_plan(plan_id)
+    snapshot = await plan_reading.snapshot_plan(plan_id)
     if content_hash(snapshot) != version["content_hash"]:
         raise Conflict(
             "Changed since it was submitted",
@@ -415,8 +417,8 @@ async def submit_plan(
                 "then submit.",
                 errors=[FieldError("share_with_organisation", "Tick that you agree to share")],
             )
-        snapshot = await plans.snapshot_plan(plan_id)
-        missing = _missing(evaluate_criteria(await plans.plan_facts(plan_id)))
+        snapshot = await plan_reading.snapshot_plan(plan_id)
+        missing = _missing(evaluate_criteria(await plan_reading.plan_facts(plan_id)))
         if not may_see_money(actor, plan.access):
             missing = redact.missing_without_money(missing)
         if missing:
@@ -839,7 +841,9 @@ async def return_plan(
 # --- reading ---------------------------------------------------------------------------------
 
 
-async def _comments(actor: Actor, plan: plans.PlanRecord) -> list[signoff_schemas.CommentRead]:
+async def _comments(
+    actor: Actor, plan: plan_access.PlanRecord
+) -> list[signoff_schemas.CommentRead]:
     visible = set(visible_sections(actor, plan.access, SECTION_KEYS))
     # Sign-off's own comments; comments on a section (portal/comments/) are the section's.
     rows = await PlanComment.raw(
@@ -865,7 +869,7 @@ async def _comments(actor: Actor, plan: plans.PlanRecord) -> list[signoff_schema
 
 
 async def comments_for(actor: Actor, plan_id: uuid.UUID) -> list[signoff_schemas.CommentRead]:
-    plan = await plans.load_plan(actor, plan_id, Permission.PLAN_VIEW)
+    plan = await plan_access.load_plan(actor, plan_id, Permission.PLAN_VIEW)
     return await _comments(actor, plan)
 
 
@@ -922,7 +926,7 @@ async def _organisations_for_kind(kind: str) -> list[signoff_schemas.Organisatio
 
 async def sign_off_status(actor: Actor, plan_id: uuid.UUID) -> signoff_schemas.SignOffRead:
     """Where the plan is, what this reader may do next, and the comments and decisions so far."""
-    plan = await plans.load_plan(actor, plan_id, Permission.PLAN_VIEW)
+    plan = await plan_access.load_plan(actor, plan_id, Permission.PLAN_VIEW)
     row = await plan_row(plan_id)
     state = State(row["state"])
     money_shown = may_see_money(actor, plan.access)
@@ -930,7 +934,7 @@ async def sign_off_status(actor: Actor, plan_id: uuid.UUID) -> signoff_schemas.S
     submitted = next((v for v in versions if v.number == row["submitted_version"]), None)
     current_hash: str | None = None
     if submitted is not None:
-        current_hash = content_hash(await plans.snapshot_plan(plan_id))
+        current_hash = content_hash(await plan_reading.snapshot_plan(plan_id))
     org: signoff_schemas.OrganisationChoice | None = None
     if row.get("signing_off_organisation"):
         found = await Organisation.raw(
@@ -944,12 +948,12 @@ async def sign_off_status(actor: Actor, plan_id: uuid.UUID) -> signoff_schemas.S
     may_submit = decide(actor, Permission.PLAN_SUBMIT, plan.access)
     missing: list[str] = []
     if may_submit:
-        results = evaluate_criteria(await plans.plan_facts(plan_id))
+        results = evaluate_criteria(await plan_reading.plan_facts(plan_id))
         errors = _missing(results)
         missing = [
             e.message for e in (errors if money_shown else redact.missing_without_money(errors))
         ]
-    money = await plans.plan_money(plan_id) if money_shown else None
+    money = await plan_reading.plan_money(plan_id) if money_shown else None
     # Consent can be withdrawn only while submitting has shared the plan (see withdrawal.py).
     sharing = state.value in SUBMITTED_STATES or row["agreed_version"] is not None
     allocation = await staff_allocation_record(plan_id) if money_shown else None
@@ -1012,13 +1016,13 @@ def _as_seen(
 
 
 async def list_versions(actor: Actor, plan_id: uuid.UUID) -> list[signoff_schemas.VersionSummary]:
-    plan = await plans.load_plan(actor, plan_id, Permission.PLAN_VIEW)
+    plan = await plan_access.load_plan(actor, plan_id, Permission.PLAN_VIEW)
     money = may_see_money(actor, plan.access)
     return [_as_seen(_version_summary(v), money) for v in await _version_rows(plan_id)]
 
 
 async def _version(actor: Actor, plan_id: uuid.UUID, number: int) -> tuple[Any, dict[str, Any]]:
-    plan = await plans.load_plan(actor, plan_id, Permission.PLAN_VIEW)
+    plan = await plan_access.load_plan(actor, plan_id, Permission.PLAN_VIEW)
     rows = await _version_rows(plan_id, number)
     if not rows:
         raise NotFound(
@@ -1028,7 +1032,7 @@ async def _version(actor: Actor, plan_id: uuid.UUID, number: int) -> tuple[Any, 
 
 
 async def version_as_seen(
-    plan: plans.PlanRecord, number: int, visible: set[str]
+    plan: plan_access.PlanRecord, number: int, visible: set[str]
 ) -> tuple[signoff_schemas.VersionSummary, dict[str, Any]]:
     """A version and its content cut down to these sections, for an export; the caller asked
     the access decision for the plan and its sections, and records the access itself."""
@@ -1070,7 +1074,7 @@ async def compare_version(
     visible = set(visible_sections(actor, plan.access, SECTION_KEYS))
     old = msgspec.json.decode(row["content"])
     if other is None:
-        new = await plans.snapshot_plan(plan_id)
+        new = await plan_reading.snapshot_plan(plan_id)
         label = "current"
     else:
         _, other_row = await _version(actor, plan_id, other)

@@ -25,6 +25,7 @@ import uuid
 from typing import Any, Literal
 
 from portal.accounts.tables import Organisation
+from portal.audit.trail import AuditDraft, append
 from portal.consent import access_log
 from portal.consent.policy import SIGN_OFF_SECTIONS, SUBMITTED_STATES, Permission, decide, is_owner
 from portal.core.actor import SIGN_OFF_ROLES, Actor, Role
@@ -34,13 +35,12 @@ from portal.core.sections import SECTION_KEYS, SECTION_TITLES
 from portal.core.values import as_date, as_uuid, aware
 from portal.db import write_transaction
 from portal.notifications.service import tell_about_plan, tell_staff
-from portal.plans import service as plans
+from portal.plans import access as plan_access
 from portal.plans.tables import Plan
+from portal.plans.workflow import STATE_WORDS, State, Transition, next_state
 from portal.signoff import schemas as signoff_schemas
-from portal.signoff.audit import AuditDraft, append
 from portal.signoff.service import audited, plan_row
 from portal.signoff.tables import PlanVersion
-from portal.signoff.workflow import STATE_WORDS, State, Transition, next_state
 
 # A version whose consent was withdrawn: kept, but neither waiting for sign-off nor agreed.
 WITHDRAWN_STATUS = "consent_withdrawn"
@@ -162,7 +162,7 @@ def withdrawing_means(
 
 async def sign_off_sharing(actor: Actor, plan_id: uuid.UUID) -> signoff_schemas.SignOffSharingRead:
     """Whom submitting shared the plan with, for those who choose who sees it."""
-    plan = await plans.load_plan(actor, plan_id, Permission.PLAN_SHARE)
+    plan = await plan_access.load_plan(actor, plan_id, Permission.PLAN_SHARE)
     row = await plan_row(plan_id)
     if not _sharing(row):
         return signoff_schemas.SignOffSharingRead(
@@ -273,7 +273,7 @@ def _check_request(row: dict[str, Any], data: signoff_schemas.WithdrawConsentReq
 
 async def _withdraw(
     actor: Actor,
-    plan: plans.PlanRecord,
+    plan: plan_access.PlanRecord,
     row: dict[str, Any],
     in_force: list[tuple[signoff_schemas.SharingConsent, dict[str, Any]]],
     now: dt.datetime,
@@ -378,7 +378,7 @@ async def withdraw_consent(
 
     async def act() -> int:
         # 404 for whoever may not know the plan; 403 for those who may read but not decide this.
-        plan = await plans.load_plan(actor, plan_id, Permission.PLAN_VIEW)
+        plan = await plan_access.load_plan(actor, plan_id, Permission.PLAN_VIEW)
         if not decide(actor, Permission.PLAN_WITHDRAW_CONSENT, plan.access):
             raise _not_allowed()
         row = await plan_row(plan_id)

@@ -15,11 +15,12 @@ import pytest
 
 from portal.accounts import organisations
 from portal.accounts.tables import Organisation, StaffRole, UserAccount
+from portal.audit.tables import AuditEntry
 from portal.core.actor import Actor, Role
-from portal.plans import service as plans
+from portal.plans import reading as plan_reading
 from portal.plans.tables import Plan, SupportItem
 from portal.signoff import service as signoff
-from portal.signoff.tables import AuditEntry, PlanVersion
+from portal.signoff.tables import PlanVersion
 from tests.cli.test_cli import portal
 from tests.factories import actor_of
 
@@ -51,7 +52,7 @@ def _roles(actor: Actor, organisation_id: uuid.UUID) -> set[tuple[Role, int | No
 
 async def _only_plan(email: str) -> tuple[Actor, Any]:
     person = await actor_of(email)
-    mine = await plans.list_plans(person)
+    mine = await plan_reading.list_plans(person)
     assert len(mine) == 1, [p.title for p in mine]
     return person, mine[0]
 
@@ -92,7 +93,7 @@ async def test_pats_complete_plan_waits_in_caseys_plan_authorisation_tray(demo) 
     assert pat.display_name == "Pat Taylor"
     assert (summary.kind, summary.state) == ("care_and_support", "submitted")
 
-    plan = await plans.read_plan(pat, summary.id)
+    plan = await plan_reading.read_plan(pat, summary.id)
     assert plan.criteria_summary.ready
     assert {criterion.status for criterion in plan.criteria} == {"met"}
     # Hours of care are recorded as minutes a week: 10 hours of home care at £210.00 a week.
@@ -123,7 +124,7 @@ async def test_chris_has_an_agreed_plan_due_for_review_within_the_month(demo) ->
     assert (summary.kind, summary.state) == ("care_and_support", "agreed")
 
     status = await signoff.sign_off_status(chris, summary.id)
-    plan = await plans.read_plan(chris, summary.id)
+    plan = await plan_reading.read_plan(chris, summary.id)
     assert {o.status for o in plan.outcomes} == {"agreed"}
     assert status.agreed_version == 1 and status.submitted_version is None
     review_on = dt.date.today() + dt.timedelta(days=20)

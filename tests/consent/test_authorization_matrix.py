@@ -417,13 +417,16 @@ async def build_world(people: People, submitted: bool) -> tuple[World, Any]:
     from portal.consent import representatives as consent_representatives
     from portal.consent import schemas as consent_schemas
     from portal.consent.tables import PlanGrant
+    from portal.plans import access as plan_access
+    from portal.plans import reading as plan_reading
+    from portal.plans import rows as plan_rows
     from portal.plans import schemas as plan_schemas
-    from portal.plans import service as plans
+    from portal.plans import sections as plan_sections
     from portal.plans.tables import Plan
 
     owner_user = await _user("Owner")
     owner = await _actor(owner_user)
-    plan = await plans.create_plan(
+    plan = await plan_access.create_plan(
         owner, plan_schemas.PlanCreate(kind=plan_schemas.PlanKind("care_and_support"))
     )
     for key, body in (
@@ -431,14 +434,16 @@ async def build_world(people: People, submitted: bool) -> tuple[World, Any]:
         ("money", b'{"allocation_pence": 100000}'),
         ("contacts", b'{"notes": "Call first"}'),
     ):
-        await plans.write_section(owner, plan.id, key, plans.decode_section_body(key, body), 0)
-    outcome = await plans.create_row(
+        await plan_sections.write_section(
+            owner, plan.id, key, plan_sections.decode_section_body(key, body), 0
+        )
+    outcome = await plan_rows.create_row(
         owner, plan.id, "outcome", plan_schemas.OutcomeCreate(title="Walk", how="Daily")
     )
     rows = {
         "outcomes": outcome.id,
         "support-items": (
-            await plans.create_row(
+            await plan_rows.create_row(
                 owner,
                 plan.id,
                 "support",
@@ -448,10 +453,12 @@ async def build_world(people: People, submitted: bool) -> tuple[World, Any]:
             )
         ).id,
         "actions": (
-            await plans.create_row(owner, plan.id, "action", plan_schemas.ActionCreate(what="Book"))
+            await plan_rows.create_row(
+                owner, plan.id, "action", plan_schemas.ActionCreate(what="Book")
+            )
         ).id,
         "contacts": (
-            await plans.create_row(
+            await plan_rows.create_row(
                 owner, plan.id, "contact", plan_schemas.ContactCreate(name="Sam")
             )
         ).id,
@@ -509,7 +516,7 @@ async def build_world(people: People, submitted: bool) -> tuple[World, Any]:
     from portal.signoff.service import content_hash
     from portal.signoff.tables import PlanVersion
 
-    snapshot = await plans.snapshot_plan(plan.id)
+    snapshot = await plan_reading.snapshot_plan(plan.id)
     await PlanVersion.insert(
         PlanVersion(
             plan=plan.id,

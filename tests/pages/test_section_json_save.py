@@ -220,7 +220,7 @@ async def test_a_field_error_from_the_service_is_a_422_by_the_form_field(
     owner, monkeypatch
 ) -> None:
     from portal.core.errors import FieldError, Invalid
-    from portal.plans import service
+    from portal.plans import sections as plan_sections
 
     plan_id = await start_plan(owner)
 
@@ -231,7 +231,7 @@ async def test_a_field_error_from_the_service_is_a_422_by_the_form_field(
             errors=[FieldError(field="allocation_pence", message="It is too large")],
         )
 
-    monkeypatch.setattr(service, "write_section", refuse)
+    monkeypatch.setattr(plan_sections, "write_section", refuse)
     body = json_of(
         await autosave(
             owner, plan_id, "money", {"allocation": "100", "allocation_frequency": "annual"}, 0

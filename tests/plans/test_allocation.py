@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
+from portal.audit.tables import AuditEntry
 from portal.plans.allocation import staff_allocation
 from portal.plans.content import Holding, MoneySection
 from portal.plans.criteria import PlanFacts, evaluate_criteria
 from portal.plans.tables import PlanAllocation
-from portal.signoff.tables import AuditEntry
 from tests.api.helpers import assert_problem, change_section, plan_url
 from tests.conftest import Persona, make_persona
 from tests.factories import (

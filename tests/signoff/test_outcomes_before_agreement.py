@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from bench.plan_content import OUTCOMES
-from portal.signoff.tables import AuditEntry
+from portal.audit.tables import AuditEntry
 from tests.api.helpers import assert_problem, plan_url
 from tests.conftest import Persona, make_persona
 from tests.factories import give_role, make_organisation, write_complete_plan

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from portal.accounts.tables import Organisation
+from portal.audit.trail import verify
 from portal.plans.tables import Plan
-from portal.signoff.audit import verify
 from tests.api.helpers import assert_problem, plan_url
 from tests.conftest import Persona, make_persona
 from tests.factories import actor_of, give_role, make_organisation, write_complete_plan

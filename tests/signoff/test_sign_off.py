@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from bench.plan_content import OUTCOMES
-from portal.signoff.audit import verify
-from portal.signoff.tables import AuditEntry
+from portal.audit.tables import AuditEntry
+from portal.audit.trail import verify
 from tests.api.helpers import assert_problem, plan_url
 from tests.conftest import ROOT, Persona, make_persona
 from tests.factories import (

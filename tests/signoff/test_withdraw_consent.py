@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from portal.signoff.audit import verify
+from portal.audit.trail import verify
 from tests.api.helpers import CRITERIA_KEYS, assert_problem, plan_url, snapshot
 from tests.conftest import Persona, make_persona
 from tests.factories import give_role, make_organisation, write_complete_plan

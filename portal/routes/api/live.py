@@ -20,7 +20,7 @@ from portal.core.sections import SECTION_KEYS
 from portal.live import events
 from portal.live import service as live
 from portal.live.events import current_plugin
-from portal.plans import service as plans
+from portal.plans import access as plan_access
 from portal.routes.api import openapi as doc
 from portal.routes.auth import require_actor, session_token
 from portal.settings import Settings
@@ -54,7 +54,7 @@ class LiveController(Controller):
         its `section`, `subject` and new `version`, and who saved it) for the sections this
         reader may see, and `end` when the stream stops (access lost, signed out, or after an hour:
         reconnect). Nothing in an event is plan content: read the section again."""
-        await plans.load_plan(actor, plan_id, Permission.PLAN_VIEW)
+        await plan_access.load_plan(actor, plan_id, Permission.PLAN_VIEW)
         if current_plugin() is None:
             raise Unavailable(
                 "Live updates are not running",
@@ -84,7 +84,7 @@ class LiveController(Controller):
         """Say that I have the plan (or one section of it) open: the others who may see that
         section are told, as a `presence` event with my name and standing. Send it again every
         minute or so while the page is open; readers forget it after two minutes."""
-        record = await plans.load_plan(actor, plan_id, Permission.PLAN_VIEW)
+        record = await plan_access.load_plan(actor, plan_id, Permission.PLAN_VIEW)
         if data.section is not None:
             if data.section not in SECTION_KEYS:
                 raise Invalid(

@@ -13,8 +13,12 @@ from litestar.params import FromPath, HeaderParameter, JSONBody
 from portal.bounds import VersionInPath
 from portal.consent.policy import Permission
 from portal.core.actor import Actor
+from portal.plans import access as plan_access
+from portal.plans import reading as plan_reading
+from portal.plans import rows as plan_rows
 from portal.plans import schemas as plan_schemas
-from portal.plans import service
+from portal.plans import sections as plan_sections
+from portal.plans import versions as plan_versions
 from portal.plans.content import SECTION_TYPES
 from portal.plans.criteria import CriterionResult
 from portal.routes.api import openapi as doc
@@ -38,7 +42,9 @@ _SECTION_BODY = doc.Corrections(
 
 
 def _with_etag(body: Any, version: int, status_code: int = 200) -> Response[Any]:
-    return Response(body, status_code=status_code, headers={"ETag": service.etag_for(version)})
+    return Response(
+        body, status_code=status_code, headers={"ETag": plan_versions.etag_for(version)}
+    )
 
 
 class PlanController(Controller):
@@ -48,7 +54,7 @@ class PlanController(Controller):
 
     @get("/", **doc.signed_in_read())
     async def list_plans(self, actor: NamedDependency[Actor]) -> list[plan_schemas.PlanSummary]:
-        return await service.list_plans(actor)
+        return await plan_reading.list_plans(actor)
 
     @post(
         "/",
@@ -66,21 +72,21 @@ class PlanController(Controller):
     async def create_plan(
         self, actor: NamedDependency[Actor], data: JSONBody[plan_schemas.PlanCreate]
     ) -> Response[plan_schemas.PlanRead]:
-        plan = await service.create_plan(actor, data)
-        body = await service.read_plan(actor, plan.id)
+        plan = await plan_access.create_plan(actor, data)
+        body = await plan_reading.read_plan(actor, plan.id)
         return Response(body, status_code=201, headers={"Location": f"/api/v1/plans/{plan.id}"})
 
     @get("/{plan_id:uuid}", **doc.signed_in_read(404))
     async def read_plan(
         self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]
     ) -> plan_schemas.PlanRead:
-        return await service.read_plan(actor, plan_id)
+        return await plan_reading.read_plan(actor, plan_id)
 
     @get("/{plan_id:uuid}/criteria", **doc.signed_in_read(404))
     async def read_criteria(
         self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]
     ) -> list[CriterionResult]:
-        return await service.read_criteria(actor, plan_id)
+        return await plan_reading.read_criteria(actor, plan_id)
 
     @get(
         "/{plan_id:uuid}/sections/{key:str}",
@@ -90,7 +96,7 @@ class PlanController(Controller):
     async def read_section(
         self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID], key: FromPath[str]
     ) -> Response[plan_schemas.SectionRead]:
-        section = await service.read_section(actor, plan_id, key)
+        section = await plan_sections.read_section(actor, plan_id, key)
         return _with_etag(section, section.version)
 
     @put(
@@ -106,14 +112,16 @@ class PlanController(Controller):
         key: FromPath[str],
         if_match: IfMatch = None,
     ) -> Response[plan_schemas.SectionRead]:
-        section = await service.put_section(actor, plan_id, key, await request.body(), if_match)
+        section = await plan_sections.put_section(
+            actor, plan_id, key, await request.body(), if_match
+        )
         return _with_etag(section, section.version)
 
     @get("/{plan_id:uuid}/sections/{key:str}/revisions", **doc.signed_in_read(404))
     async def section_history(
         self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID], key: FromPath[str]
     ) -> list[plan_schemas.RevisionRead]:
-        return await service.section_history(actor, plan_id, key)
+        return await plan_sections.section_history(actor, plan_id, key)
 
     @get(
         "/{plan_id:uuid}/sections/{key:str}/revisions/{version:int}",
@@ -126,7 +134,7 @@ class PlanController(Controller):
         key: FromPath[str],
         version: VersionInPath,
     ) -> plan_schemas.RevisionRead:
-        return await service.section_revision(actor, plan_id, key, version)
+        return await plan_sections.section_revision(actor, plan_id, key, version)
 
     @post(
         "/{plan_id:uuid}/sections/{key:str}/revisions/{version:int}/restore",
@@ -142,9 +150,9 @@ class PlanController(Controller):
         version: VersionInPath,
         if_match: IfMatch = None,
     ) -> Response[plan_schemas.SectionRead]:
-        await service.load_plan(actor, plan_id, Permission.PLAN_VIEW)
-        based_on = service.parse_if_match(if_match)
-        section = await service.restore_section(actor, plan_id, key, version, based_on)
+        await plan_access.load_plan(actor, plan_id, Permission.PLAN_VIEW)
+        based_on = plan_versions.parse_if_match(if_match)
+        section = await plan_sections.restore_section(actor, plan_id, key, version, based_on)
         return _with_etag(section, section.version)
 
 
@@ -162,7 +170,7 @@ def _row_controller(
         async def list_rows(
             self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]
         ) -> list[read_type]:
-            return await service.list_rows(actor, plan_id, kind)
+            return await plan_rows.list_rows(actor, plan_id, kind)
 
         @post(
             "/",
@@ -179,8 +187,8 @@ def _row_controller(
             data: JSONBody[create_type],
         ) -> Response[read_type]:
             # `data` documents the body; Litestar parses it leniently ("1250" would pass as pence).
-            data = service.decode_row_body(create_type, await request.body())
-            row = await service.create_row(actor, plan_id, kind, data)
+            data = plan_rows.decode_row_body(create_type, await request.body())
+            row = await plan_rows.create_row(actor, plan_id, kind, data)
             return _with_etag(row, row.version, status_code=201)
 
         @get(
@@ -195,7 +203,7 @@ def _row_controller(
             plan_id: FromPath[uuid.UUID],
             row_id: FromPath[uuid.UUID],
         ) -> Response[read_type]:
-            row = await service.read_row(actor, plan_id, kind, row_id)
+            row = await plan_rows.read_row(actor, plan_id, kind, row_id)
             return _with_etag(row, row.version)
 
         @patch(
@@ -213,9 +221,9 @@ def _row_controller(
             data: JSONBody[update_type],
             if_match: IfMatch = None,
         ) -> Response[read_type]:
-            based_on = service.parse_if_match(if_match)
-            data = service.decode_row_body(update_type, await request.body())
-            row = await service.update_row(actor, plan_id, kind, row_id, data, based_on)
+            based_on = plan_versions.parse_if_match(if_match)
+            data = plan_rows.decode_row_body(update_type, await request.body())
+            row = await plan_rows.update_row(actor, plan_id, kind, row_id, data, based_on)
             return _with_etag(row, row.version)
 
         @delete(
@@ -231,8 +239,8 @@ def _row_controller(
             row_id: FromPath[uuid.UUID],
             if_match: IfMatch = None,
         ) -> None:
-            based_on = service.parse_if_match(if_match)
-            await service.delete_row(actor, plan_id, kind, row_id, based_on)
+            based_on = plan_versions.parse_if_match(if_match)
+            await plan_rows.delete_row(actor, plan_id, kind, row_id, based_on)
 
         @get("/{row_id:uuid}/revisions", name=f"{kind}-history", **doc.signed_in_read(404))
         async def row_history(
@@ -241,7 +249,7 @@ def _row_controller(
             plan_id: FromPath[uuid.UUID],
             row_id: FromPath[uuid.UUID],
         ) -> list[plan_schemas.RevisionRead]:
-            return await service.row_history(actor, plan_id, kind, row_id)
+            return await plan_rows.row_history(actor, plan_id, kind, row_id)
 
     RowController.__name__ = f"{kind.title()}Controller"
     return RowController

@@ -15,8 +15,8 @@ from portal.consent import invitations as consent_invitations
 from portal.consent import representatives as consent_representatives
 from portal.consent import schemas as consent_schemas
 from portal.core.actor import Actor
+from portal.plans import reading as plan_reading
 from portal.plans import schemas as plan_schemas
-from portal.plans import service as plans
 from portal.routes.api import openapi as doc
 from portal.routes.auth import require_actor
 
@@ -91,7 +91,7 @@ class SharingController(Controller):
         plan_id: FromPath[uuid.UUID],
         grant_id: FromPath[uuid.UUID],
     ) -> GrantPreview:
-        grantee, plan = await plans.preview_plan(actor, plan_id, grant_id)
+        grantee, plan = await plan_reading.preview_plan(actor, plan_id, grant_id)
         return GrantPreview(grantee=grantee, plan=plan)
 
     @get("/invitations", **doc.signed_in_read(403, 404))

@@ -1,6 +1,6 @@
 """What saving a change does to a plan under sign-off or agreed, said before anyone types.
 
-What the portal does today (portal/plans/service.py `_write_section` → portal/signoff/amend.py):
+What the portal does today (portal/plans/sections.py `_write_section` → portal/plans/amend.py):
 - submitted or plan authorised: the plan stays where it is in sign-off, but the version under
   sign-off no longer matches the plan, so nobody can authorise it (or agree its budget): staff
   are told it changed, they can still return it, and it needs submitting again;
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from portal.plans.service import PlanRecord
+from portal.plans.access import PlanRecord
 
 UNDER_SIGN_OFF = frozenset({"submitted", "plan_authorised"})
 

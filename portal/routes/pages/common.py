@@ -12,9 +12,9 @@ from portal.consent import directory
 from portal.consent.policy import Permission, is_owner, visible_sections
 from portal.core.actor import Actor
 from portal.core.sections import SECTION_KEYS, SECTION_TITLES
-from portal.plans import service as plans
+from portal.plans import access as plan_access
+from portal.plans.access import PlanRecord
 from portal.plans.schemas import PlanRead
-from portal.plans.service import PlanRecord
 from portal.routes.auth import optional_actor
 
 # How a page is rendered and where it sends people is shared with the error answers, which
@@ -140,7 +140,7 @@ class PlanPage:
 
 async def plan_page(actor: Actor, plan_id: uuid.UUID, permission: Permission) -> PlanPage:
     """The plan, if `permission` allows the actor it (else the service's 404), for a page."""
-    record = await plans.load_plan(actor, plan_id, permission)
+    record = await plan_access.load_plan(actor, plan_id, permission)
     mine = is_owner(actor, record.access)
     owner_name = "" if mine else await directory.person_name(record.person_id)
     return PlanPage(record, mine, owner_name)

@@ -13,9 +13,11 @@ from portal.consent import directory
 from portal.consent import representatives as consent_representatives
 from portal.consent.policy import Permission, decide, is_owner
 from portal.core.actor import Actor
+from portal.plans import access as plan_access
+from portal.plans import reading as plan_reading
 from portal.plans import schemas as plan_schemas
-from portal.plans import service
 from portal.plans.wording import money_view
+from portal.plans.workflow import STATE_WORDS, State
 from portal.routes.pages.common import (
     PLANS_NAV,
     banner_for,
@@ -26,7 +28,6 @@ from portal.routes.pages.common import (
     see_other,
 )
 from portal.routes.pages.forms import FieldProblem, check_length, text
-from portal.signoff.workflow import STATE_WORDS, State
 
 STATUS_TAGS: dict[str, dict[str, str]] = {
     "met": {"text": "Met", "colour": "green"},
@@ -67,7 +68,7 @@ def _plans_page(
 
 @get("/plans", name="plans")
 async def my_plans(actor: NamedDependency[Actor]) -> Response[Any]:
-    return _plans_page(actor, await service.list_plans(actor))
+    return _plans_page(actor, await plan_reading.list_plans(actor))
 
 
 @post("/plans", name="plans-create")
@@ -87,12 +88,12 @@ async def start_plan(
     if errors:
         return _plans_page(
             actor,
-            await service.list_plans(actor),
+            await plan_reading.list_plans(actor),
             status=400,
             errors=errors,
             values={"kind": kind, "title": title},
         )
-    plan = await service.create_plan(
+    plan = await plan_access.create_plan(
         actor, plan_schemas.PlanCreate(kind=plan_schemas.PlanKind(kind), title=title)
     )
     return see_other(plan_url(plan.id) + "?started=1")
@@ -102,8 +103,8 @@ async def start_plan(
 async def overview(
     request: Request[Any, Any, Any], actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
-    record = await service.load_plan(actor, plan_id, Permission.PLAN_VIEW)
-    plan = await service.read_plan(actor, plan_id)
+    record = await plan_access.load_plan(actor, plan_id, Permission.PLAN_VIEW)
+    plan = await plan_reading.read_plan(actor, plan_id)
     mine = is_owner(actor, record.access)
     visible = [section.key for section in plan.sections]
     # "Who speaks for …" belongs with About me: only someone who may read it is told.

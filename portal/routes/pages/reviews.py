@@ -23,7 +23,8 @@ from portal.core.actor import ROLE_LABELS, Actor, Role
 from portal.core.errors import Conflict, DomainError, Forbidden, Invalid
 from portal.core.sections import CRITERIA_KEYS, SECTION_KEYS, SECTION_TITLES
 from portal.exports.document import content_view, day, money_of
-from portal.plans import service as plans
+from portal.plans import access as plan_access
+from portal.plans import rows as plan_rows
 from portal.plans.schemas import PLAN_KIND_LABELS, OutcomeRead
 from portal.plans.wording import OUTCOME_TAGS, field_label
 from portal.problems import status_of
@@ -123,7 +124,7 @@ def role_words(role: str) -> str:
         return ""
 
 
-def may_work_reviews(actor: Actor, record: plans.PlanRecord) -> bool:
+def may_work_reviews(actor: Actor, record: plan_access.PlanRecord) -> bool:
     """Whether the review page has something for this reader to decide (the access decision's)."""
     return any(decide(actor, permission, record.access) for permission in REVIEW_PERMISSIONS)
 
@@ -645,7 +646,7 @@ def _empty_decision_values(criteria: list[str]) -> dict[str, Any]:
 _ALLOCATION_STATES = frozenset({"submitted", "plan_authorised"})
 
 
-def may_set_allocation(actor: Actor, record: plans.PlanRecord) -> bool:
+def may_set_allocation(actor: Actor, record: plan_access.PlanRecord) -> bool:
     """Whether the decide page offers this reader the allocation form (the access decision's)."""
     return record.state in _ALLOCATION_STATES and decide(
         actor, Permission.ALLOCATION_SET, record.access
@@ -699,7 +700,7 @@ async def decide_page(
         "authorise_plan" in decisions
         or decide(actor, Permission.OUTCOME_DECIDE, plan.record.access)
     ):
-        rows = outcome_views(plan.id, await plans.list_rows(actor, plan_id, "outcome"))
+        rows = outcome_views(plan.id, await plan_rows.list_rows(actor, plan_id, "outcome"))
         undecided = [o for o in rows if o["status"] == "proposed"]
         if decide(actor, Permission.OUTCOME_DECIDE, plan.record.access):
             outcomes = rows
@@ -770,7 +771,7 @@ def _is_decision_refusal(problem: DomainError) -> bool:
 async def _decided(
     actor: Actor,
     plan_id: uuid.UUID,
-    record: plans.PlanRecord,
+    record: plan_access.PlanRecord,
     form_name: str,
     values: dict[str, Any],
     errors: dict[str, str],
@@ -804,9 +805,9 @@ def _reason(form: Any, name: str, label: str, errors: dict[str, str]) -> str:
 
 async def _decision_form(
     request: Request[Any, Any, Any], actor: Actor, plan_id: uuid.UUID
-) -> tuple[plans.PlanRecord, Any, dict[str, Any]]:
+) -> tuple[plan_access.PlanRecord, Any, dict[str, Any]]:
     # Access first (404 for a plan the actor may not know), before the form is judged.
-    record = await plans.load_plan(actor, plan_id, Permission.PLAN_VIEW)
+    record = await plan_access.load_plan(actor, plan_id, Permission.PLAN_VIEW)
     form = await request.form()
     criteria = [k for k in CRITERIA_KEYS if k in shown_sections(actor, record)]
     values = _empty_decision_values(criteria)

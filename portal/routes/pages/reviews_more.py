@@ -27,8 +27,9 @@ from portal.core import clock
 from portal.core.actor import Actor
 from portal.core.errors import Conflict, DomainError, Forbidden, Invalid, not_found
 from portal.core.money import MAX_WEEKLY_PENCE
+from portal.plans import access as plan_access
+from portal.plans import rows as plan_rows
 from portal.plans import schemas as plan_schemas
-from portal.plans import service as plans
 from portal.plans.wording import hours_words
 from portal.problems import status_of
 from portal.routes.pages.common import (
@@ -247,7 +248,7 @@ async def _review_page(
     visible = shown_sections(actor, plan.record)
     changes: list[dict[str, Any]] = []
     if "money" in visible:
-        lines = _lines(await plans.list_rows(actor, plan_id, "support"))
+        lines = _lines(await plan_rows.list_rows(actor, plan_id, "support"))
         changes = [
             change_view(plan.id, change, lines)
             for change in await package_changes.list_changes(actor, plan_id)
@@ -255,7 +256,7 @@ async def _review_page(
     may_outcomes = decide(actor, Permission.OUTCOME_DECIDE, access)
     outcomes = []
     if may_outcomes and "outcomes" in visible:
-        outcomes = outcome_views(plan.id, await plans.list_rows(actor, plan_id, "outcome"))
+        outcomes = outcome_views(plan.id, await plan_rows.list_rows(actor, plan_id, "outcome"))
     opened = [c for c in changes if c["status"] == "open"]
     anchors = {
         "start": "start-review",
@@ -504,7 +505,7 @@ async def _change_page(
     change = next((c for c in found if c.id == change_id), None)
     if change is None:
         raise not_found("change")
-    lines = _lines(await plans.list_rows(actor, plan_id, "support"))
+    lines = _lines(await plan_rows.list_rows(actor, plan_id, "support"))
     return person_page(
         "reviews/change.html",
         actor,
@@ -565,7 +566,7 @@ async def change_to_review(
                 return see_other(_review_url(plan_id) + "?done=change_review")
             return see_other(plan_url(plan_id, "package-changes", str(change_id)) + "?done=review")
     if from_review:
-        plan = await plans.load_plan(actor, plan_id, Permission.PLAN_VIEW)
+        plan = await plan_access.load_plan(actor, plan_id, Permission.PLAN_VIEW)
         if may_work_reviews(actor, plan):
             return await _review_page(actor, plan_id, errors=errors, http_status=http_status)
     return await _change_page(
@@ -599,7 +600,7 @@ _PROPOSE_ANCHORS = {
 async def _open_propose(actor: Actor, plan_id: uuid.UUID) -> PlanPage:
     """The plan, once the reader may propose a change to its support: 404 for a plan or a money
     section they may not see, 403 for one they may only read."""
-    await plans.open_section(actor, plan_id, "money", Permission.SECTION_COMMENT)
+    await plan_access.open_section(actor, plan_id, "money", Permission.SECTION_COMMENT)
     return await plan_page(actor, plan_id, Permission.CHANGE_PROPOSE)
 
 
@@ -651,7 +652,7 @@ async def propose_form(
     actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID], item: ItemChoice = None
 ) -> Response[Any]:
     plan = await _open_propose(actor, plan_id)
-    items = await plans.list_rows(actor, plan_id, "support")
+    items = await plan_rows.list_rows(actor, plan_id, "support")
     line = _find_line(items, item)
     if item and line is None:
         # An old link (the line was replaced by a confirmed change) or a made-up one.
@@ -672,7 +673,7 @@ async def propose(
 ) -> Response[Any]:
     plan = await _open_propose(actor, plan_id)
     form = await request.form()
-    items = await plans.list_rows(actor, plan_id, "support")
+    items = await plan_rows.list_rows(actor, plan_id, "support")
     line = _find_line(items, text(form, "support_item"))
     if line is None:
         return _propose_page(

@@ -19,8 +19,11 @@ from litestar.params import FromPath
 from portal.consent.policy import Permission, decide, is_owner
 from portal.core.actor import Actor
 from portal.core.errors import Invalid
+from portal.plans import access as plan_access
+from portal.plans import reading as plan_reading
+from portal.plans import rows as plan_rows
 from portal.plans import schemas as plan_schemas
-from portal.plans import service
+from portal.plans import versions as plan_versions
 from portal.plans.content import OutcomeStatus
 from portal.plans.money import FREQUENCY_LABELS
 from portal.plans.wording import OUTCOME_TAGS, hours_words, money_view, readable_content
@@ -73,9 +76,9 @@ def _outcome_ids(plan: plan_schemas.PlanRead) -> set[str]:
     return {str(o.id) for o in plan.outcomes}
 
 
-def _may_change(actor: Actor, page: RowPage, record: service.PlanRecord) -> bool:
+def _may_change(actor: Actor, page: RowPage, record: plan_access.PlanRecord) -> bool:
     """Whether this reader may add, change and remove the list's items: asked once a page."""
-    permission = service.ROW_KINDS[page.kind].permission
+    permission = plan_rows.ROW_KINDS[page.kind].permission
     return decide(actor, permission, record.access, page.section)
 
 
@@ -99,8 +102,8 @@ async def _list_page(
     status: int = 200,
     banner: str | None = None,
 ) -> Response[Any]:
-    record = await service.open_rows(actor, plan_id, page.kind, write=False)
-    plan = await service.read_plan(actor, plan_id)
+    record = await plan_rows.open_rows(actor, plan_id, page.kind, write=False)
+    plan = await plan_reading.read_plan(actor, plan_id)
     values = values if values is not None else empty_values(page)
     extra: dict[str, Any] = {}
     if page.kind == "support":
@@ -151,7 +154,7 @@ async def _list_page(
 
 
 async def _package_context(
-    actor: Actor, record: service.PlanRecord, plan: plan_schemas.PlanRead
+    actor: Actor, record: plan_access.PlanRecord, plan: plan_schemas.PlanRead
 ) -> dict[str, Any]:
     """What the money page shows of package changes: the open ones on each line, and whether
     this reader may propose one (the plan agreed, and the access decision says so)."""
@@ -196,8 +199,8 @@ async def _edit_page(
     theirs: list[dict[str, Any]] | None = None,
     status: int = 200,
 ) -> Response[Any]:
-    record = await service.open_rows(actor, plan_id, page.kind, write=False)
-    plan = await service.read_plan(actor, plan_id)
+    record = await plan_rows.open_rows(actor, plan_id, page.kind, write=False)
+    plan = await plan_reading.read_plan(actor, plan_id)
     values = values if values is not None else row_values(page, row)
     may_edit = _may_change(actor, page, record)
     outcomes = {str(o.id): o.title for o in plan.outcomes}
@@ -239,7 +242,7 @@ async def _remove_page(
     status: int = 200,
     changed: bool = False,
 ) -> Response[Any]:
-    plan = await service.read_plan(actor, plan_id)
+    plan = await plan_reading.read_plan(actor, plan_id)
     outcomes = {str(o.id): o.title for o in plan.outcomes}
     stored = msgspec.to_builtins(row)
     return render(
@@ -274,12 +277,12 @@ def _routes_for(page: RowPage) -> list[Any]:
     async def add_row(
         request: Request[Any, Any, Any], actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]
     ) -> Response[Any]:
-        await service.open_rows(actor, plan_id, page.kind, write=True)
-        plan = await service.read_plan(actor, plan_id)
+        await plan_rows.open_rows(actor, plan_id, page.kind, write=True)
+        plan = await plan_reading.read_plan(actor, plan_id)
         form = read_row_form(page, await request.form(), _outcome_ids(plan), update=False)
         if form.body is not None:
             try:
-                await service.create_row(actor, plan_id, page.kind, form.body)
+                await plan_rows.create_row(actor, plan_id, page.kind, form.body)
             except Invalid as problem:
                 if not problem.errors:
                     raise
@@ -294,7 +297,7 @@ def _routes_for(page: RowPage) -> list[Any]:
     async def edit_row(
         actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID], row_id: FromPath[uuid.UUID]
     ) -> Response[Any]:
-        row = await service.read_row(actor, plan_id, page.kind, row_id)
+        row = await plan_rows.read_row(actor, plan_id, page.kind, row_id)
         return await _edit_page(page, actor, plan_id, row)
 
     @post(item_path, name=f"page-{page.kind}-save")
@@ -304,18 +307,18 @@ def _routes_for(page: RowPage) -> list[Any]:
         plan_id: FromPath[uuid.UUID],
         row_id: FromPath[uuid.UUID],
     ) -> Response[Any]:
-        await service.open_rows(actor, plan_id, page.kind, write=True)
-        row = await service.read_row(actor, plan_id, page.kind, row_id)
-        plan = await service.read_plan(actor, plan_id)
+        await plan_rows.open_rows(actor, plan_id, page.kind, write=True)
+        row = await plan_rows.read_row(actor, plan_id, page.kind, row_id)
+        plan = await plan_reading.read_plan(actor, plan_id)
         sent = await request.form()
         version = form_version(sent)
         form = read_row_form(page, sent, _outcome_ids(plan), update=True)
         if form.body is not None:
             try:
-                await service.update_row(
+                await plan_rows.update_row(
                     actor, plan_id, page.kind, row_id, form.body, based_on=version
                 )
-            except service.EditConflict as conflict:
+            except plan_versions.EditConflict as conflict:
                 # Their version is shown; mine stays in the form, now based on theirs, so saving
                 # again keeps exactly what the form holds and nothing typed is lost.
                 current = conflict.extra.get("current") or {}
@@ -352,8 +355,8 @@ def _routes_for(page: RowPage) -> list[Any]:
         actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID], row_id: FromPath[uuid.UUID]
     ) -> Response[Any]:
         # Only someone who may remove it is asked whether to.
-        await service.open_rows(actor, plan_id, page.kind, write=True)
-        row = await service.read_row(actor, plan_id, page.kind, row_id)
+        await plan_rows.open_rows(actor, plan_id, page.kind, write=True)
+        row = await plan_rows.read_row(actor, plan_id, page.kind, row_id)
         return await _remove_page(page, actor, plan_id, row)
 
     @post(f"{item_path}/remove", name=f"page-{page.kind}-remove")
@@ -363,12 +366,12 @@ def _routes_for(page: RowPage) -> list[Any]:
         plan_id: FromPath[uuid.UUID],
         row_id: FromPath[uuid.UUID],
     ) -> Response[Any]:
-        await service.open_rows(actor, plan_id, page.kind, write=True)
+        await plan_rows.open_rows(actor, plan_id, page.kind, write=True)
         version = form_version(await request.form())
         try:
-            await service.delete_row(actor, plan_id, page.kind, row_id, based_on=version)
-        except service.EditConflict:
-            fresh = await service.read_row(actor, plan_id, page.kind, row_id)
+            await plan_rows.delete_row(actor, plan_id, page.kind, row_id, based_on=version)
+        except plan_versions.EditConflict:
+            fresh = await plan_rows.read_row(actor, plan_id, page.kind, row_id)
             return await _remove_page(page, actor, plan_id, fresh, status=409, changed=True)
         return see_other(plan_url(plan_id, page.list_part) + f"?removed={page.kind}")
 

@@ -26,7 +26,10 @@ from portal.consent.policy import Permission, decide, is_owner
 from portal.core.actor import Actor
 from portal.core.errors import DomainError, Invalid, Malformed, NotFound, not_found
 from portal.core.sections import CRITERIA_KEYS, SECTION_KEYS, SECTION_TITLES
-from portal.plans import service
+from portal.plans import access as plan_access
+from portal.plans import reading as plan_reading
+from portal.plans import sections as plan_sections
+from portal.plans import versions as plan_versions
 from portal.plans.content import RISK_LABELS, check_section_dates, decode_section
 from portal.plans.wording import field_label, readable, readable_content, section_fields
 from portal.routes.pages.change_warning import change_warning
@@ -74,7 +77,7 @@ async def _open_to_change(
     """A section the actor may change this way, or the service's refusal (404 or 403, the
     attempt logged) before anything sent is read."""
     _check_key(key)
-    await service.open_section(actor, plan_id, key, permission)
+    await plan_access.open_section(actor, plan_id, key, permission)
 
 
 def _nav_part(key: str) -> str | None:
@@ -127,8 +130,8 @@ async def _section_page(
     comment_value: str = "",
 ) -> Response[Any]:
     # A section not shared with the actor is refused (and the person told) before anything is read.
-    record = await service.open_section(actor, plan_id, key, Permission.SECTION_VIEW)
-    plan = await service.read_plan(actor, plan_id)
+    record = await plan_access.open_section(actor, plan_id, key, Permission.SECTION_VIEW)
+    plan = await plan_reading.read_plan(actor, plan_id)
     section = next((x for x in plan.sections if x.key == key), None)
     if section is None:
         raise not_found("section")
@@ -224,8 +227,10 @@ async def save_section(
             status=400,
         )
     try:
-        saved = await service.write_section(actor, plan_id, key, parsed.content, based_on=version)
-    except service.EditConflict as conflict:
+        saved = await plan_sections.write_section(
+            actor, plan_id, key, parsed.content, based_on=version
+        )
+    except plan_versions.EditConflict as conflict:
         if as_json:
             _, theirs, current = await _conflict_choices(actor, plan_id, key, conflict, version)
             return _json(
@@ -297,7 +302,7 @@ async def _content_at(
     if version == 0:
         return empty_content(key)
     try:
-        return (await service.section_revision(actor, plan_id, key, version)).content
+        return (await plan_sections.section_revision(actor, plan_id, key, version)).content
     except NotFound:
         return None
 
@@ -357,7 +362,7 @@ async def _render_conflict(
     choices: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
 ) -> Response[Any]:
-    plan = await service.load_plan(actor, plan_id, Permission.PLAN_VIEW)
+    plan = await plan_access.load_plan(actor, plan_id, Permission.PLAN_VIEW)
     by_name = {f.name: f for f in section_fields(key)}
     fields = [
         {
@@ -434,8 +439,8 @@ async def resolve_conflict(
             "Form not complete", "Open the section again and make your change there."
         ) from None
     try:
-        await service.write_section(actor, plan_id, key, section, based_on=version)
-    except service.EditConflict as conflict:
+        await plan_sections.write_section(actor, plan_id, key, section, based_on=version)
+    except plan_versions.EditConflict as conflict:
         return await _conflict_page(actor, plan_id, key, conflict, based_on=version)
     return see_other(_after_save(plan_id, key))
 
@@ -451,9 +456,9 @@ async def _history_page(
     status: int = 200,
     error: str | None = None,
 ) -> Response[Any]:
-    plan = await service.load_plan(actor, plan_id, Permission.PLAN_VIEW)
-    section = await service.read_section(actor, plan_id, key)
-    revisions = await service.section_history(actor, plan_id, key)
+    plan = await plan_access.load_plan(actor, plan_id, Permission.PLAN_VIEW)
+    section = await plan_sections.read_section(actor, plan_id, key)
+    revisions = await plan_sections.section_history(actor, plan_id, key)
     may_restore = decide(actor, Permission.SECTION_RESTORE, plan.access, key)
     return render(
         "plans/history.html",
@@ -510,8 +515,8 @@ async def restore_section(
     form = await request.form()
     based_on = form_version(form, "based_on")
     try:
-        await service.restore_section(actor, plan_id, key, version, based_on)
-    except service.EditConflict:
+        await plan_sections.restore_section(actor, plan_id, key, version, based_on)
+    except plan_versions.EditConflict:
         return await _history_page(
             actor,
             plan_id,

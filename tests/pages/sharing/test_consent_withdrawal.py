@@ -15,9 +15,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from portal.audit.trail import verify
 from portal.core.sections import CRITERIA_KEYS, SECTION_TITLES
 from portal.security import CSRF_HEADER_NAME
-from portal.signoff.audit import verify
 from portal.templating import uk_datetime
 from tests.conftest import Persona, make_persona
 from tests.factories import give_role, make_organisation, write_complete_plan

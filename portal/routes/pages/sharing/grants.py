@@ -23,7 +23,7 @@ from portal.consent.policy import Access, Permission
 from portal.core.actor import Actor
 from portal.core.errors import Forbidden, Invalid, NotFound
 from portal.core.sections import SECTION_TITLES
-from portal.plans import service as plans
+from portal.plans import reading as plan_reading
 from portal.plans.money import FREQUENCY_LABELS, Frequency
 from portal.plans.wording import readable_content
 from portal.routes.pages.common import PlanPage, plan_page, plan_url, see_other
@@ -386,7 +386,7 @@ async def preview(
     actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID], grant_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
     plan = await plan_page(actor, plan_id, Permission.PLAN_SHARE)
-    grantee, seen = await plans.preview_plan(actor, plan.id, grant_id)
+    grantee, seen = await plan_reading.preview_plan(actor, plan.id, grant_id)
     outcomes = {str(o.id): o.title for o in seen.outcomes}
     return page(
         "sharing/preview.html",

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from portal.core.errors import DomainError
+from portal.plans.workflow import State, Transition, allowed_from, next_state
 from portal.problems import status_of
-from portal.signoff.workflow import State, Transition, allowed_from, next_state
 
 D, S, P, A = State.DRAFT, State.SUBMITTED, State.PLAN_AUTHORISED, State.AGREED
 # Where each transition leads from each state; absent means "not from here".

@@ -1,7 +1,7 @@
 """A change to an agreed plan starts a new draft: the agreed version stays the active plan.
 
-Called by `portal.plans.service` inside every accepted write's transaction; it imports nothing
-of the plans service, so the plans service can depend on it.
+Called by `portal.plans.versions.commit` inside every accepted write's transaction, so the plan's
+state and its audit entry are saved with the write or not at all.
 """
 
 from __future__ import annotations
@@ -9,33 +9,25 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
+from portal.audit.trail import AuditDraft, append
 from portal.core.actor import Actor
-from portal.plans.tables import Plan
-from portal.signoff.audit import AuditDraft, append
-from portal.signoff.workflow import State, Transition, next_state
+from portal.plans import repository
+from portal.plans.workflow import State, Transition, next_state
 
 
 async def after_change(actor: Actor, plan_id: uuid.UUID, now: dt.datetime) -> None:
     """Mark the plan changed; the first change to an agreed plan makes its working copy a draft."""
     target = next_state(State.AGREED, Transition.AMEND)
-    await Plan.update({Plan.updated_at: now}).where(Plan.id == plan_id)
-    moved = await Plan.raw(
-        'UPDATE "plan" SET "state" = {}, "state_changed_at" = {} WHERE "id" = {} AND "state" = {}'
-        ' RETURNING "agreed_version"',
-        target.value,
-        now,
-        plan_id,
-        State.AGREED.value,
-    )
+    await repository.touch_plan(plan_id, now)
+    moved, agreed = await repository.move_state(plan_id, State.AGREED.value, target.value, now)
     if moved:
-        agreed = moved[0]["agreed_version"]
         await append(
             AuditDraft(
                 action=Transition.AMEND.value,
                 actor_user=actor.user_id,
                 actor_name=actor.display_name,
                 plan=plan_id,
-                version_number=int(agreed) if agreed is not None else None,
+                version_number=agreed,
                 from_state=State.AGREED.value,
                 to_state=target.value,
                 reason="A change to the agreed plan started a new draft",

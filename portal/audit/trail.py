@@ -17,8 +17,8 @@ from typing import Any
 import msgspec
 from piccolo.engine.postgres import PostgresEngine
 
+from portal.audit.tables import AuditEntry
 from portal.db import write_transaction
-from portal.signoff.tables import AuditEntry
 
 GENESIS = "0" * 64
 # Any fixed number: the advisory lock that makes PostgreSQL writers take the chain in turn.
