@@ -19,7 +19,6 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from portal.accounts.tables import Organisation
 from portal.consent import service as consent
 from portal.consent.money import may_see_money
 from portal.consent.policy import (
@@ -48,17 +47,27 @@ from portal.core.errors import (
     not_found,
 )
 from portal.core.sections import CRITERIA_KEYS, SECTION_KEYS, SECTION_TITLES
-from portal.core.values import as_date, as_uuid, aware
+from portal.core.values import as_date
 from portal.db import write_transaction
 from portal.notifications.service import tell_about_plan
 from portal.plans import service as plans
 from portal.plans.allocation import staff_allocation, staff_allocation_record
 from portal.plans.criteria import evaluate_criteria
-from portal.plans.tables import Outcome, Plan, SupportItem
+from portal.plans.tables import Plan
 from portal.signoff import redact
 from portal.signoff import schemas as signoff_schemas
 from portal.signoff.audit import AuditDraft, append, append_alone
-from portal.signoff.tables import AuditEntry, PlanComment, PlanVersion
+from portal.signoff.limits import MAX_PER_PAGE, spending_limit
+from portal.signoff.repository import (
+    content_rows,
+    decision_rows,
+    organisation_rows,
+    plan_rows,
+    tray_rows,
+    version_rows,
+)
+from portal.signoff.repository.plan_rows import SignOffPlan
+from portal.signoff.repository.version_rows import VersionRow
 from portal.signoff.workflow import (
     RULES,
     STATE_WORDS,
@@ -108,21 +117,12 @@ TRAY_TITLES: dict[Tray, str] = {
     Tray.CHANGES_TO_CONFIRM: "Package changes to confirm (within tolerance)",
     Tray.CHANGES_FOR_TEAM_MANAGER: "Package changes for a team manager (outside tolerance)",
 }
-TRAY_STATES: dict[Tray, State] = {
-    Tray.PLAN_AUTHORISATION: State.SUBMITTED,
-    Tray.BUDGET_AUTHORISATION: State.PLAN_AUTHORISED,
-}
 KIND_WORDS = {"council": "council", "nhs_icb": "NHS integrated care board"}
-MAX_PER_PAGE = 100
 DEFAULT_REVIEW_AFTER = dt.timedelta(days=365)
 
 
 def _json(value: Any) -> str:
     return msgspec.json.encode(value, order="sorted").decode()
-
-
-def _keys(text: str) -> list[str]:
-    return list(msgspec.json.decode(text or "[]", type=list[str]))
 
 
 def _pounds(pence: int) -> str:
@@ -152,76 +152,47 @@ def verification_code(digest: str) -> str:
 # --- loading -------------------------------------------------------------------------------
 
 
-async def plan_row(plan_id: uuid.UUID) -> dict[str, Any]:
-    rows = await Plan.raw('SELECT * FROM "plan" WHERE "id" = {}', plan_id)
-    if not rows:
+async def plan_state(plan_id: uuid.UUID) -> SignOffPlan:
+    """The plan's place in sign-off (404 when there is no such plan)."""
+    plan = await plan_rows.get_plan(plan_id)
+    if plan is None:
         raise not_found("plan")
-    return dict(rows[0])
+    return plan
 
 
-_VERSION_SQL = (
-    'SELECT v.*, o."name" AS organisation_name, sp."display_name" AS submitted_by_name,'
-    ' pp."display_name" AS plan_authorised_by_name, ap."display_name" AS agreed_by_name'
-    ' FROM "plan_version" v'
-    ' JOIN "organisation" o ON o."id" = v."organisation"'
-    ' JOIN "user_account" su ON su."id" = v."submitted_by"'
-    ' JOIN "person" sp ON sp."id" = su."person"'
-    ' LEFT JOIN "user_account" pu ON pu."id" = v."plan_authorised_by"'
-    ' LEFT JOIN "person" pp ON pp."id" = pu."person"'
-    ' LEFT JOIN "user_account" au ON au."id" = v."agreed_by"'
-    ' LEFT JOIN "person" ap ON ap."id" = au."person"'
-)
-
-
-async def _version_rows(plan_id: uuid.UUID, number: int | None = None) -> list[dict[str, Any]]:
-    if number is None:
-        rows = await PlanVersion.raw(
-            _VERSION_SQL + ' WHERE v."plan" = {} ORDER BY v."number" DESC', plan_id
-        )
-    else:
-        rows = await PlanVersion.raw(
-            _VERSION_SQL + ' WHERE v."plan" = {} AND v."number" = {}', plan_id, number
-        )
-    return [dict(row) for row in rows]
-
-
-def _version_summary(row: dict[str, Any]) -> signoff_schemas.VersionSummary:
+def _version_summary(row: VersionRow) -> signoff_schemas.VersionSummary:
     return signoff_schemas.VersionSummary(
-        number=row["number"],
-        status=row["status"],
-        organisation_id=as_uuid(row["organisation"]),
-        organisation_name=row["organisation_name"],
-        content_hash=row["content_hash"],
-        verification_code=verification_code(row["content_hash"]),
-        annual_cost_pence=int(row["annual_cost_pence"]),
-        allocation_annual_pence=(
-            int(row["allocation_annual_pence"])
-            if row["allocation_annual_pence"] is not None
-            else None
-        ),
-        submitted_at=aware(row["submitted_at"]),
-        submitted_by=row["submitted_by_name"],
-        plan_authorised_at=aware(row["plan_authorised_at"]),
-        plan_authorised_by=row.get("plan_authorised_by_name"),
-        agreed_at=aware(row["agreed_at"]),
-        agreed_by=row.get("agreed_by_name"),
-        budget_variation_reason=row["budget_variation_reason"],
-        review_date=as_date(row["review_date"]),
-        returned_at=aware(row["returned_at"]),
-        shared_sections=_keys(row["shared_sections"]),
-        package_change_id=as_uuid(row["package_change"]) if row.get("package_change") else None,
-        confirmed_by=row.get("confirmed_by_name") or None,
-        change_proposed_by=row.get("change_proposed_by") or None,
+        number=row.number,
+        status=row.status,
+        organisation_id=row.organisation,
+        organisation_name=row.organisation_name,
+        content_hash=row.content_hash,
+        verification_code=verification_code(row.content_hash),
+        annual_cost_pence=row.annual_cost_pence,
+        allocation_annual_pence=row.allocation_annual_pence,
+        submitted_at=row.submitted_at,
+        submitted_by=row.submitted_by_name,
+        plan_authorised_at=row.plan_authorised_at,
+        plan_authorised_by=row.plan_authorised_by_name,
+        agreed_at=row.agreed_at,
+        agreed_by=row.agreed_by_name,
+        budget_variation_reason=row.budget_variation_reason,
+        review_date=row.review_date,
+        returned_at=row.returned_at,
+        shared_sections=row.shared_sections,
+        package_change_id=row.package_change,
+        confirmed_by=row.confirmed_by_name,
+        change_proposed_by=row.change_proposed_by,
     )
 
 
-async def _submitted_version(row: dict[str, Any]) -> dict[str, Any]:
-    number = row["submitted_version"]
-    versions = await _version_rows(as_uuid(row["id"]), number) if number is not None else []
-    if not versions:
+async def _submitted_version(row: SignOffPlan) -> VersionRow:
+    number = row.submitted_version
+    version = await version_rows.get_version(row.id, number) if number is not None else None
+    if version is None:
         # The state machine guarantees one while submitted; say so plainly if not.
         raise Conflict("Nothing under sign-off", "This plan has no version waiting for sign-off.")
-    return versions[0]
+    return version
 
 
 # --- refusals are audited too ----------------------------------------------------------------
@@ -315,39 +286,41 @@ async def _move(
     values: dict[str, Any],
 ) -> None:
     """Compare-and-set the plan's state: only if it is still what the decision was based on."""
-    sets = ", ".join(f'"{name}" = {{}}' for name in values)
-    checks = " AND ".join(
-        f'"{name}" IS NULL' if value is None else f'"{name}" = {{}}'
-        for name, value in expected.items()
-    )
-    moved = await Plan.raw(
-        f'UPDATE "plan" SET {sets} WHERE "id" = {{}} AND {checks} RETURNING "id"',  # noqa: S608
-        *values.values(),
-        plan_id,
-        *[value for value in expected.values() if value is not None],
-    )
-    if not moved:
-        now = await plan_row(plan_id)
-        raise IllegalTransition(transition, State(now["state"]))
+    if not await plan_rows.move_plan(plan_id, expected, values):
+        now = await plan_state(plan_id)
+        raise IllegalTransition(transition, State(now.state))
 
 
-def _check_hash(given: str, version: dict[str, Any]) -> None:
-    if given.strip().lower() != version["content_hash"]:
+def _check_hash(given: str, version: VersionRow) -> None:
+    if given.strip().lower() != version.content_hash:
         raise Conflict(
             "A different version",
             f"You read a different version of this plan from the one now waiting (version "
-            f"{version['number']}). Reload the plan, read it again, then decide.",
+            f"{version.number}). Reload the plan, read it again, then decide.",
             errors=[FieldError("version_hash", "Reload the plan and decide on what you read")],
-            current_hash=version["content_hash"],
+            current_hash=version.content_hash,
         )
 
 
-async def _check_unchanged(plan_id: uuid.UUID, version: dict[str, Any]) -> dict[str, Any]:
+async def _decided_version(
+    actor: Actor, plan_id: uuid.UUID, transition: Transition, version_hash: str
+) -> tuple[plans.PlanRecord, SignOffPlan, State, VersionRow]:
+    """The start of every staff decision on a submitted version: the actor may make it, the
+    state machine allows it, and the version they read is the one waiting."""
+    plan = await _open(actor, plan_id, transition)
+    row = await plan_state(plan_id)
+    target = next_state(row.state, transition)
+    version = await _submitted_version(row)
+    _check_hash(version_hash, version)
+    return plan, row, target, version
+
+
+async def _check_unchanged(plan_id: uuid.UUID, version: VersionRow) -> dict[str, Any]:
     snapshot = await plans.snapshot_plan(plan_id)
-    if content_hash(snapshot) != version["content_hash"]:
+    if content_hash(snapshot) != version.content_hash:
         raise Conflict(
             "Changed since it was submitted",
-            f"The plan was changed after version {version['number']} was submitted, so what you "
+            f"The plan was changed after version {version.number} was submitted, so what you "
             "read is not the plan as it is now. It needs to be submitted again before anyone "
             "can sign it off.",
         )
@@ -365,23 +338,19 @@ def _missing(snapshot_facts: list[Any]) -> list[FieldError]:
     ]
 
 
-async def _organisation_for(plan_row: dict[str, Any], organisation_id: uuid.UUID | None) -> Any:
-    kinds = SIGNING_OFF_KINDS.get(plan_row["kind"], frozenset())
-    chosen = organisation_id or (
-        as_uuid(plan_row["signing_off_organisation"])
-        if plan_row.get("signing_off_organisation")
-        else None
-    )
+async def _organisation_for(
+    plan: SignOffPlan, organisation_id: uuid.UUID | None
+) -> signoff_schemas.OrganisationChoice:
+    kinds = SIGNING_OFF_KINDS.get(plan.kind, frozenset())
+    chosen = organisation_id or plan.signing_off_organisation
     if chosen is None:
         raise Invalid(
             "Choose who signs it off",
             "Choose the organisation that will sign off your plan.",
             errors=[FieldError("organisation_id", "Choose an organisation")],
         )
-    org = await Organisation.raw(
-        'SELECT "id", "name", "kind" FROM "organisation" WHERE "id" = {}', chosen
-    )
-    if not org or org[0]["kind"] not in kinds:
+    org = await organisation_rows.get_organisation(chosen)
+    if org is None or org.kind not in kinds:
         raise Invalid(
             "Not an organisation that signs off this plan",
             "Choose one of the organisations listed: only "
@@ -389,7 +358,7 @@ async def _organisation_for(plan_row: dict[str, Any], organisation_id: uuid.UUID
             + " organisations sign off this kind of plan.",
             errors=[FieldError("organisation_id", "Choose an organisation from the list")],
         )
-    return org[0]
+    return org
 
 
 async def submit_plan(
@@ -400,15 +369,15 @@ async def submit_plan(
 
     async def act() -> int:
         plan = await _open(actor, plan_id, Transition.SUBMIT)
-        row = await plan_row(plan_id)
-        state = State(row["state"])
+        row = await plan_state(plan_id)
+        state = State(row.state)
         transition = Transition.SUBMIT if state == State.DRAFT else Transition.RESUBMIT
         target = next_state(state, transition)
         org = await _organisation_for(row, data.organisation_id)
         if not data.share_with_organisation:
             raise Invalid(
                 "Agree to share your plan",
-                f"Submitting shares these sections of your plan with {org['name']}: "
+                f"Submitting shares these sections of your plan with {org.name}: "
                 f"{', '.join(SECTION_TITLES[k] for k in CRITERIA_KEYS)}. Tick that you agree, "
                 "then submit.",
                 errors=[FieldError("share_with_organisation", "Tick that you agree to share")],
@@ -425,48 +394,43 @@ async def submit_plan(
                 errors=missing,
             )
         digest = content_hash(snapshot)
-        previous: dict[str, Any] | None = None
+        previous: VersionRow | None = None
         if transition == Transition.RESUBMIT:
             previous = await _submitted_version(row)
-            if previous["content_hash"] == digest:
+            if previous.content_hash == digest:
                 raise Conflict(
                     "Nothing has changed",
-                    f"Version {previous['number']} of your plan is already waiting for sign-off "
+                    f"Version {previous.number} of your plan is already waiting for sign-off "
                     "and nothing has changed since you submitted it.",
                     current_state=state.value,
                 )
         now = utc_now()
         shared = [key for key in SECTION_KEYS if key in SIGN_OFF_SECTIONS]
         async with write_transaction(Plan._meta.db):
-            top = await PlanVersion.raw(
-                'SELECT MAX("number") AS n FROM "plan_version" WHERE "plan" = {}', plan_id
-            )
-            number = int(top[0]["n"] or 0) + 1
+            number = await version_rows.next_version_number(plan_id)
             await _move(
                 plan_id,
                 transition,
-                {"state": state.value, "submitted_version": row["submitted_version"]},
+                {"state": state.value, "submitted_version": row.submitted_version},
                 {
                     "state": target.value,
-                    "signing_off_organisation": as_uuid(org["id"]),
+                    "signing_off_organisation": org.id,
                     "submitted_version": number,
                     "state_changed_at": now,
                 },
             )
             if previous is not None:
-                await PlanVersion.update({PlanVersion.status: "withdrawn"}).where(
-                    PlanVersion.id == previous["id"]
-                )
+                await version_rows.set_version_status(previous.id, "withdrawn")
             money = snapshot["money"]
             # The organisation's own figure, if its staff set one already (it follows the
             # plan's organisation, just moved to the one chosen now); never the person's note.
             allocation = await staff_allocation(plan_id)
-            await PlanVersion.insert(
-                PlanVersion(
+            await version_rows.insert_version(
+                version_rows.NewVersion(
                     plan=plan_id,
                     number=number,
                     status="submitted",
-                    organisation=as_uuid(org["id"]),
+                    organisation=org.id,
                     content=_json(snapshot),
                     content_hash=digest,
                     shared_sections=_json(shared),
@@ -482,7 +446,7 @@ async def submit_plan(
                     actor_user=actor.user_id,
                     actor_name=actor.display_name,
                     role="person" if is_owner(actor, plan.access) else "representative",
-                    organisation=as_uuid(org["id"]),
+                    organisation=org.id,
                     plan=plan_id,
                     version_number=number,
                     from_state=state.value,
@@ -494,28 +458,27 @@ async def submit_plan(
             )
             await tell_about_plan(plan_id, transition.value, actor.user_id)
             # Submitting is consent to share: it is listed with every other sharing change.
-            await consent.record(
-                actor, plan.access, "submitted", shared, str(org["id"]), always=True
-            )
+            await consent.record(actor, plan.access, "submitted", shared, str(org.id), always=True)
         return number
 
     number = await audited(actor, plan_id, Transition.SUBMIT.value, act)
-    return await _outcome(plan_id, Transition.SUBMIT, number)
+    return await decision_outcome(plan_id, Transition.SUBMIT, number)
 
 
-async def _outcome(
+async def decision_outcome(
     plan_id: uuid.UUID, transition: Transition, number: int
 ) -> signoff_schemas.DecisionOutcome:
-    row = await plan_row(plan_id)
-    state = State(row["state"])
+    """Where a decision left the plan."""
+    row = await plan_state(plan_id)
+    state = State(row.state)
     return signoff_schemas.DecisionOutcome(
         plan_id=plan_id,
         decision=transition.value,
         state=state.value,
         state_words=STATE_WORDS[state],
         version_number=number,
-        agreed_version=row["agreed_version"],
-        review_date=as_date(row["review_date"]),
+        agreed_version=row.agreed_version,
+        review_date=row.review_date,
     )
 
 
@@ -526,11 +489,9 @@ async def authorise_plan(
     actor: Actor, plan_id: uuid.UUID, data: signoff_schemas.AuthorisePlanRequest
 ) -> signoff_schemas.DecisionOutcome:
     async def act() -> int:
-        await _open(actor, plan_id, Transition.AUTHORISE_PLAN)
-        row = await plan_row(plan_id)
-        target = next_state(row["state"], Transition.AUTHORISE_PLAN)
-        version = await _submitted_version(row)
-        _check_hash(data.version_hash, version)
+        _, row, target, version = await _decided_version(
+            actor, plan_id, Transition.AUTHORISE_PLAN, data.version_hash
+        )
         await _check_unchanged(plan_id, version)
         await _check_outcomes_decided(plan_id)
         now = utc_now()
@@ -538,24 +499,18 @@ async def authorise_plan(
             await _move(
                 plan_id,
                 Transition.AUTHORISE_PLAN,
-                {"state": row["state"], "submitted_version": version["number"]},
+                {"state": row.state, "submitted_version": version.number},
                 {"state": target.value, "state_changed_at": now},
             )
-            await PlanVersion.update(
-                {
-                    PlanVersion.status: target.value,
-                    PlanVersion.plan_authorised_by: actor.user_id,
-                    PlanVersion.plan_authorised_at: now,
-                }
-            ).where(PlanVersion.id == version["id"])
+            await version_rows.record_plan_authorised(version.id, target.value, actor.user_id, now)
             await _append_decision(
                 actor, row, version, Transition.AUTHORISE_PLAN, target, data.note, now
             )
             await tell_about_plan(plan_id, Transition.AUTHORISE_PLAN.value, actor.user_id)
-        return int(version["number"])
+        return version.number
 
     number = await audited(actor, plan_id, Transition.AUTHORISE_PLAN.value, act)
-    return await _outcome(plan_id, Transition.AUTHORISE_PLAN, number)
+    return await decision_outcome(plan_id, Transition.AUTHORISE_PLAN, number)
 
 
 def _quoted(titles: list[str]) -> str:
@@ -564,37 +519,29 @@ def _quoted(titles: list[str]) -> str:
 
 async def _check_outcomes_decided(plan_id: uuid.UUID) -> None:
     """A plan is agreed with its outcomes decided: each proposed one agreed or declined first."""
-    rows = await Outcome.raw(
-        'SELECT "id", "title" FROM "outcome" WHERE "plan" = {} AND "deleted" = {}'
-        ' AND "status" = {} ORDER BY "position", "created_at"',
-        plan_id,
-        False,
-        "proposed",
-    )
+    rows = await content_rows.proposed_outcomes(plan_id)
     if rows:
-        titles = [row["title"] for row in rows]
+        titles = [row.title for row in rows]
         raise Conflict(
             "Outcomes still to decide",
             "Agree or decline each outcome the person proposed before you authorise the plan. "
             f"Still to decide: {_quoted(titles)}.",
             errors=[FieldError("outcomes", f"Agree or decline: {_quoted(titles)}")],
-            undecided_outcomes=[
-                {"id": str(as_uuid(row["id"])), "title": row["title"]} for row in rows
-            ],
+            undecided_outcomes=[{"id": str(row.id), "title": row.title} for row in rows],
         )
 
 
 async def _append_decision(
     actor: Actor,
-    row: dict[str, Any],
-    version: dict[str, Any],
+    row: SignOffPlan,
+    version: VersionRow,
     transition: Transition,
     target: State,
     reason: str,
     now: dt.datetime,
     details: dict[str, Any] | None = None,
 ) -> None:
-    org = as_uuid(row["signing_off_organisation"])
+    org = row.signing_off_organisation
     await append(
         AuditDraft(
             action=transition.value,
@@ -602,25 +549,16 @@ async def _append_decision(
             actor_name=actor.display_name,
             role=role_for(actor, org, STAFF_DECISIONS[RULES[transition].permission]),
             organisation=org,
-            plan=as_uuid(row["id"]),
-            version_number=version["number"],
-            from_state=row["state"],
+            plan=row.id,
+            version_number=version.number,
+            from_state=row.state,
             to_state=target.value,
             reason=reason,
-            version_hash=version["content_hash"],
+            version_hash=version.content_hash,
             details=details or {},
         ),
         now,
     )
-
-
-def _spending_limit(actor: Actor, organisation_id: uuid.UUID) -> int:
-    limits = [
-        role.spending_limit_pence or 0
-        for role in actor.roles
-        if role.organisation_id == organisation_id and role.role == Role.BUDGET_AUTHORISER
-    ]
-    return max(limits, default=0)
 
 
 def _review_date(asked: dt.date | None, snapshot: dict[str, Any], today: dt.date) -> dt.date:
@@ -644,14 +582,11 @@ async def authorise_budget(
     """Approve the budget within one's spending limit; the version becomes the agreed plan."""
 
     async def act() -> int:
-        await _open(actor, plan_id, Transition.AUTHORISE_BUDGET)
-        row = await plan_row(plan_id)
-        target = next_state(row["state"], Transition.AUTHORISE_BUDGET)
-        version = await _submitted_version(row)
-        _check_hash(data.version_hash, version)
+        _, row, target, version = await _decided_version(
+            actor, plan_id, Transition.AUTHORISE_BUDGET, data.version_hash
+        )
         snapshot = await _check_unchanged(plan_id, version)
-        org = as_uuid(row["signing_off_organisation"])
-        annual = int(version["annual_cost_pence"])
+        annual = version.annual_cost_pence
         # One-off costs are not a yearly figure; they are checked as this year's, beside it.
         one_off = int(snapshot["money"].get("one_off_this_year_pence") or 0)
         this_year = annual + one_off
@@ -661,7 +596,8 @@ async def authorise_budget(
             if one_off
             else f"{_pounds(annual)} a year"
         )
-        limit = _spending_limit(actor, org)
+        # Not a budget authoriser of the organisation: nothing is within their limit.
+        limit = spending_limit(actor, row.signing_off_organisation) or 0
         if this_year > limit:
             raise Forbidden(
                 "Above your spending limit",
@@ -701,36 +637,28 @@ async def authorise_budget(
             await _move(
                 plan_id,
                 Transition.AUTHORISE_BUDGET,
-                {"state": row["state"], "submitted_version": version["number"]},
+                {"state": row.state, "submitted_version": version.number},
                 {
                     "state": target.value,
                     "state_changed_at": now,
-                    "agreed_version": version["number"],
+                    "agreed_version": version.number,
                     "submitted_version": None,
                     "review_date": review,
                 },
             )
-            await PlanVersion.update({PlanVersion.status: "superseded"}).where(
-                (PlanVersion.plan == plan_id) & (PlanVersion.status == "agreed")
+            await version_rows.supersede_agreed_versions(plan_id)
+            await content_rows.order_agreed_hours(plan_id)
+            await version_rows.record_agreed(
+                version.id,
+                version_rows.AgreedBudget(
+                    status=target.value,
+                    by=actor.user_id,
+                    at=now,
+                    variation_reason=variation,
+                    review_date=review,
+                    allocation_annual_pence=allocation,
+                ),
             )
-            # The hours agreed now are the order a provider's tolerance counts from.
-            await SupportItem.raw(
-                'UPDATE "support_item" SET "ordered_minutes_per_week" = "minutes_per_week"'
-                ' WHERE "plan" = {} AND "deleted" = {} AND "ordered_minutes_per_week" IS NULL',
-                plan_id,
-                False,
-            )
-            await PlanVersion.update(
-                {
-                    PlanVersion.status: target.value,
-                    PlanVersion.agreed_by: actor.user_id,
-                    PlanVersion.agreed_at: now,
-                    PlanVersion.budget_variation_reason: variation,
-                    PlanVersion.review_date: review,
-                    # The organisation's figure this budget was agreed against.
-                    PlanVersion.allocation_annual_pence: allocation,
-                }
-            ).where(PlanVersion.id == version["id"])
             await _append_decision(
                 actor,
                 row,
@@ -748,10 +676,10 @@ async def authorise_budget(
                 },
             )
             await tell_about_plan(plan_id, Transition.AUTHORISE_BUDGET.value, actor.user_id)
-        return int(version["number"])
+        return version.number
 
     number = await audited(actor, plan_id, Transition.AUTHORISE_BUDGET.value, act)
-    return await _outcome(plan_id, Transition.AUTHORISE_BUDGET, number)
+    return await decision_outcome(plan_id, Transition.AUTHORISE_BUDGET, number)
 
 
 async def return_plan(
@@ -760,11 +688,9 @@ async def return_plan(
     """Send the plan back to draft with comments on the sections they are about."""
 
     async def act() -> int:
-        plan = await _open(actor, plan_id, Transition.RETURN)
-        row = await plan_row(plan_id)
-        target = next_state(row["state"], Transition.RETURN)
-        version = await _submitted_version(row)
-        _check_hash(data.version_hash, version)
+        plan, row, target, version = await _decided_version(
+            actor, plan_id, Transition.RETURN, data.version_hash
+        )
         comments = [(c.section, c.comment.strip()) for c in data.comments if c.comment.strip()]
         for index, (key, _) in enumerate(comments):
             if key not in SECTION_KEYS or not decide(
@@ -784,38 +710,25 @@ async def return_plan(
             )
         now = utc_now()
         role = role_for(
-            actor, as_uuid(row["signing_off_organisation"]), STAFF_DECISIONS[Permission.PLAN_RETURN]
+            actor, row.signing_off_organisation, STAFF_DECISIONS[Permission.PLAN_RETURN]
         )
         async with write_transaction(Plan._meta.db):
             await _move(
                 plan_id,
                 Transition.RETURN,
-                {"state": row["state"], "submitted_version": version["number"]},
+                {"state": row.state, "submitted_version": version.number},
                 {"state": target.value, "state_changed_at": now, "submitted_version": None},
             )
-            await PlanVersion.update(
-                {
-                    PlanVersion.status: "returned",
-                    PlanVersion.returned_by: actor.user_id,
-                    PlanVersion.returned_at: now,
-                }
-            ).where(PlanVersion.id == version["id"])
+            await version_rows.record_returned(version.id, actor.user_id, now)
             if comments:
-                await PlanComment.insert(
-                    *[
-                        PlanComment(
-                            plan=plan_id,
-                            version_number=version["number"],
-                            section_key=key,
-                            body=body,
-                            kind="returned",
-                            author=actor.user_id,
-                            author_name=actor.display_name[:200],
-                            author_role=role,
-                            created_at=now,
-                        )
-                        for key, body in comments
-                    ]
+                await decision_rows.insert_return_comments(
+                    plan_id,
+                    version.number,
+                    [decision_rows.ReturnComment(section_key=k, body=b) for k, b in comments],
+                    decision_rows.Author(
+                        user=actor.user_id, name=actor.display_name[:200], role=role
+                    ),
+                    now,
                 )
             await _append_decision(
                 actor,
@@ -828,10 +741,10 @@ async def return_plan(
                 {"commented_sections": sorted({key for key, _ in comments})},
             )
             await tell_about_plan(plan_id, Transition.RETURN.value, actor.user_id)
-        return int(version["number"])
+        return version.number
 
     number = await audited(actor, plan_id, Transition.RETURN.value, act)
-    return await _outcome(plan_id, Transition.RETURN, number)
+    return await decision_outcome(plan_id, Transition.RETURN, number)
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -839,27 +752,7 @@ async def return_plan(
 
 async def _comments(actor: Actor, plan: plans.PlanRecord) -> list[signoff_schemas.CommentRead]:
     visible = set(visible_sections(actor, plan.access, SECTION_KEYS))
-    # Sign-off's own comments; comments on a section (portal/comments/) are the section's.
-    rows = await PlanComment.raw(
-        'SELECT * FROM "plan_comment" WHERE "plan" = {} AND "kind" = {} ORDER BY "created_at" DESC',
-        plan.id,
-        "returned",
-    )
-    return [
-        signoff_schemas.CommentRead(
-            id=as_uuid(row["id"]),
-            section=row["section_key"],
-            section_title=SECTION_TITLES.get(row["section_key"], row["section_key"]),
-            comment=row["body"],
-            kind=row["kind"],
-            version_number=row["version_number"],
-            by=row["author_name"],
-            role=row["author_role"],
-            at=aware(row["created_at"]),
-        )
-        for row in rows
-        if row["section_key"] in visible
-    ]
+    return [c for c in await decision_rows.returned_comments(plan.id) if c.section in visible]
 
 
 async def comments_for(actor: Actor, plan_id: uuid.UUID) -> list[signoff_schemas.CommentRead]:
@@ -869,29 +762,24 @@ async def comments_for(actor: Actor, plan_id: uuid.UUID) -> list[signoff_schemas
 
 async def _decisions(plan_id: uuid.UUID, money: bool) -> list[signoff_schemas.DecisionRead]:
     """The decisions on the plan; the notes of money decisions only for who may see money."""
-    rows = await AuditEntry.raw(
-        'SELECT * FROM "audit_entry" WHERE "plan" = {} AND "outcome" = {} ORDER BY "seq" DESC',
-        plan_id,
-        "done",
-    )
     return [
         signoff_schemas.DecisionRead(
-            seq=int(row["seq"]),
-            at=row["at"],
-            action=row["action"],
-            description=ACTION_WORDS.get(row["action"], row["action"]),
-            by=row["actor_name"],
-            role=row["role"],
-            version_number=row["version_number"],
-            from_state=row["from_state"],
-            to_state=row["to_state"],
+            seq=row.seq,
+            at=row.at,
+            action=row.action,
+            description=ACTION_WORDS.get(row.action, row.action),
+            by=row.actor_name,
+            role=row.role,
+            version_number=row.version_number,
+            from_state=row.from_state,
+            to_state=row.to_state,
             reason=(
-                row["reason"]
-                if money or not redact.is_money_entry(row["action"], _details(row.get("details")))
+                row.reason
+                if money or not redact.is_money_entry(row.action, _details(row.details))
                 else None
             ),
         )
-        for row in rows
+        for row in await decision_rows.decisions(plan_id)
     ]
 
 
@@ -907,38 +795,26 @@ async def _organisations_for_kind(kind: str) -> list[signoff_schemas.Organisatio
     kinds = sorted(SIGNING_OFF_KINDS.get(kind, frozenset()))
     if not kinds:
         return []
-    rows = await Organisation.raw(
-        'SELECT "id", "name", "kind" FROM "organisation"'  # noqa: S608
-        f' WHERE "kind" IN ({", ".join("{}" for _ in kinds)}) ORDER BY "name"',
-        *kinds,
-    )
-    return [
-        signoff_schemas.OrganisationChoice(id=as_uuid(o["id"]), name=o["name"], kind=o["kind"])
-        for o in rows
-    ]
+    return await organisation_rows.organisations_of_kinds(kinds)
 
 
 async def sign_off_status(actor: Actor, plan_id: uuid.UUID) -> signoff_schemas.SignOffRead:
     """Where the plan is, what this reader may do next, and the comments and decisions so far."""
     plan = await plans.load_plan(actor, plan_id, Permission.PLAN_VIEW)
-    row = await plan_row(plan_id)
-    state = State(row["state"])
+    row = await plan_state(plan_id)
+    state = State(row.state)
     money_shown = may_see_money(actor, plan.access)
-    versions = [_as_seen(_version_summary(v), money_shown) for v in await _version_rows(plan_id)]
-    submitted = next((v for v in versions if v.number == row["submitted_version"]), None)
+    versions = [
+        _as_seen(_version_summary(v), money_shown)
+        for v in await version_rows.list_versions(plan_id)
+    ]
+    submitted = next((v for v in versions if v.number == row.submitted_version), None)
     current_hash: str | None = None
     if submitted is not None:
         current_hash = content_hash(await plans.snapshot_plan(plan_id))
     org: signoff_schemas.OrganisationChoice | None = None
-    if row.get("signing_off_organisation"):
-        found = await Organisation.raw(
-            'SELECT "id", "name", "kind" FROM "organisation" WHERE "id" = {}',
-            row["signing_off_organisation"],
-        )
-        if found:
-            org = signoff_schemas.OrganisationChoice(
-                id=as_uuid(found[0]["id"]), name=found[0]["name"], kind=found[0]["kind"]
-            )
+    if row.signing_off_organisation:
+        org = await organisation_rows.get_organisation(row.signing_off_organisation)
     may_submit = decide(actor, Permission.PLAN_SUBMIT, plan.access)
     missing: list[str] = []
     if may_submit:
@@ -949,7 +825,7 @@ async def sign_off_status(actor: Actor, plan_id: uuid.UUID) -> signoff_schemas.S
         ]
     money = await plans.plan_money(plan_id) if money_shown else None
     # Consent can be withdrawn only while submitting has shared the plan (see withdrawal.py).
-    sharing = state.value in SUBMITTED_STATES or row["agreed_version"] is not None
+    sharing = state.value in SUBMITTED_STATES or row.agreed_version is not None
     allocation = await staff_allocation_record(plan_id) if money_shown else None
     steps = [
         t.value
@@ -962,15 +838,15 @@ async def sign_off_status(actor: Actor, plan_id: uuid.UUID) -> signoff_schemas.S
         plan_id=plan.id,
         state=state.value,
         state_words=STATE_WORDS[state],
-        submitted_version=row["submitted_version"],
-        agreed_version=row["agreed_version"],
-        review_date=as_date(row["review_date"]),
+        submitted_version=row.submitted_version,
+        agreed_version=row.agreed_version,
+        review_date=row.review_date,
         organisation=org,
         changed_since_submitted=(submitted is not None and current_hash != submitted.content_hash),
         current_hash=current_hash,
         submitted_hash=submitted.content_hash if submitted else None,
         shares_sections=[k for k in SECTION_KEYS if k in SIGN_OFF_SECTIONS],
-        organisations=await _organisations_for_kind(row["kind"]) if may_submit else [],
+        organisations=await _organisations_for_kind(row.kind) if may_submit else [],
         missing=missing,
         annual_cost_pence=money.total_annual_pence if money else None,
         one_off_this_year_pence=money.one_off_this_year_pence if money else None,
@@ -1012,17 +888,23 @@ def _as_seen(
 async def list_versions(actor: Actor, plan_id: uuid.UUID) -> list[signoff_schemas.VersionSummary]:
     plan = await plans.load_plan(actor, plan_id, Permission.PLAN_VIEW)
     money = may_see_money(actor, plan.access)
-    return [_as_seen(_version_summary(v), money) for v in await _version_rows(plan_id)]
+    return [_as_seen(_version_summary(v), money) for v in await version_rows.list_versions(plan_id)]
 
 
-async def _version(actor: Actor, plan_id: uuid.UUID, number: int) -> tuple[Any, dict[str, Any]]:
-    plan = await plans.load_plan(actor, plan_id, Permission.PLAN_VIEW)
-    rows = await _version_rows(plan_id, number)
-    if not rows:
+async def _numbered_version(plan_id: uuid.UUID, number: int) -> VersionRow:
+    version = await version_rows.get_version(plan_id, number)
+    if version is None:
         raise NotFound(
             "No such version", f"This plan has no version {number}. See its list of versions."
         )
-    return plan, rows[0]
+    return version
+
+
+async def _version(
+    actor: Actor, plan_id: uuid.UUID, number: int
+) -> tuple[plans.PlanRecord, VersionRow]:
+    plan = await plans.load_plan(actor, plan_id, Permission.PLAN_VIEW)
+    return plan, await _numbered_version(plan_id, number)
 
 
 async def version_as_seen(
@@ -1030,19 +912,15 @@ async def version_as_seen(
 ) -> tuple[signoff_schemas.VersionSummary, dict[str, Any]]:
     """A version and its content cut down to these sections, for an export; the caller asked
     the access decision for the plan and its sections, and records the access itself."""
-    rows = await _version_rows(plan.id, number)
-    if not rows:
-        raise NotFound(
-            "No such version", f"This plan has no version {number}. See its list of versions."
-        )
-    snapshot = msgspec.json.decode(rows[0]["content"])
-    summary = _as_seen(_version_summary(rows[0]), "money" in visible)
+    version = await _numbered_version(plan.id, number)
+    snapshot = msgspec.json.decode(version.content)
+    summary = _as_seen(_version_summary(version), "money" in visible)
     return summary, _visible_content(snapshot, visible)
 
 
 async def versions_of(plan_id: uuid.UUID) -> list[signoff_schemas.VersionSummary]:
     """Every version of a plan, newest first; the caller asked the access decision first."""
-    return [_version_summary(v) for v in await _version_rows(plan_id)]
+    return [_version_summary(v) for v in await version_rows.list_versions(plan_id)]
 
 
 async def read_version(
@@ -1050,7 +928,7 @@ async def read_version(
 ) -> signoff_schemas.VersionRead:
     plan, row = await _version(actor, plan_id, number)
     visible = set(visible_sections(actor, plan.access, SECTION_KEYS))
-    snapshot = msgspec.json.decode(row["content"])
+    snapshot = msgspec.json.decode(row.content)
     await consent.record(actor, plan.access, "read", sorted(visible & set(SECTION_KEYS)))
     summary = _as_seen(_version_summary(row), may_see_money(actor, plan.access))
     return signoff_schemas.VersionRead(version=summary, content=_visible_content(snapshot, visible))
@@ -1066,13 +944,13 @@ async def compare_version(
     """What changed, section by section, between a version and another one (or the plan now)."""
     plan, row = await _version(actor, plan_id, number)
     visible = set(visible_sections(actor, plan.access, SECTION_KEYS))
-    old = msgspec.json.decode(row["content"])
+    old = msgspec.json.decode(row.content)
     if other is None:
         new = await plans.snapshot_plan(plan_id)
         label = "current"
     else:
         _, other_row = await _version(actor, plan_id, other)
-        new = msgspec.json.decode(other_row["content"])
+        new = msgspec.json.decode(other_row.content)
         label = str(other)
     sections = []
     for key in SECTION_KEYS:
@@ -1096,70 +974,6 @@ async def compare_version(
 
 # --- work trays ------------------------------------------------------------------------------
 
-REVIEW_NOTICE = dt.timedelta(days=28)
-
-# Each tray is one query shape: which plans (FROM … WHERE …), since when they wait, and which
-# version's cost to show. Every tray orders oldest first, and every shape is served by an index
-# (plan_tray, plan_review_due, review_request_open, package_change_open).
-_TRAY_SELECT = (
-    'SELECT p."id", p."person", p."state", p."title", p."kind", p."submitted_version",'
-    ' p."signing_off_organisation", p."agreed_version", p."review_date",'
-    ' o."display_name" AS person_name, v."annual_cost_pence", {since} AS since'
-)
-_OPEN_ROWS = (
-    ' JOIN (SELECT "plan", MIN({time}) AS since FROM "{table}" WHERE "status" = {{}}{extra}'
-    ' GROUP BY "plan") w ON w."plan" = p."id"'
-)
-
-
-def _tray_shape(
-    tray: Tray, organisation_id: uuid.UUID, today: dt.date
-) -> tuple[str, str, list[Any], str]:
-    """(the since column, FROM … WHERE …, its parameters, ORDER BY) for one tray."""
-    people = ' FROM "plan" p JOIN "person" o ON o."id" = p."person"'
-    submitted = (
-        ' LEFT JOIN "plan_version" v ON v."plan" = p."id" AND v."number" = p."submitted_version"'
-    )
-    agreed = ' LEFT JOIN "plan_version" v ON v."plan" = p."id" AND v."number" = p."agreed_version"'
-    if tray in TRAY_STATES:
-        return (
-            'p."state_changed_at"',
-            people + submitted + ' WHERE p."signing_off_organisation" = {} AND p."state" = {}',
-            [organisation_id, TRAY_STATES[tray].value],
-            'p."state_changed_at", p."id"',
-        )
-    if tray in (Tray.REVIEWS_DUE, Tray.REVIEWS_OVERDUE):
-        window = (
-            'p."review_date" >= {} AND p."review_date" <= {}'
-            if tray == Tray.REVIEWS_DUE
-            else 'p."review_date" < {}'
-        )
-        dates = [today, today + REVIEW_NOTICE] if tray == Tray.REVIEWS_DUE else [today]
-        return (
-            'p."state_changed_at"',
-            people
-            + agreed
-            + ' WHERE p."signing_off_organisation" = {} AND p."agreed_version" IS NOT NULL AND '
-            + window,
-            [organisation_id, *dates],
-            'p."review_date", p."id"',
-        )
-    if tray == Tray.REVIEW_REQUESTS:
-        waiting = _OPEN_ROWS.format(time='"requested_at"', table="review_request", extra="")
-        params: list[Any] = ["open"]
-    else:
-        waiting = _OPEN_ROWS.format(
-            time='"proposed_at"', table="package_change", extra=' AND "route" = {}'
-        )
-        route = "coordinator" if tray == Tray.CHANGES_TO_CONFIRM else "team_manager"
-        params = ["open", route]
-    return (
-        'w."since"',
-        people + waiting + agreed + ' WHERE p."signing_off_organisation" = {}',
-        [*params, organisation_id],
-        'w."since", p."id"',
-    )
-
 
 def _trays_for(actor: Actor, organisation_id: uuid.UUID) -> list[Tray]:
     return [tray for tray in Tray if decide_tray(actor, tray, organisation_id)]
@@ -1172,41 +986,30 @@ async def _require_staff(actor: Actor, organisation_id: uuid.UUID) -> list[Tray]
     return trays
 
 
-async def _tray_count(tray: Tray, organisation_id: uuid.UUID, today: dt.date) -> int:
-    _, source, params, _ = _tray_shape(tray, organisation_id, today)
-    rows = await Plan.raw(f"SELECT COUNT(*) AS n{source}", *params)  # noqa: S608
-    return int(rows[0]["n"])
-
-
 async def tray_counts(actor: Actor, organisation_id: uuid.UUID) -> list[signoff_schemas.TrayCount]:
     trays = await _require_staff(actor, organisation_id)
     today = england_today()
     return [
         signoff_schemas.TrayCount(
-            tray=t.value, title=TRAY_TITLES[t], count=await _tray_count(t, organisation_id, today)
+            tray=t.value,
+            title=TRAY_TITLES[t],
+            count=await tray_rows.count_tray(t, organisation_id, today),
         )
         for t in trays
     ]
 
 
-async def _one_offs_this_year(rows: list[dict[str, Any]]) -> dict[uuid.UUID, int]:
+async def _one_offs_this_year(rows: list[tray_rows.TrayRow]) -> dict[uuid.UUID, int]:
     """What one-off costs add this year to each plan's version waiting for its budget, in one
     query: the spending limit counts them beside the yearly cost."""
-    waiting = {as_uuid(row["id"]): row["submitted_version"] for row in rows}
-    waiting = {plan: number for plan, number in waiting.items() if number is not None}
+    waiting = {row.id: row.submitted_version for row in rows if row.submitted_version is not None}
     if not waiting:
         return {}
-    marks = ", ".join("{}" for _ in waiting)
-    found = await PlanVersion.raw(
-        f'SELECT "plan", "number", "content" FROM "plan_version" WHERE "plan" IN ({marks})',  # noqa: S608
-        *waiting,
-    )
     one_offs: dict[uuid.UUID, int] = {}
-    for version in found:
-        plan = as_uuid(version["plan"])
-        if waiting.get(plan) == version["number"]:
-            money = msgspec.json.decode(version["content"]).get("money") or {}
-            one_offs[plan] = int(money.get("one_off_this_year_pence") or 0)
+    for version in await version_rows.contents_of_plans(list(waiting)):
+        if waiting.get(version.plan) == version.number:
+            money = msgspec.json.decode(version.content).get("money") or {}
+            one_offs[version.plan] = int(money.get("one_off_this_year_pence") or 0)
     return one_offs
 
 
@@ -1231,41 +1034,49 @@ async def tray_page(
             f"Pages start at 1, and a page holds from 1 to {MAX_PER_PAGE} plans.",
         )
     today = england_today()
-    since, source, params, order = _tray_shape(chosen, organisation_id, today)
-    total = await _tray_count(chosen, organisation_id, today)
-    rows = await Plan.raw(
-        _TRAY_SELECT.format(since=since) + source + f" ORDER BY {order} LIMIT {{}} OFFSET {{}}",
-        *params,
-        per_page,
-        (page - 1) * per_page,
+    total = await tray_rows.count_tray(chosen, organisation_id, today)
+    rows = await tray_rows.page_of_tray(
+        chosen, organisation_id, today, per_page, (page - 1) * per_page
     )
-    facts = await consent.facts_for_plans(actor, [consent.plan_ref(row) for row in rows])
-    limit = _spending_limit(actor, organisation_id)
+    facts = await consent.facts_for_plans(
+        actor,
+        [
+            consent.PlanRef(
+                id=row.id,
+                person_id=row.person,
+                state=row.state,
+                signing_off_organisation_id=row.signing_off_organisation,
+                has_agreed_version=row.agreed_version is not None,
+            )
+            for row in rows
+        ],
+    )
+    # As authorising it counts: nothing is within the limit of one who is not an authoriser.
+    limit = spending_limit(actor, organisation_id) or 0
     one_offs = await _one_offs_this_year(rows) if chosen == Tray.BUDGET_AUTHORISATION else {}
     items = []
     for row in rows:
-        if not decide(actor, Permission.PLAN_VIEW, facts[as_uuid(row["id"])]):
+        if not decide(actor, Permission.PLAN_VIEW, facts[row.id]):
             continue
         cost = (
-            int(row["annual_cost_pence"])
-            if row["annual_cost_pence"] is not None
-            and may_see_money(actor, facts[as_uuid(row["id"])])
+            row.annual_cost_pence
+            if row.annual_cost_pence is not None and may_see_money(actor, facts[row.id])
             else None
         )
         items.append(
             signoff_schemas.TrayItem(
-                plan_id=as_uuid(row["id"]),
-                person_name=row["person_name"],
-                title=row["title"],
-                kind=row["kind"],
-                state=row["state"],
-                version_number=row["submitted_version"] or row["agreed_version"],
-                waiting_since=aware(row["since"]),
-                due_on=as_date(row["review_date"]),
+                plan_id=row.id,
+                person_name=row.person_name,
+                title=row.title,
+                kind=row.kind,
+                state=row.state,
+                version_number=row.submitted_version or row.agreed_version,
+                waiting_since=row.since,
+                due_on=row.review_date,
                 annual_cost_pence=cost,
                 # Counted as authorising it is: the yearly cost and one-off costs this year.
                 within_my_limit=(
-                    cost + one_offs.get(as_uuid(row["id"]), 0) <= limit
+                    cost + one_offs.get(row.id, 0) <= limit
                     if chosen == Tray.BUDGET_AUTHORISATION and cost is not None
                     else None
                 ),
