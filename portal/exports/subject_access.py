@@ -42,7 +42,8 @@ from portal.core.values import as_date, as_uuid, aware
 from portal.db import write_transaction
 from portal.plans.schemas import PLAN_KIND_LABELS
 from portal.plans.service import snapshot_plan
-from portal.signoff.service import ACTION_WORDS, verification_code
+from portal.signoff.overview import ACTION_WORDS
+from portal.signoff.version_history import verification_code
 from portal.signoff.workflow import STATE_WORDS, State
 from portal.templating import uk_datetime
 

@@ -23,7 +23,7 @@ from portal.plans.tables import Plan
 from portal.signoff import schemas as signoff_schemas
 from portal.signoff.audit import AuditDraft, append
 from portal.signoff.repository import content_rows, version_rows
-from portal.signoff.service import audited, open_plan_for, plan_state, role_for
+from portal.signoff.transitions import audited, open_plan_for, plan_state, role_for
 
 ACTION = "set_allocation"
 _WORDS = "set the indicative allocation"

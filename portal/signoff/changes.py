@@ -1,4 +1,4 @@
-"""Package changes (seed 002) and staff decisions on outcomes.
+"""Package changes (seed 002).
 
 A provider with a grant proposes a change to one of its own support lines (`package`: whose
 line it is): the line's hours a week and weekly cost after the change, and why; the figures
@@ -23,117 +23,38 @@ import msgspec
 
 from portal.consent import service as consent
 from portal.consent.policy import STAFF_DECISIONS, Permission, decide, is_owner, speaks_for
-from portal.core.actor import Actor, OrgPermission, decide_organisation
+from portal.core.actor import Actor
 from portal.core.clock import now as utc_now
 from portal.core.errors import (
     Conflict,
-    DomainError,
-    FieldError,
-    Forbidden,
-    Invalid,
     NotFound,
     not_found,
 )
 from portal.db import write_transaction
 from portal.notifications.service import tell_about_plan
 from portal.plans import service as plans
-from portal.plans.schemas import OutcomeRead
 from portal.plans.tables import Plan
 from portal.signoff import package
 from portal.signoff import schemas as signoff_schemas
 from portal.signoff.audit import AuditDraft, append
-from portal.signoff.repository import change_rows, content_rows, organisation_rows
+from portal.signoff.repository import change_rows, content_rows
+from portal.signoff.repository.columns import json_text
 from portal.signoff.repository.content_rows import SupportLine
-from portal.signoff.service import (
+from portal.signoff.tolerance import (
+    ChangeRoute,
+    PackageFigures,
+    package_figures,
+    route_package_change,
+)
+from portal.signoff.tolerance_settings import tolerance_of
+from portal.signoff.transitions import (
     audited,
+    invalid_field,
     open_plan_for,
     plan_state,
     role_for,
 )
-from portal.signoff.tolerance import (
-    ChangeRoute,
-    PackageFigures,
-    Tolerance,
-    package_figures,
-    route_package_change,
-)
 from portal.signoff.workflow import State
-
-
-def _json(value: Any) -> str:
-    return msgspec.json.encode(value).decode()
-
-
-def _invalid(field: str, title: str, detail: str) -> DomainError:
-    return Invalid(title, detail, errors=[FieldError(field, detail)])
-
-
-# --- the organisation's tolerance figures ------------------------------------------------------
-
-
-async def _tolerance_of(organisation_id: uuid.UUID | None) -> Tolerance:
-    tolerance = await organisation_rows.get_tolerance(organisation_id) if organisation_id else None
-    if tolerance is None:
-        raise not_found("organisation")
-    return tolerance
-
-
-def _tolerance_read(
-    organisation_id: uuid.UUID, tolerance: Tolerance
-) -> signoff_schemas.ToleranceRead:
-    return signoff_schemas.ToleranceRead(
-        organisation_id=organisation_id,
-        minutes=tolerance.minutes,
-        percent=tolerance.percent,
-        bands_pence=list(tolerance.bands),
-    )
-
-
-async def read_tolerance(actor: Actor, organisation_id: uuid.UUID) -> signoff_schemas.ToleranceRead:
-    if not decide_organisation(actor, OrgPermission.VIEW_STAFF, organisation_id):
-        raise not_found("organisation")
-    return _tolerance_read(organisation_id, await _tolerance_of(organisation_id))
-
-
-async def change_tolerance(
-    actor: Actor, organisation_id: uuid.UUID, data: signoff_schemas.ToleranceUpdate
-) -> signoff_schemas.ToleranceRead:
-    """An admin sets the organisation's own tolerance figures; the change is audited."""
-    if not decide_organisation(actor, OrgPermission.VIEW_STAFF, organisation_id):
-        raise not_found("organisation")
-    if not decide_organisation(actor, OrgPermission.MANAGE_STAFF, organisation_id):
-        raise Forbidden(
-            "Not allowed", "Only an admin of the organisation can change its tolerance rule."
-        )
-    bands = list(data.bands_pence)
-    if not bands or any(b <= a for a, b in zip(bands, bands[1:], strict=False)) or bands[0] <= 0:
-        raise _invalid(
-            "bands_pence",
-            "Bands not in order",
-            "Give the upper bound of each weekly cost band in pence, lowest first, each higher "
-            "than the one before.",
-        )
-    before = await _tolerance_of(organisation_id)
-    after = Tolerance(minutes=data.minutes, percent=data.percent, bands=tuple(bands))
-    async with write_transaction(Plan._meta.db):
-        await organisation_rows.set_tolerance(organisation_id, after)
-        await append(
-            AuditDraft(
-                action="change_tolerance",
-                actor_user=actor.user_id,
-                actor_name=actor.display_name,
-                role="admin",
-                organisation=organisation_id,
-                details={
-                    "before": msgspec.to_builtins(before),
-                    "after": {"minutes": data.minutes, "percent": data.percent, "bands": bands},
-                },
-            )
-        )
-    return _tolerance_read(organisation_id, after)
-
-
-# --- package changes ---------------------------------------------------------------------------
 
 
 async def _open_money(actor: Actor, plan_id: uuid.UUID) -> plans.PlanRecord:
@@ -152,7 +73,7 @@ async def list_changes(actor: Actor, plan_id: uuid.UUID) -> list[signoff_schemas
 async def _live_support(plan_id: uuid.UUID, item_id: uuid.UUID) -> SupportLine:
     line = await content_rows.live_support_line(plan_id, item_id)
     if line is None:
-        raise _invalid(
+        raise invalid_field(
             "support_item_id",
             "No such support",
             "That support is not part of this plan now (it may have been changed already). "
@@ -182,7 +103,7 @@ async def propose_change(
         item = await _live_support(plan_id, data.support_item_id)
         organisation = await package.check_line_is_theirs(actor, plan, item)
         baseline = package.check_figures(data, item)
-        tolerance = await _tolerance_of(row.signing_off_organisation)
+        tolerance = await tolerance_of(row.signing_off_organisation)
         figures: PackageFigures = package_figures(
             await content_rows.package_lines(plan_id),
             str(item.id),
@@ -302,7 +223,7 @@ async def _route_now(
         change.minutes_after,
         change.weekly_cost_after_pence,
     )
-    verdict = route_package_change(figures, await _tolerance_of(row.signing_off_organisation))
+    verdict = route_package_change(figures, await tolerance_of(row.signing_off_organisation))
     if verdict.route == ChangeRoute.COORDINATOR:
         return change
     async with write_transaction(Plan._meta.db):
@@ -351,7 +272,7 @@ async def decide_change(
         row = await plan_state(plan_id)
         reason = data.reason.strip()
         if data.decision == "decline" and not reason:
-            raise _invalid("reason", "Say why", "Say why the change is declined.")
+            raise invalid_field("reason", "Say why", "Say why the change is declined.")
         now = utc_now()
         org = row.signing_off_organisation
         async with write_transaction(Plan._meta.db):
@@ -427,7 +348,7 @@ _LINE_FIELDS = (
 def _line_content(line: SupportLine | content_rows.NewLine) -> str:
     """A support line's revision content, as the plan's own revisions keep it."""
     values = msgspec.structs.asdict(line)
-    return _json(
+    return json_text(
         {f: (str(values[f]) if f == "outcome" and values[f] else values[f]) for f in _LINE_FIELDS}
     )
 
@@ -476,7 +397,7 @@ async def _replace_line(
             subject=f"support:{new.id}",
             version=1,
             content=_line_content(new),
-            changed_fields=_json(sorted(_LINE_FIELDS)),
+            changed_fields=json_text(sorted(_LINE_FIELDS)),
             author=actor.user_id,
             created_at=now,
         )
@@ -513,67 +434,3 @@ async def change_to_review(
 
     await audited(actor, plan_id, "change_to_review", act)
     return await _change(plan_id, change_id)
-
-
-# --- outcomes ----------------------------------------------------------------------------------
-
-
-async def decide_outcome(
-    actor: Actor, plan_id: uuid.UUID, outcome_id: uuid.UUID, data: signoff_schemas.OutcomeDecision
-) -> OutcomeRead:
-    """Staff agree or decline a proposed outcome; the person sees the decision on it."""
-    action = f"outcome_{data.decision}"
-
-    async def act() -> None:
-        plan = await open_plan_for(
-            actor, plan_id, Permission.OUTCOME_DECIDE, "agree or decline outcomes"
-        )
-        outcome = await content_rows.live_outcome(plan_id, outcome_id)
-        if outcome is None:
-            raise NotFound("No such outcome", "This plan has no such outcome.")
-        reason = data.reason.strip()
-        if data.decision == "declined" and not reason:
-            raise _invalid("reason", "Say why", "Say why the outcome is declined.")
-        row = await plan_state(plan_id)
-        org = row.signing_off_organisation
-        now = utc_now()
-        async with write_transaction(Plan._meta.db):
-            decided = await content_rows.decide_outcome(
-                outcome, data.decision, reason, actor.display_name[:200], now
-            )
-            if not decided:
-                raise Conflict("Changed just now", "The outcome changed just now. Try again.")
-            await content_rows.insert_revision(
-                content_rows.NewRevision(
-                    plan=plan_id,
-                    subject=f"outcome:{outcome_id}",
-                    version=outcome.version + 1,
-                    # The person's words are unchanged; the revision marks the decision's version.
-                    content=_json({"title": outcome.title, "how": outcome.how}),
-                    changed_fields=_json(["status", "status_reason"]),
-                    author=actor.user_id,
-                    created_at=now,
-                )
-            )
-            await append(
-                AuditDraft(
-                    action=action,
-                    actor_user=actor.user_id,
-                    actor_name=actor.display_name,
-                    role=role_for(actor, org, STAFF_DECISIONS[Permission.OUTCOME_DECIDE]),
-                    organisation=org,
-                    plan=plan_id,
-                    version_number=row.agreed_version or row.submitted_version,
-                    from_state=outcome.status,
-                    to_state=data.decision,
-                    reason=reason,
-                    details={"outcome": str(outcome_id)},
-                ),
-                now,
-            )
-            await consent.record(actor, plan.access, "edit", ["outcomes"], str(outcome_id))
-            await tell_about_plan(plan_id, "outcome_decided", actor.user_id)
-
-    await audited(actor, plan_id, action, act)
-    outcome: OutcomeRead = await plans.read_row(actor, plan_id, "outcome", outcome_id)
-    return outcome

@@ -26,7 +26,7 @@ import msgspec
 
 from portal.consent.policy import decide_line_change, speaks_for
 from portal.core.actor import Actor
-from portal.core.errors import Conflict, DomainError, FieldError, Forbidden, Invalid
+from portal.core.errors import Conflict, FieldError, Forbidden
 from portal.core.money import MAX_WEEKLY_PENCE
 from portal.plans import service as plans
 from portal.plans.allocation import staff_allocation
@@ -36,7 +36,8 @@ from portal.signoff.repository import organisation_rows, plan_rows, version_rows
 from portal.signoff.repository.content_rows import SupportLine
 from portal.signoff.repository.organisation_rows import NamedOrganisation
 from portal.signoff.repository.plan_rows import SignOffPlan
-from portal.signoff.service import content_hash
+from portal.signoff.transitions import invalid_field
+from portal.signoff.version_history import content_hash
 from portal.signoff.workflow import State
 
 PROVIDER_KIND = "provider"
@@ -95,10 +96,6 @@ async def not_their_line(actor: Actor, item: SupportLine, owners: frozenset[uuid
 _MAX_PENCE_A_WEEK = MAX_WEEKLY_PENCE  # £1,000,000 a week, as for any support item
 
 
-def _invalid(field: str, title: str, detail: str) -> DomainError:
-    return Invalid(title, detail, errors=[FieldError(field, detail)])
-
-
 class Baseline(msgspec.Struct, frozen=True, kw_only=True):
     """The line's figures in the agreed plan, which a change starts from."""
 
@@ -128,7 +125,7 @@ def check_figures(data: signoff_schemas.PackageChangeCreate, item: SupportLine) 
         )
     current_weekly = weekly_pence(item.cost_pence, item.frequency)
     if not 0 < data.weekly_cost_after_pence <= _MAX_PENCE_A_WEEK:
-        raise _invalid(
+        raise invalid_field(
             "weekly_cost_after_pence",
             "Cost not possible",
             "Give the new weekly cost in pence: more than 0 and at most £1,000,000 a week.",
@@ -136,20 +133,20 @@ def check_figures(data: signoff_schemas.PackageChangeCreate, item: SupportLine) 
     hours = data.minutes_after - int(recorded)
     cost = data.weekly_cost_after_pence - current_weekly
     if hours == 0 and cost == 0:
-        raise _invalid(
+        raise invalid_field(
             "minutes_after",
             "Nothing changes",
             "The hours and the cost after the change are the same as the plan's now.",
         )
     if (hours > 0 > cost) or (hours < 0 < cost):
-        raise _invalid(
+        raise invalid_field(
             "weekly_cost_after_pence",
             "Figures do not add up",
             "The hours go one way and the cost the other. Check the figures: more hours cost "
             "more, fewer hours cost less.",
         )
     if not data.reason.strip():
-        raise _invalid("reason", "Say why", "Say why the package needs to change.")
+        raise invalid_field("reason", "Say why", "Say why the package needs to change.")
     ordered = item.ordered_minutes_per_week
     return Baseline(
         minutes=int(recorded),

@@ -25,7 +25,7 @@ from portal.signoff import schemas as signoff_schemas
 from portal.signoff.audit import AuditDraft, append
 from portal.signoff.redact import request_without_money
 from portal.signoff.repository import plan_rows, request_rows
-from portal.signoff.service import audited, open_plan_for, plan_state, role_for
+from portal.signoff.transitions import audited, open_plan_for, plan_state, role_for
 from portal.signoff.workflow import IllegalTransition, State, Transition, next_state
 
 

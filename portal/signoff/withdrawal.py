@@ -46,7 +46,7 @@ from portal.signoff.repository import (
 )
 from portal.signoff.repository.plan_rows import SignOffPlan
 from portal.signoff.repository.version_rows import Submission
-from portal.signoff.service import audited, decision_outcome, plan_state
+from portal.signoff.transitions import audited, decision_outcome, plan_state
 from portal.signoff.workflow import STATE_WORDS, State, Transition, next_state
 
 # A version whose consent was withdrawn: kept, but neither waiting for sign-off nor agreed.

@@ -18,7 +18,7 @@ from portal.accounts.tables import Organisation, StaffRole, UserAccount
 from portal.core.actor import Actor, Role
 from portal.plans import service as plans
 from portal.plans.tables import Plan, SupportItem
-from portal.signoff import service as signoff
+from portal.signoff import overview, work_trays
 from portal.signoff.tables import AuditEntry, PlanVersion
 from tests.cli.test_cli import portal
 from tests.factories import actor_of
@@ -101,7 +101,7 @@ async def test_pats_complete_plan_waits_in_caseys_plan_authorisation_tray(demo) 
         (600, 21_000, "weekly")
     ]
 
-    status = await signoff.sign_off_status(pat, summary.id)
+    status = await overview.sign_off_status(pat, summary.id)
     assert status.organisation is not None and status.organisation.id == council
     assert status.submitted_version == 1 and status.agreed_version is None
     # The council set its allocation; Pat's outcomes wait for Casey to agree or decline them.
@@ -109,10 +109,10 @@ async def test_pats_complete_plan_waits_in_caseys_plan_authorisation_tray(demo) 
     assert {o.status for o in plan.outcomes} == {"proposed"}
 
     casey = await actor_of("casey@example.org")
-    tray = await signoff.tray_page(casey, council, "plan_authorisation", 1, 100)
+    tray = await work_trays.tray_page(casey, council, "plan_authorisation", 1, 100)
     assert summary.id in {item.plan_id for item in tray.items}
     drew = await actor_of("drew@example.org")
-    budgets = await signoff.tray_page(drew, council, "budget_authorisation", 1, 100)
+    budgets = await work_trays.tray_page(drew, council, "budget_authorisation", 1, 100)
     assert summary.id not in {item.plan_id for item in budgets.items}
 
 
@@ -122,7 +122,7 @@ async def test_chris_has_an_agreed_plan_due_for_review_within_the_month(demo) ->
     assert chris.display_name == "Chris Green"
     assert (summary.kind, summary.state) == ("care_and_support", "agreed")
 
-    status = await signoff.sign_off_status(chris, summary.id)
+    status = await overview.sign_off_status(chris, summary.id)
     plan = await plans.read_plan(chris, summary.id)
     assert {o.status for o in plan.outcomes} == {"agreed"}
     assert status.agreed_version == 1 and status.submitted_version is None
@@ -155,7 +155,7 @@ async def test_chris_has_an_agreed_plan_due_for_review_within_the_month(demo) ->
     assert status.one_off_this_year_pence == 45_000
 
     casey = await actor_of("casey@example.org")
-    due = await signoff.tray_page(casey, council, "reviews_due", 1, 100)
+    due = await work_trays.tray_page(casey, council, "reviews_due", 1, 100)
     [item] = [item for item in due.items if item.plan_id == summary.id]
     assert item.due_on == review_on
 
