@@ -339,7 +339,7 @@ async def sign_off_page(
     status = await overview.sign_off_status(actor, plan_id)
     asked = await review_requests.list_requests(actor, plan_id)
     return person_page(
-        "reviews/signoff.html",
+        "reviews/sign_off.html",
         actor,
         plan,
         sign_off=status,
