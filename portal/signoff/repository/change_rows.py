@@ -9,10 +9,9 @@ from typing import Any
 import msgspec
 
 from portal.core.values import as_uuid, aware
-from portal.plans.tables import Plan
 from portal.signoff import schemas as signoff_schemas
 from portal.signoff.repository.columns import int_or_none, json_text, uuid_or_none
-from portal.signoff.repository.request_rows import Answer
+from portal.signoff.repository.request_rows import Answer, close_all_open
 from portal.signoff.tables import PackageChange
 
 _CHANGE_SQL = (
@@ -114,17 +113,8 @@ async def close_change(change_id: uuid.UUID, values: dict[str, Any]) -> bool:
 
 
 async def close_open_changes(plan_id: uuid.UUID, answer: Answer) -> list[uuid.UUID]:
-    closed = await Plan.raw(
-        'UPDATE "package_change" SET "status" = {}, "decided_by" = {}, "decided_at" = {},'
-        ' "decision_reason" = {} WHERE "plan" = {} AND "status" = {} RETURNING "id"',
-        answer.status,
-        answer.by,
-        answer.at,
-        answer.reason,
-        plan_id,
-        "open",
-    )
-    return [as_uuid(row["id"]) for row in closed]
+    """Close every open package change of the plan; the ones closed."""
+    return await close_all_open("package_change", plan_id, answer)
 
 
 async def reroute_change(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 
@@ -68,10 +68,12 @@ class Answer(msgspec.Struct, frozen=True, kw_only=True):
     reason: str
 
 
-async def answer_open_requests(plan_id: uuid.UUID, answer: Answer) -> list[uuid.UUID]:
-    """Close every open review request of the plan; the ones closed."""
-    answered = await Plan.raw(
-        'UPDATE "review_request" SET "status" = {}, "decided_by" = {}, "decided_at" = {},'
+async def close_all_open(
+    table: Literal["review_request", "package_change"], plan_id: uuid.UUID, answer: Answer
+) -> list[uuid.UUID]:
+    """Close every open review request (or package change) of the plan; the ones closed."""
+    closed = await Plan.raw(
+        f'UPDATE "{table}" SET "status" = {{}}, "decided_by" = {{}}, "decided_at" = {{}},'  # noqa: S608
         ' "decision_reason" = {} WHERE "plan" = {} AND "status" = {} RETURNING "id"',
         answer.status,
         answer.by,
@@ -80,7 +82,12 @@ async def answer_open_requests(plan_id: uuid.UUID, answer: Answer) -> list[uuid.
         plan_id,
         "open",
     )
-    return [as_uuid(row["id"]) for row in answered]
+    return [as_uuid(row["id"]) for row in closed]
+
+
+async def answer_open_requests(plan_id: uuid.UUID, answer: Answer) -> list[uuid.UUID]:
+    """Close every open review request of the plan; the ones closed."""
+    return await close_all_open("review_request", plan_id, answer)
 
 
 async def answer_request(plan_id: uuid.UUID, request_id: uuid.UUID, answer: Answer) -> bool:
