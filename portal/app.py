@@ -68,7 +68,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             app.state.pdf_renderer.close()
             await close_database(DB)
 
-    from portal.routes.pages.errors import pages_or
+    from portal.routes.error_pages import pages_or
     from portal.routes.refused_input import logs_refused_input
     from portal.routes.request_guard import RequestGuard
 
@@ -77,7 +77,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         DomainError: pages_or(handle_problem),
         ValidationException: logs_refused_input(pages_or(handle_validation)),
         HTTPException: pages_or(handle_http),
-        # A refused CSRF token (403) is explained like any other (problems.py, pages/errors.py).
+        # A refused CSRF token (403) is explained like any other (problems.py, error_pages.py).
         PermissionDeniedException: pages_or(handle_http),
     }
     if not settings.debug:

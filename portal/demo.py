@@ -14,8 +14,8 @@ import msgspec
 from portal.accounts import organisations
 from portal.accounts.service import actor_for_token, create_user, end_session, start_session
 from portal.accounts.tables import UserAccount
+from portal.consent import grants as consent_grants
 from portal.consent import schemas as consent_schemas
-from portal.consent import service as consent
 from portal.consent.policy import Access
 from portal.core.actor import Actor, Role
 from portal.core.sections import SECTION_TITLES
@@ -225,7 +225,7 @@ async def _load_alex(alex: Actor, progress: Callable[[str], None]) -> None:
     )
     # Alex asked an independent planner to help with two sections, and has a link ready for
     # someone else.
-    await consent.give_grant(
+    await consent_grants.give_grant(
         alex,
         plan.id,
         consent_schemas.GrantCreate(

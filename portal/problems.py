@@ -11,19 +11,12 @@ from litestar.exceptions import HTTPException, ValidationException
 
 from portal import bounds
 from portal.core.errors import (
-    Conflict,
     DomainError,
     FieldError,
-    Forbidden,
-    Gone,
     Invalid,
     Malformed,
     NotFound,
-    Stale,
-    Throttled,
-    Unavailable,
-    UpstreamFailed,
-    VersionNeeded,
+    status_of,
 )
 from portal.security import CSRF_HEADER_NAME, is_csrf_refusal
 
@@ -33,7 +26,7 @@ PROBLEM_MEDIA_TYPE = "application/problem+json"
 class Problem(DomainError):
     """An error the web edge raises itself, with its status (a refused body, a lost database).
 
-    The domain raises the types of `portal.core.errors`; `status_of` says what each one is."""
+    The domain raises the types of `portal.core.errors`, whose `status_of` says what each one is."""
 
     def __init__(
         self,
@@ -47,31 +40,6 @@ class Problem(DomainError):
     ) -> None:
         super().__init__(title, detail, errors=errors, headers=headers, **extra)
         self.status = status
-
-
-# The one place a domain error becomes an HTTP status.
-STATUS: dict[type[DomainError], int] = {
-    Malformed: 400,
-    Forbidden: 403,
-    NotFound: 404,
-    Conflict: 409,
-    Gone: 410,
-    Stale: 412,
-    Invalid: 422,
-    VersionNeeded: 428,
-    Throttled: 429,
-    UpstreamFailed: 502,
-    Unavailable: 503,
-}
-
-
-def status_of(error: DomainError) -> int:
-    if isinstance(error, Problem):
-        return error.status
-    for kind in type(error).__mro__:
-        if kind in STATUS:
-            return STATUS[kind]
-    return 500
 
 
 _AT_PATH = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.S)
@@ -356,7 +324,6 @@ def handle_server_error(request: Request[Any, Any, Any], exc: Exception) -> Resp
 __all__ = [
     "NOT_JSON",
     "NOT_UTF8",
-    "STATUS",
     "DomainError",
     "FieldError",
     "MediaType",

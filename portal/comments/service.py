@@ -18,7 +18,7 @@ from typing import Any
 import msgspec
 
 from portal.comments import schemas as comment_schemas
-from portal.consent import service as consent
+from portal.consent import access_log
 from portal.consent.policy import Permission, decide, is_owner
 from portal.core.actor import ROLE_LABELS, Actor, Role
 from portal.core.clock import now
@@ -125,7 +125,7 @@ async def list_comments(
     """The comments on a section, for someone who may read it."""
     record = await plans.open_section(actor, plan_id, key, Permission.SECTION_VIEW)
     comments = await comments_on(record.id, key)
-    await consent.record(actor, record.access, "read", [key])
+    await access_log.record(actor, record.access, "read", [key])
     return comments
 
 
@@ -134,7 +134,7 @@ async def open_for_comment(actor: Actor, plan_id: uuid.UUID, key: str) -> plans.
     403 (and a line in the access log) when they may only read it."""
     record = await plans.open_section(actor, plan_id, key, Permission.SECTION_VIEW)
     if not decide(actor, Permission.SECTION_COMMENT, record.access, key):
-        await consent.record(actor, record.access, "comment_refused", [key])
+        await access_log.record(actor, record.access, "comment_refused", [key])
         raise Forbidden(
             "Not allowed to comment",
             "You can read this section but not comment on it. Ask the person whose plan it is "
@@ -185,7 +185,7 @@ async def _keep(
                 created_at=at,
             )
         )
-        await consent.record(actor, record.access, "comment", [key])
+        await access_log.record(actor, record.access, "comment", [key])
         # The person hears of it (not what was said: messages and emails name no content).
         await notifications.tell_person(
             record.id,

@@ -11,8 +11,7 @@ import uuid
 import msgspec
 
 from portal.accounts.schemas import ORGANISATION_KIND_LABELS
-from portal.accounts.tables import Organisation, Person
-from portal.core.values import as_uuid
+from portal.consent.repository import access as access_repository
 
 
 class OrganisationChoice(msgspec.Struct, frozen=True, kw_only=True):
@@ -24,21 +23,17 @@ class OrganisationChoice(msgspec.Struct, frozen=True, kw_only=True):
 
 async def organisations() -> list[OrganisationChoice]:
     """Every organisation a person can share their plan with, by name."""
-    rows = await Organisation.select(
-        Organisation.id, Organisation.name, Organisation.kind
-    ).order_by(Organisation.name)
     return [
         OrganisationChoice(
-            id=as_uuid(row["id"]),
-            name=row["name"],
-            kind=row["kind"],
-            kind_label=ORGANISATION_KIND_LABELS.get(row["kind"], row["kind"]),
+            id=row.id,
+            name=row.name,
+            kind=row.kind,
+            kind_label=ORGANISATION_KIND_LABELS.get(row.kind, row.kind),
         )
-        for row in rows
+        for row in await access_repository.organisations_by_name()
     ]
 
 
 async def person_name(person_id: uuid.UUID) -> str:
     """The name a person goes by, as their plan shows it ("Alex Morgan's plan")."""
-    rows = await Person.select(Person.display_name).where(Person.id == person_id).first()
-    return str(rows["display_name"]) if rows else ""
+    return await access_repository.person_display_name(person_id)

@@ -14,12 +14,10 @@ import uuid
 from collections.abc import Iterable
 
 from portal.accounts.service import staff_roles
-from portal.accounts.tables import UserAccount
-from portal.consent import service as consent
+from portal.consent import access as consent_access
 from portal.consent.policy import Permission, PlanAccessFacts, decide
-from portal.consent.tables import PlanGrant
+from portal.consent.repository import access as access_repository
 from portal.core.actor import Actor
-from portal.core.values import as_uuid
 
 __all__ = ["MONEY_SECTION", "may_see_money", "users_who_see_money"]
 
@@ -37,27 +35,19 @@ async def users_who_see_money(plan_id: uuid.UUID, user_ids: Iterable[uuid.UUID])
     wanted = list(dict.fromkeys(user_ids))
     if not wanted:
         return set()
-    plans = await PlanGrant.raw('SELECT * FROM "plan" WHERE "id" = {}', plan_id)
-    if not plans:
+    plan = await access_repository.plan_row(plan_id)
+    if plan is None:
         return set()
-    ref = consent.plan_ref(plans[0])
-    marks = ", ".join("{}" for _ in wanted)
-    rows = await UserAccount.raw(
-        'SELECT u."id", u."email", p."id" AS "person_id", p."display_name"'  # noqa: S608
-        ' FROM "user_account" u JOIN "person" p ON p."id" = u."person"'
-        f' WHERE u."id" IN ({marks})',
-        *wanted,
-    )
+    ref = consent_access.plan_ref(plan)
     seeing: set[uuid.UUID] = set()
-    for row in rows:
-        user_id = as_uuid(row["id"])
+    for account in await access_repository.accounts_by_ids(wanted):
         actor = Actor(
-            user_id=user_id,
-            person_id=as_uuid(row["person_id"]),
-            display_name=row["display_name"],
-            email=row["email"],
-            roles=await staff_roles(user_id),
+            user_id=account.id,
+            person_id=account.person_id,
+            display_name=account.display_name,
+            email=account.email,
+            roles=await staff_roles(account.id),
         )
-        if may_see_money(actor, await consent.facts_for(actor, ref)):
-            seeing.add(user_id)
+        if may_see_money(actor, await consent_access.facts_for(actor, ref)):
+            seeing.add(account.id)
     return seeing

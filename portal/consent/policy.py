@@ -2,7 +2,7 @@
 
 Every route, page, export and list asks `decide`; nothing else in the portal decides access
 to a plan (a staff question about an organisation is `portal.core.actor.decide_organisation`).
-It is a pure function of what it is given, so it is tested as a table; `portal.consent.service`
+It is a pure function of what it is given, so it is tested as a table; `portal.consent.access`
 loads the facts (the actor's grants, representations and staff roles) for each request.
 
 - The plan's own person controls all of their plan.

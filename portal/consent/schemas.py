@@ -16,8 +16,9 @@ Purpose = Annotated[str, Meta(max_length=500)]
 Reason = Annotated[str, Meta(max_length=500)]
 Email = Annotated[str, Meta(max_length=320)]
 SectionList = Annotated[list[str], Meta(max_length=20)]
-# How long an invitation can be used: from 1 to 60 days.
-ValidDays = Annotated[int, Meta(ge=1, le=60)]
+# How long an invitation can be used: from 1 to MAX_INVITATION_DAYS days (the pages say so too).
+MAX_INVITATION_DAYS = 60
+ValidDays = Annotated[int, Meta(ge=1, le=MAX_INVITATION_DAYS)]
 
 
 class GrantCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

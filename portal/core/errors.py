@@ -1,5 +1,6 @@
-"""What can go wrong, in the domain's words: every package raises these, and only the web edge
-(`portal.problems.status_of`) says which HTTP status each one is.
+"""What can go wrong, in the domain's words: every package raises these, and `STATUS` below is
+the one place that says which status code each kind is (the web edge answers with it, and the
+audit trail records a refused attempt with it).
 
 Each error carries a short title, a sentence saying what to do next, and, for input, the field
 errors a form shows beside its fields. `extra` holds facts a client may act on (the current
@@ -92,3 +93,30 @@ def not_found(what: str = "page") -> NotFound:
 def invalid_field(field: str, title: str, detail: str) -> Invalid:
     """Input refused for one field, the detail shown beside it too."""
     return Invalid(title, detail, errors=[FieldError(field, detail)])
+
+
+# The one place a kind of domain error becomes a status code.
+STATUS: dict[type[DomainError], int] = {
+    Malformed: 400,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    Gone: 410,
+    Stale: 412,
+    Invalid: 422,
+    VersionNeeded: 428,
+    Throttled: 429,
+    UpstreamFailed: 502,
+    Unavailable: 503,
+}
+
+
+def status_of(error: DomainError) -> int:
+    """The status code of an error: its own where the web edge gave one, else its kind's."""
+    explicit = getattr(error, "status", None)
+    if isinstance(explicit, int):
+        return explicit
+    for kind in type(error).__mro__:
+        if kind in STATUS:
+            return STATUS[kind]
+    return 500

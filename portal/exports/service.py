@@ -20,8 +20,9 @@ import msgspec
 from jinja2 import Environment
 from markupsafe import Markup
 
-from portal.consent import directory
-from portal.consent import service as consent
+from portal.consent import access_log, directory
+from portal.consent import grants as consent_grants
+from portal.consent import representatives as consent_representatives
 from portal.consent.policy import Permission, is_owner, visible_sections
 from portal.core.actor import Actor
 from portal.core.clock import now
@@ -107,8 +108,8 @@ async def audience_for(actor: Actor, record: plans.PlanRecord, audience: str | N
         grant_id = uuid.UUID(match.group(1))
     except ValueError:
         raise Malformed("There is no such audience", "That grant id is not valid.") from None
-    grantee, facts = await consent.preview_as(actor, record.id, grant_id)
-    visible = visible_sections(consent.grantee_actor(grantee), facts, SECTION_KEYS)
+    grantee, facts = await consent_grants.preview_as(actor, record.id, grant_id)
+    visible = visible_sections(consent_grants.grantee_actor(grantee), facts, SECTION_KEYS)
     # A copy made for someone else never holds more than its maker may read themselves: a
     # representative without the money cannot print it through a grant the person gave.
     own = set(visible_sections(actor, record.access, SECTION_KEYS))
@@ -293,7 +294,7 @@ async def plan_fhir(
     representatives: list[tuple[str, str]] = []
     if "about_me" in seen.visible:
         try:
-            found = await consent.list_representatives(actor, plan_id)
+            found = await consent_representatives.list_representatives(actor, plan_id)
         except DomainError:
             found = []
         representatives = [(rep.name, rep.relationship) for rep in found]
@@ -321,7 +322,7 @@ async def plan_fhir(
         )
     )
     subject = "fhir" + (f" version {version}" if version is not None else "")
-    await consent.record(actor, record.access, "export", seen.visible, subject, always=True)
+    await access_log.record(actor, record.access, "export", seen.visible, subject, always=True)
     suffix = f"-version-{version}" if version is not None else ""
     return Export(
         filename=f"plan-{record.id}{suffix}-{now().date().isoformat()}.fhir.json",
@@ -346,7 +347,7 @@ async def plan_pdf(
     )
     pdf = await renderer.render(html)
     subject = f"pdf {chosen}" + (f" version {version}" if version is not None else "")
-    await consent.record(actor, record.access, "export", seen.visible, subject, always=True)
+    await access_log.record(actor, record.access, "export", seen.visible, subject, always=True)
     day = now().date().isoformat()
     suffix = f"-version-{version}" if version is not None else ""
     large = "-large-print" if chosen == Variant.large else ""

@@ -31,7 +31,8 @@ from typing import Any
 import msgspec
 
 from portal.accounts.tables import UserAccount
-from portal.consent import service as consent
+from portal.consent import access as consent_access
+from portal.consent import access_log
 from portal.consent.policy import AUTHORITY_LABELS, Authority, Permission, PlanAccessFacts, decide
 from portal.consent.tables import AccessEvent
 from portal.core.actor import ROLE_LABELS, Actor, Role
@@ -582,7 +583,9 @@ async def _own_plans(actor: Actor) -> list[tuple[dict[str, Any], PlanAccessFacts
         actor.person_id,
     )
     rows.sort(key=lambda row: (aware(row["created_at"]), str(row["id"])))
-    facts = await consent.facts_for_plans(actor, [consent.plan_ref(row) for row in rows])
+    facts = await consent_access.facts_for_plans(
+        actor, [consent_access.plan_ref(row) for row in rows]
+    )
     allowed = []
     for row in rows:
         plan_facts = facts[as_uuid(row["id"])]
@@ -929,7 +932,7 @@ async def _access_logs(
                 who=row["actor_name"] or "Someone not signed in",
                 by_you=_maybe_uuid(row["actor_user"]) == actor.user_id,
                 event=row["event"],
-                description=consent.EVENT_WORDS.get(row["event"], row["event"]),
+                description=access_log.EVENT_WORDS.get(row["event"], row["event"]),
                 sections=_keys(row["sections"]),
                 subject=row["subject"],
             )
@@ -1144,7 +1147,7 @@ async def _shared_with_me(actor: Actor, now: dt.datetime) -> SharedWithMeFile:
                 plan_id=as_uuid(row["plan"]),
                 at=aware(row["at"]),
                 event=row["event"],
-                description=consent.EVENT_WORDS.get(row["event"], row["event"]),
+                description=access_log.EVENT_WORDS.get(row["event"], row["event"]),
                 sections=_keys(row["sections"]),
             )
             for row in activity_rows
@@ -1171,8 +1174,8 @@ async def _record_exports(
         return
     async with write_transaction(AccessEvent._meta.db):
         for _, facts in plans:
-            await consent.record(
-                actor, facts, "export", consent.sections_seen_by(actor, facts), always=True
+            await access_log.record(
+                actor, facts, "export", consent_access.sections_seen_by(actor, facts), always=True
             )
 
 

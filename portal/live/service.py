@@ -10,7 +10,7 @@ from collections.abc import AsyncGenerator, Awaitable, Callable
 import msgspec
 from litestar.response.sse import ServerSentEventMessage
 
-from portal.consent import service as consent
+from portal.consent import access as consent_access
 from portal.consent.policy import Permission, decide
 from portal.core.actor import Actor
 from portal.core.errors import DomainError, Unavailable
@@ -39,7 +39,7 @@ def _message(event: LiveEvent) -> ServerSentEventMessage:
 async def _may_see(actor: Actor, event: LiveEvent) -> bool | None:
     """True: send it; False: not for this reader; None: the reader lost the plan (stop)."""
     try:
-        _, facts = await consent.plan_access(actor, event.plan_id, Permission.PLAN_VIEW)
+        _, facts = await consent_access.plan_access(actor, event.plan_id, Permission.PLAN_VIEW)
     except DomainError:
         return None
     if event.section is None:
@@ -88,7 +88,7 @@ async def stream(
                             return
                         actor = fresh
                     try:
-                        await consent.plan_access(actor, plan_id, Permission.PLAN_VIEW)
+                        await consent_access.plan_access(actor, plan_id, Permission.PLAN_VIEW)
                     except DomainError:
                         yield ServerSentEventMessage(event="end", data='{"reason": "access"}')
                         return

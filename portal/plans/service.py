@@ -16,7 +16,9 @@ from msgspec import UNSET
 from piccolo.table import Table
 
 from portal.bounds import INT4_MAX, OutOfWindow, parse_version
-from portal.consent import service as consent
+from portal.consent import access as consent_access
+from portal.consent import access_log
+from portal.consent import grants as consent_grants
 from portal.consent.policy import Permission, PlanAccessFacts, decide, is_owner, visible_sections
 from portal.core import clock
 from portal.core.actor import Actor
@@ -178,7 +180,7 @@ def _record(row: dict[str, Any], access: PlanAccessFacts) -> PlanRecord:
 
 async def load_plan(actor: Actor | None, plan_id: uuid.UUID, permission: Permission) -> PlanRecord:
     """The plan, if the actor may do this to it; otherwise 404, so its existence does not leak."""
-    row, facts = await consent.plan_access(actor, plan_id, permission)
+    row, facts = await consent_access.plan_access(actor, plan_id, permission)
     return _record(row, facts)
 
 
@@ -196,7 +198,7 @@ async def _require_section(
         raise _no_such_section(key)
     if not decide(actor, Permission.SECTION_VIEW, plan.access, key):
         # Someone who may open the plan tried a section not shared with them: the person sees it.
-        await consent.record(actor, plan.access, "refused", [key])
+        await access_log.record(actor, plan.access, "refused", [key])
         raise not_found("section")
     if not decide(actor, permission, plan.access, key):
         raise Forbidden("Not allowed", "You can read this section but not change it.")
@@ -268,7 +270,7 @@ async def create_plan(actor: Actor, data: plan_schemas.PlanCreate) -> PlanRecord
 async def list_plans(actor: Actor) -> list[plan_schemas.PlanSummary]:
     """The plans the actor may see, their own and those shared with them, newest change first,
     each with how many of the criteria they may see are met."""
-    shared = await consent.plans_shared_with(actor)
+    shared = await consent_access.plans_shared_with(actor)
     where = 'p."person" = {}'
     if shared:
         where += f' OR p."id" IN ({", ".join("{}" for _ in shared)})'
@@ -279,7 +281,9 @@ async def list_plans(actor: Actor) -> list[plan_schemas.PlanSummary]:
         actor.person_id,
         *shared,
     )
-    facts = await consent.facts_for_plans(actor, [consent.plan_ref(row) for row in rows])
+    facts = await consent_access.facts_for_plans(
+        actor, [consent_access.plan_ref(row) for row in rows]
+    )
     owners = {as_uuid(row["id"]): row["owner_name"] for row in rows}
     plans = [_record(row, facts[as_uuid(row["id"])]) for row in rows]
     plans = [plan for plan in plans if decide(actor, Permission.PLAN_VIEW, plan.access)]
@@ -529,7 +533,7 @@ async def read_plan(actor: Actor, plan_id: uuid.UUID) -> plan_schemas.PlanRead:
     """The whole plan as the actor may see it: sections, criteria, money and every list."""
     plan = await load_plan(actor, plan_id, Permission.PLAN_VIEW)
     body = await _plan_read(plan, visible_sections(actor, plan.access, SECTION_KEYS))
-    await consent.record(actor, plan.access, "read", [section.key for section in body.sections])
+    await access_log.record(actor, plan.access, "read", [section.key for section in body.sections])
     return body
 
 
@@ -537,9 +541,9 @@ async def preview_plan(
     actor: Actor, plan_id: uuid.UUID, grant_id: uuid.UUID
 ) -> tuple[Any, plan_schemas.PlanRead]:
     """ "See my plan as …": the plan exactly as one grantee would be shown it."""
-    grantee, facts = await consent.preview_as(actor, plan_id, grant_id)
+    grantee, facts = await consent_grants.preview_as(actor, plan_id, grant_id)
     plan = await load_plan(actor, plan_id, Permission.PLAN_SHARE)
-    visible = visible_sections(consent.grantee_actor(grantee), facts, SECTION_KEYS)
+    visible = visible_sections(consent_grants.grantee_actor(grantee), facts, SECTION_KEYS)
     # Never more than the one looking may read themselves (a representative without the
     # money does not see it through a grant the person gave).
     own = set(visible_sections(actor, plan.access, SECTION_KEYS))
@@ -604,7 +608,7 @@ async def read_criteria(actor: Actor, plan_id: uuid.UUID) -> list[Any]:
     plan = await load_plan(actor, plan_id, Permission.PLAN_VIEW)
     visible = set(visible_sections(actor, plan.access, CRITERIA_KEYS))
     results = [r for r in evaluate_criteria(await _plan_facts(plan.id)) if r.key in visible]
-    await consent.record(actor, plan.access, "read", [r.key for r in results])
+    await access_log.record(actor, plan.access, "read", [r.key for r in results])
     return results
 
 
@@ -684,7 +688,7 @@ async def read_section(actor: Actor, plan_id: uuid.UUID, key: str) -> plan_schem
     plan = await load_plan(actor, plan_id, Permission.PLAN_VIEW)
     await _require_section(actor, plan, key, Permission.SECTION_VIEW)
     section = _section_read(await _current_section(plan.id, key))
-    await consent.record(actor, plan.access, "read", [key])
+    await access_log.record(actor, plan.access, "read", [key])
     return section
 
 
@@ -836,7 +840,7 @@ async def _write_section(
                 )
             )
             await amend.after_change(actor, plan.id, now)
-            await consent.record(actor, plan.access, "edit", [key])
+            await access_log.record(actor, plan.access, "edit", [key])
         live.changed(actor, plan.id, key, subject, version + 1, now)
         return plan_schemas.SectionRead(
             key=key,
@@ -898,7 +902,7 @@ async def section_history(
     """Every accepted write to a section, newest first."""
     plan = await load_plan(actor, plan_id, Permission.PLAN_VIEW)
     await _require_section(actor, plan, key, Permission.SECTION_VIEW)
-    await consent.record(actor, plan.access, "read", [key])
+    await access_log.record(actor, plan.access, "read", [key])
     return await _revisions(plan.id, f"section:{key}")
 
 
@@ -911,7 +915,7 @@ async def section_revision(
     rows = await _revision_rows(plan.id, f"section:{key}", version)
     if not rows:
         raise NotFound("No such revision", f"This section has no version {version}.")
-    await consent.record(actor, plan.access, "read", [key])
+    await access_log.record(actor, plan.access, "read", [key])
     return rows[0]
 
 
@@ -1063,7 +1067,7 @@ async def _plan_for_rows(
         actor, plan, kind.section, kind.permission if write else Permission.SECTION_VIEW
     )
     if not write:
-        await consent.record(actor, plan.access, "read", [kind.section])
+        await access_log.record(actor, plan.access, "read", [kind.section])
     return plan
 
 
@@ -1117,7 +1121,7 @@ async def create_row(actor: Actor, plan_id: uuid.UUID, kind_name: str, data: msg
             )
         )
         await amend.after_change(actor, plan.id, now)
-        await consent.record(actor, plan.access, "edit", [kind.section])
+        await access_log.record(actor, plan.access, "edit", [kind.section])
     live.changed(actor, plan.id, kind.section, f"{kind.name}:{row_id}", 1, now)
     return kind.read(await _load_row(kind, plan.id, row_id))
 
@@ -1188,7 +1192,7 @@ async def update_row(
                 )
             )
             await amend.after_change(actor, plan.id, now)
-            await consent.record(actor, plan.access, "edit", [kind.section])
+            await access_log.record(actor, plan.access, "edit", [kind.section])
         live.changed(actor, plan.id, kind.section, subject, version + 1, now)
         return kind.read(await _load_row(kind, plan.id, row_id))
     raise Unavailable(
@@ -1270,7 +1274,7 @@ async def delete_row(
             )
         )
         await amend.after_change(actor, plan.id, now)
-        await consent.record(actor, plan.access, "edit", [kind.section])
+        await access_log.record(actor, plan.access, "edit", [kind.section])
     live.changed(actor, plan.id, kind.section, f"{kind.name}:{row_id}", version + 1, now)
 
 

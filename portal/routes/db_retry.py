@@ -39,6 +39,7 @@ from litestar.utils.scope.state import CONNECTION_STATE_KEY
 from portal.core.errors import Unavailable
 from portal.logs import redact_path
 from portal.problems import handle_problem, handle_server_error
+from portal.routes.error_pages import pages_or
 
 __all__ = ["LOST_CONNECTION_ERRORS", "RetryReadsOnLostConnection"]
 
@@ -80,8 +81,6 @@ async def _replace_pooled_connections() -> None:
 
 
 def _answer_lost_connection(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    from portal.routes.pages.errors import pages_or
-
     if not _is_lost_connection(exc):
         return pages_or(handle_server_error)(request, exc)
     logger.warning(

@@ -17,7 +17,7 @@ from typing import Any
 from litestar import Request, Response
 from litestar.background_tasks import BackgroundTask
 
-from portal.consent import service as consent
+from portal.consent import access as consent_access
 from portal.routes.auth import optional_actor
 
 _SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -30,7 +30,7 @@ async def _record(request: Request[Any, Any, Any], plan_id: uuid.UUID, route: st
     try:
         actor = await optional_actor(request)
         if actor is not None:
-            await consent.record_refused_input(actor, plan_id, route)
+            await consent_access.record_refused_input(actor, plan_id, route)
     except Exception as exc:  # noqa: BLE001 - the answer is sent; a log line must not fail it
         _log.warning("refused input not logged for plan %s (%s)", plan_id, type(exc).__name__)
 

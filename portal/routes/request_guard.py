@@ -57,8 +57,9 @@ from portal.problems import (
     unreadable_body_problem,
     validation_problem,
 )
-from portal.routes.pages.errors import is_api_path
+from portal.routes.error_pages import is_api_path
 from portal.routes.refused_input import logs_refused_input
+from portal.routes.rendering import render
 
 # The deepest body the API documents is three levels (a section's list of risks, each an
 # object); 32 leaves room for any future body and refuses what only an attacker sends.
@@ -337,8 +338,6 @@ def _field_label(request: Request[Any, Any, Any], name: str) -> str:
 
 def _refused_page(request: Request[Any, Any, Any], problem: DomainError) -> Response[Any]:
     """A page's form with text that cannot be saved: say which field, and that nothing was."""
-    from portal.routes.pages.common import render
-
     if request.headers.get("x-portal-save", "").strip().lower() == "json":
         # A page script saving the form: the same errors it gets from the page's own checks.
         errors = {e.field: e.message for e in problem.errors} or {"": problem.detail}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 
-from portal.consent import service as consent
+from portal.consent import access_log
 from portal.consent.policy import STAFF_DECISIONS, Permission
 from portal.core.actor import Actor
 from portal.core.clock import now as utc_now
@@ -81,7 +81,7 @@ async def set_allocation(
                 ),
                 now,
             )
-            await consent.record(actor, plan.access, "edit", ["money"], "allocation")
+            await access_log.record(actor, plan.access, "edit", ["money"], "allocation")
 
     await audited(actor, plan_id, ACTION, act)
     record = await staff_allocation_record(plan_id)

@@ -21,7 +21,7 @@ from typing import Any
 
 import msgspec
 
-from portal.consent import service as consent
+from portal.consent import access_log
 from portal.consent.policy import STAFF_DECISIONS, Permission, decide, is_owner, speaks_for
 from portal.core.actor import Actor
 from portal.core.clock import now as utc_now
@@ -60,7 +60,7 @@ from portal.signoff.workflow import State
 async def _open_money(actor: Actor, plan_id: uuid.UUID) -> plans.PlanRecord:
     plan = await plans.load_plan(actor, plan_id, Permission.PLAN_VIEW)
     if not decide(actor, Permission.SECTION_VIEW, plan.access, "money"):
-        await consent.record(actor, plan.access, "refused", ["money"])
+        await access_log.record(actor, plan.access, "refused", ["money"])
         raise not_found("plan")
     return plan
 
@@ -165,7 +165,7 @@ async def propose_change(
                 ),
                 now,
             )
-            await consent.record(actor, plan.access, "edit", ["money"], str(change_id))
+            await access_log.record(actor, plan.access, "edit", ["money"], str(change_id))
             await tell_about_plan(plan_id, "package_change_proposed", actor.user_id)
         return change_id
 
@@ -328,7 +328,7 @@ async def decide_change(
                 ),
                 now,
             )
-            await consent.record(actor, plan.access, "edit", ["money"], str(change_id))
+            await access_log.record(actor, plan.access, "edit", ["money"], str(change_id))
             await tell_about_plan(plan_id, "package_change_decided", actor.user_id)
 
     await audited(actor, plan_id, action, act)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from portal.consent import service as consent
+from portal.consent import access_log
 from portal.consent.policy import STAFF_DECISIONS, Permission
 from portal.core.actor import Actor
 from portal.core.clock import now as utc_now
@@ -84,7 +84,7 @@ async def decide_outcome(
                 ),
                 now,
             )
-            await consent.record(actor, plan.access, "edit", ["outcomes"], str(outcome_id))
+            await access_log.record(actor, plan.access, "edit", ["outcomes"], str(outcome_id))
             await tell_about_plan(plan_id, "outcome_decided", actor.user_id)
 
     await audited(actor, plan_id, action, act)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from portal.consent import service as consent
+from portal.consent import access_log
 from portal.consent.money import may_see_money
 from portal.consent.policy import STAFF_DECISIONS, Permission, is_owner
 from portal.core.actor import SIGN_OFF_ROLES, Actor
@@ -99,7 +99,7 @@ async def insert_request(
         ),
         now,
     )
-    await consent.record(actor, plan.access, "review_requested", [], str(request_id))
+    await access_log.record(actor, plan.access, "review_requested", [], str(request_id))
     await tell_about_plan(plan.id, "review_requested", actor.user_id)
     return request_id
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import msgspec
 
-from portal.consent import service as consent
+from portal.consent import access_log
 from portal.consent.money import may_see_money
 from portal.consent.policy import (
     SIGN_OFF_SECTIONS,
@@ -196,7 +196,9 @@ async def submit_plan(
             )
             await tell_about_plan(plan_id, transition.value, actor.user_id)
             # Submitting is consent to share: it is listed with every other sharing change.
-            await consent.record(actor, plan.access, "submitted", shared, str(org.id), always=True)
+            await access_log.record(
+                actor, plan.access, "submitted", shared, str(org.id), always=True
+            )
         return number
 
     number = await audited(actor, plan_id, Transition.SUBMIT.value, act)

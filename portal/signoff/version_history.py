@@ -9,7 +9,7 @@ from typing import Any
 
 import msgspec
 
-from portal.consent import service as consent
+from portal.consent import access_log
 from portal.consent.money import may_see_money
 from portal.consent.policy import (
     Permission,
@@ -142,7 +142,7 @@ async def read_version(
     plan, row = await _version(actor, plan_id, number)
     visible = set(visible_sections(actor, plan.access, SECTION_KEYS))
     snapshot = msgspec.json.decode(row.content)
-    await consent.record(actor, plan.access, "read", sorted(visible & set(SECTION_KEYS)))
+    await access_log.record(actor, plan.access, "read", sorted(visible & set(SECTION_KEYS)))
     summary = as_seen(version_summary(row), may_see_money(actor, plan.access))
     return signoff_schemas.VersionRead(version=summary, content=_visible_content(snapshot, visible))
 

@@ -24,7 +24,7 @@ import datetime as dt
 import uuid
 from typing import Literal
 
-from portal.consent import service as consent
+from portal.consent import access_log
 from portal.consent.policy import SIGN_OFF_SECTIONS, SUBMITTED_STATES, Permission, decide, is_owner
 from portal.core.actor import SIGN_OFF_ROLES, Actor, Role
 from portal.core.clock import now as utc_now
@@ -304,7 +304,7 @@ async def _withdraw(
         await tell_about_plan(plan_id, "consent_withdrawn", actor.user_id)
         await tell_staff(plan_id, "consent_withdrawn", organisation_id, staff, actor.user_id)
         # Withdrawing is a sharing change: it is listed with the submission that gave it.
-        await consent.record(
+        await access_log.record(
             actor, plan.access, "consent_withdrawn", shared, str(organisation_id), always=True
         )
     return newest.number if newest else 0

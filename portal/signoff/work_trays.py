@@ -7,7 +7,7 @@ import uuid
 
 import msgspec
 
-from portal.consent import service as consent
+from portal.consent import access as consent_access
 from portal.consent.money import may_see_money
 from portal.consent.policy import (
     TRAY_ROLES,
@@ -105,10 +105,10 @@ async def tray_page(
     rows = await tray_rows.page_of_tray(
         chosen, organisation_id, today, per_page, (page - 1) * per_page
     )
-    facts = await consent.facts_for_plans(
+    facts = await consent_access.facts_for_plans(
         actor,
         [
-            consent.PlanRef(
+            consent_access.PlanRef(
                 id=row.id,
                 person_id=row.person,
                 state=row.state,

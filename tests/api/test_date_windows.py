@@ -21,7 +21,7 @@ import pytest
 from portal.bounds import EXPIRY, PLAN_DATE, REVIEW
 from portal.core.clock import today as england_today
 from portal.routes.pages.forms import FieldProblem, parse_date
-from portal.routes.pages.sharing import end_of_day
+from portal.routes.pages.sharing.words import end_of_day
 from portal.signoff import schemas as signoff_schemas
 
 from .helpers import assert_problem, create_plan, plan_url, snapshot

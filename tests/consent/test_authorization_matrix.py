@@ -412,8 +412,10 @@ async def people(app) -> People:  # type: ignore[no-untyped-def]
 async def build_world(people: People, submitted: bool) -> tuple[World, Any]:
     """A plan with a version of each section tested, a row of each kind, every grant and
     representative the actors need, an open invitation; its owner is new each time."""
+    from portal.consent import grants as consent_grants
+    from portal.consent import invitations as consent_invitations
+    from portal.consent import representatives as consent_representatives
     from portal.consent import schemas as consent_schemas
-    from portal.consent import service as consent
     from portal.consent.tables import PlanGrant
     from portal.plans import schemas as plan_schemas
     from portal.plans import service as plans
@@ -457,7 +459,7 @@ async def build_world(people: People, submitted: bool) -> tuple[World, Any]:
     rows["money/items"] = rows["support-items"]
 
     async def give(actor: str, sections: tuple[str, ...], access: str) -> uuid.UUID:
-        grant = await consent.give_grant(
+        grant = await consent_grants.give_grant(
             owner,
             plan.id,
             consent_schemas.GrantCreate(
@@ -473,12 +475,12 @@ async def build_world(people: People, submitted: bool) -> tuple[World, Any]:
     await give(COAUTHOR_CONTACTS, ("contacts",), "edit")
     await give(VIEWER, SECTION_KEYS, "view")
     revoked = await give(REVOKED, SECTION_KEYS, "edit")
-    await consent.revoke_grant(owner, plan.id, revoked)
+    await consent_grants.revoke_grant(owner, plan.id, revoked)
     expired = await give(EXPIRED, SECTION_KEYS, "edit")
     await PlanGrant.update({PlanGrant.expires_at: dt.datetime.now(dt.UTC)}).where(
         PlanGrant.grant_id == expired
     )
-    rep = await consent.record_representative(
+    rep = await consent_representatives.record_representative(
         owner,
         plan.id,
         consent_schemas.RepresentativeCreate(
@@ -488,7 +490,7 @@ async def build_world(people: People, submitted: bool) -> tuple[World, Any]:
             powers=["view", "edit", "share"],  # type: ignore[list-item]
         ),
     )
-    await consent.record_representative(
+    await consent_representatives.record_representative(
         owner,
         plan.id,
         consent_schemas.RepresentativeCreate(
@@ -498,7 +500,7 @@ async def build_world(people: People, submitted: bool) -> tuple[World, Any]:
             powers=["view", "edit"],  # type: ignore[list-item]
         ),
     )
-    invitation = await consent.invite(
+    invitation = await consent_invitations.invite(
         owner,
         plan.id,
         consent_schemas.InvitationCreate(sections=["about_me"], access="view", purpose="x"),  # type: ignore[arg-type]

@@ -33,7 +33,7 @@ from portal.core.actor import Actor, Role, StaffRoleFact
 from portal.core.sections import SECTION_KEYS
 from tests.api.helpers import assert_problem, create_plan, plan_url
 from tests.conftest import Persona, make_persona
-from tests.pages.test_sharing_pages import assert_page, error_summary, share_data, submit
+from tests.pages.sharing.helpers import assert_page, error_summary, share_data, submit
 
 # --- the decision as a table ----------------------------------------------------------------
 

@@ -219,14 +219,13 @@ async def test_form_errors_are_answered_by_field_and_nothing_is_saved(owner) -> 
 async def test_a_field_error_from_the_service_is_a_422_by_the_form_field(
     owner, monkeypatch
 ) -> None:
+    from portal.core.errors import FieldError, Invalid
     from portal.plans import service
-    from portal.problems import FieldError, Problem
 
     plan_id = await start_plan(owner)
 
     async def refuse(*args: Any, **kwargs: Any) -> None:
-        raise Problem(
-            422,
+        raise Invalid(
             "Allocation not accepted",
             "Check the indicative allocation: it is too large.",
             errors=[FieldError(field="allocation_pence", message="It is too large")],

@@ -9,8 +9,11 @@ from litestar import Controller, get, patch, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody
 
+from portal.consent import access as consent_access
+from portal.consent import grants as consent_grants
+from portal.consent import invitations as consent_invitations
+from portal.consent import representatives as consent_representatives
 from portal.consent import schemas as consent_schemas
-from portal.consent import service as consent
 from portal.core.actor import Actor
 from portal.plans import schemas as plan_schemas
 from portal.plans import service as plans
@@ -32,7 +35,7 @@ class SharingController(Controller):
     async def list_grants(
         self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]
     ) -> list[consent_schemas.GrantRead]:
-        return await consent.list_grants(actor, plan_id)
+        return await consent_grants.list_grants(actor, plan_id)
 
     @post("/grants", status_code=201, **doc.signed_in_change(404, 409))
     async def give_grant(
@@ -41,7 +44,7 @@ class SharingController(Controller):
         plan_id: FromPath[uuid.UUID],
         data: JSONBody[consent_schemas.GrantCreate],
     ) -> consent_schemas.GrantRead:
-        return await consent.give_grant(actor, plan_id, data)
+        return await consent_grants.give_grant(actor, plan_id, data)
 
     @get("/grants/{grant_id:uuid}", **doc.signed_in_read(403, 404))
     async def read_grant(
@@ -50,7 +53,7 @@ class SharingController(Controller):
         plan_id: FromPath[uuid.UUID],
         grant_id: FromPath[uuid.UUID],
     ) -> consent_schemas.GrantRead:
-        return await consent.read_grant(actor, plan_id, grant_id)
+        return await consent_grants.read_grant(actor, plan_id, grant_id)
 
     @patch("/grants/{grant_id:uuid}", **doc.signed_in_change(404, 409))
     async def change_grant(
@@ -60,7 +63,7 @@ class SharingController(Controller):
         grant_id: FromPath[uuid.UUID],
         data: JSONBody[consent_schemas.GrantUpdate],
     ) -> consent_schemas.GrantRead:
-        return await consent.change_grant(actor, plan_id, grant_id, data)
+        return await consent_grants.change_grant(actor, plan_id, grant_id, data)
 
     @post("/grants/{grant_id:uuid}/revoke", status_code=200, **doc.signed_in_change(404, 409))
     async def revoke_grant(
@@ -70,7 +73,7 @@ class SharingController(Controller):
         grant_id: FromPath[uuid.UUID],
         data: JSONBody[consent_schemas.GrantRevoke],
     ) -> consent_schemas.GrantRead:
-        return await consent.revoke_grant(actor, plan_id, grant_id, data.reason)
+        return await consent_grants.revoke_grant(actor, plan_id, grant_id, data.reason)
 
     @get("/grants/{grant_id:uuid}/history", **doc.signed_in_read(403, 404))
     async def grant_history(
@@ -79,7 +82,7 @@ class SharingController(Controller):
         plan_id: FromPath[uuid.UUID],
         grant_id: FromPath[uuid.UUID],
     ) -> list[consent_schemas.GrantRead]:
-        return await consent.grant_history(actor, plan_id, grant_id)
+        return await consent_grants.grant_history(actor, plan_id, grant_id)
 
     @get("/grants/{grant_id:uuid}/preview", **doc.signed_in_read(403, 404))
     async def preview(
@@ -95,7 +98,7 @@ class SharingController(Controller):
     async def list_invitations(
         self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]
     ) -> list[consent_schemas.InvitationRead]:
-        return await consent.list_invitations(actor, plan_id)
+        return await consent_invitations.list_invitations(actor, plan_id)
 
     @post("/invitations", status_code=201, **doc.signed_in_change(404, 409))
     async def invite(
@@ -104,7 +107,7 @@ class SharingController(Controller):
         plan_id: FromPath[uuid.UUID],
         data: JSONBody[consent_schemas.InvitationCreate],
     ) -> consent_schemas.InvitationCreated:
-        return await consent.invite(actor, plan_id, data)
+        return await consent_invitations.invite(actor, plan_id, data)
 
     @post(
         "/invitations/{invitation_id:uuid}/withdraw",
@@ -117,7 +120,7 @@ class SharingController(Controller):
         plan_id: FromPath[uuid.UUID],
         invitation_id: FromPath[uuid.UUID],
     ) -> consent_schemas.InvitationRead:
-        return await consent.withdraw_invitation(actor, plan_id, invitation_id)
+        return await consent_invitations.withdraw_invitation(actor, plan_id, invitation_id)
 
     @get("/representatives", **doc.signed_in_read(403, 404, 422))
     async def list_representatives(
@@ -126,7 +129,7 @@ class SharingController(Controller):
         plan_id: FromPath[uuid.UUID],
         history: FromQuery[bool] = False,
     ) -> list[consent_schemas.RepresentativeRead]:
-        return await consent.list_representatives(actor, plan_id, history)
+        return await consent_representatives.list_representatives(actor, plan_id, history)
 
     @post("/representatives", status_code=201, **doc.signed_in_change(404, 409))
     async def record_representative(
@@ -135,7 +138,7 @@ class SharingController(Controller):
         plan_id: FromPath[uuid.UUID],
         data: JSONBody[consent_schemas.RepresentativeCreate],
     ) -> consent_schemas.RepresentativeRead:
-        return await consent.record_representative(actor, plan_id, data)
+        return await consent_representatives.record_representative(actor, plan_id, data)
 
     @post(
         "/representatives/{record_id:uuid}/end",
@@ -149,13 +152,15 @@ class SharingController(Controller):
         record_id: FromPath[uuid.UUID],
         data: JSONBody[consent_schemas.RepresentativeEnd],
     ) -> consent_schemas.RepresentativeRead:
-        return await consent.end_representative(actor, plan_id, record_id, data.reason)
+        return await consent_representatives.end_representative(
+            actor, plan_id, record_id, data.reason
+        )
 
     @get("/access-log", **doc.signed_in_read(403, 404))
     async def access_log(
         self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]
     ) -> list[consent_schemas.AccessEventRead]:
-        return await consent.access_log(actor, plan_id)
+        return await consent_access.read_access_log(actor, plan_id)
 
 
 class InvitationController(Controller):
@@ -166,7 +171,7 @@ class InvitationController(Controller):
 
     @get("/{token:str}", **doc.anonymous_read(404, 410))
     async def read_offer(self, token: FromPath[str]) -> consent_schemas.InvitationOffer:
-        return await consent.read_offer(token)
+        return await consent_invitations.read_offer(token)
 
     @post(
         "/{token:str}/accept",
@@ -177,7 +182,7 @@ class InvitationController(Controller):
     async def accept(
         self, actor: NamedDependency[Actor], token: FromPath[str]
     ) -> consent_schemas.InvitationAccepted:
-        return await consent.accept_invitation(actor, token)
+        return await consent_invitations.accept_invitation(actor, token)
 
 
 SHARING_CONTROLLERS = [SharingController, InvitationController]

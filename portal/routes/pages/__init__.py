@@ -5,12 +5,12 @@ from typing import Any
 from litestar import Router
 from litestar.di import Provide
 
+from portal.routes.error_pages import redirect_to_sign_in
 from portal.routes.pages.allocation import ALLOCATION_ROUTES
 from portal.routes.pages.app_shell import APP_SHELL_ROUTES
 from portal.routes.pages.auth import AUTH_ROUTES
 from portal.routes.pages.common import SignInRedirect, page_actor
 from portal.routes.pages.consent_withdrawal import WITHDRAWAL_ROUTES
-from portal.routes.pages.errors import redirect_to_sign_in
 from portal.routes.pages.exports import EXPORT_ROUTES
 from portal.routes.pages.invitations import INVITATION_ROUTES
 from portal.routes.pages.notifications import NOTIFICATION_ROUTES

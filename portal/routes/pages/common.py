@@ -5,10 +5,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import quote
 
 from litestar import Request
-from litestar.response import Redirect, Template
 
 from portal.consent import directory
 from portal.consent.policy import Permission, is_owner, visible_sections
@@ -19,13 +17,13 @@ from portal.plans.schemas import PlanRead
 from portal.plans.service import PlanRecord
 from portal.routes.auth import optional_actor
 
-
-class SignInRedirect(Exception):
-    """A page needs someone signed in; send the browser to sign in, then back here."""
-
-    def __init__(self, next_path: str) -> None:
-        super().__init__(next_path)
-        self.next_path = next_path
+# How a page is rendered and where it sends people is shared with the error answers, which
+# live outside the pages (portal.routes.rendering); the pages take them from here.
+from portal.routes.rendering import SignInRedirect as SignInRedirect
+from portal.routes.rendering import render as render
+from portal.routes.rendering import safe_next as safe_next
+from portal.routes.rendering import see_other as see_other
+from portal.routes.rendering import sign_in_url as sign_in_url
 
 
 async def page_actor(request: Request[Any, Any, Any]) -> Actor:
@@ -35,32 +33,6 @@ async def page_actor(request: Request[Any, Any, Any]) -> Actor:
     return actor
 
 
-def safe_next(value: str | None) -> str:
-    """Only a path on this site, so a crafted sign-in link cannot send people elsewhere."""
-    if (
-        not value
-        or not value.startswith("/")
-        or value.startswith(("//", "/\\"))
-        or any(c in value for c in "\r\n\\")
-        or len(value) > 500
-    ):
-        return "/plans"
-    return value
-
-
-def sign_in_url(next_path: str) -> str:
-    target = safe_next(next_path)
-    if target in ("/", "/plans"):
-        return "/sign-in"
-    return f"/sign-in?next={quote(target, safe='/')}"
-
-
-def see_other(url: str) -> Redirect:
-    """After a POST, always a GET: refreshing the next page never sends the form again."""
-    return Redirect(path=url, status_code=303)
-
-
-USER_HEADER = "X-Portal-User"
 # Someone who may only read a page does not have it kept on their phone: the service worker
 # keeps no copy of a page sent with this header (and drops one it kept before).
 KEEP_HEADER = "X-Portal-Keep"
@@ -69,26 +41,6 @@ KEEP_HEADER = "X-Portal-Keep"
 def keep_offline(may_change: bool) -> dict[str, str]:
     """The headers that say whether the service worker may keep this page for offline reading."""
     return {} if may_change else {KEEP_HEADER: "no"}
-
-
-def render(
-    template: str,
-    actor: Actor | None,
-    *,
-    status: int = 200,
-    headers: dict[str, str] | None = None,
-    **context: Any,
-) -> Template:
-    if actor is not None:
-        # Whom the page was made for: the service worker keeps offline copies only of pages
-        # made for the person signed in now, never one left over from someone else.
-        headers = {**(headers or {}), USER_HEADER: str(actor.user_id)}
-    return Template(
-        template_name=template,
-        context={"current_user": actor, **context},
-        status_code=status,
-        headers=headers,
-    )
 
 
 def plan_url(plan_id: uuid.UUID, *parts: str) -> str:

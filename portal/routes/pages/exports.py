@@ -14,7 +14,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 
 from portal.bounds import INT4_MAX
-from portal.consent import service as consent
+from portal.consent import grants as consent_grants
 from portal.consent.policy import Permission, decide
 from portal.core.actor import Actor
 from portal.core.errors import DomainError, Invalid
@@ -47,7 +47,7 @@ async def print_page(actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]
     ]
     audiences: list[dict[str, Any]] = []
     if decide(actor, Permission.PLAN_SHARE, plan.record.access):
-        for grant in await consent.list_grants(actor, plan_id):
+        for grant in await consent_grants.list_grants(actor, plan_id):
             if grant.status != "active":
                 continue
             audiences.append(

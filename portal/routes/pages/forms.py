@@ -11,7 +11,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from portal.bounds import PLAN_DATE, DateWindow
+from portal.bounds import PLAN_DATE, DateWindow, parse_version, parse_whole
+from portal.core.errors import Malformed
 from portal.plans.money import Frequency, check_cost
 
 Form = Mapping[str, Any]
@@ -27,6 +28,14 @@ def text(form: Any, name: str) -> str:
     if not isinstance(value, str):
         return ""
     return value.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def form_version(form: Any, name: str = "version") -> int:
+    """The version a form was opened at, which saving names (like If-Match in the API)."""
+    version = parse_version(text(form, name))
+    if version is None:
+        raise Malformed("Version missing", "Open the page again and make your change there.")
+    return version
 
 
 def check_length(label: str, value: str, limit: int) -> None:
@@ -112,6 +121,39 @@ def parse_date(parts: dict[str, str], label: str, window: DateWindow = PLAN_DATE
     if not window.holds(day):
         raise FieldProblem(f"{label} must be {window.describe()}")
     return day
+
+
+MINUTES_IN_A_WEEK = 7 * 24 * 60
+
+
+def hours_parts(form: Any, name: str) -> dict[str, str]:
+    return {part: text(form, f"{name}[{part}]").strip() for part in ("hours", "minutes")}
+
+
+def hours_values(minutes: int | None) -> dict[str, str]:
+    if minutes is None:
+        return {"hours": "", "minutes": ""}
+    hours, rest = divmod(minutes, 60)
+    return {"hours": str(hours), "minutes": str(rest)}
+
+
+def parse_hours(parts: dict[str, str], label: str, *, required: str = "") -> int | None:
+    """Hours and minutes typed in two boxes as minutes a week; both empty is none (or an error
+    when `required` says what to enter)."""
+    if not any(parts.values()):
+        if required:
+            raise FieldProblem(required)
+        return None
+    hours_text, minutes_text = parts["hours"] or "0", parts["minutes"] or "0"
+    hours, minutes = parse_whole(hours_text, 0, 999), parse_whole(minutes_text, 0, 99)
+    if hours is None or minutes is None:
+        raise FieldProblem(f"{label} must be whole hours and minutes, like 9 hours and 30 minutes")
+    if minutes > 59:
+        raise FieldProblem(f"{label}: the minutes must be from 0 to 59")
+    total = hours * 60 + minutes
+    if total > MINUTES_IN_A_WEEK:
+        raise FieldProblem(f"{label} must be at most 168 hours, the hours in a week")
+    return total
 
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

@@ -14,15 +14,15 @@ from litestar.params import FromPath
 from litestar.response import Redirect
 
 from portal.accounts import service as accounts
+from portal.consent import invitations as consent_invitations
 from portal.consent import schemas as consent_schemas
-from portal.consent import service as consent
 from portal.core.actor import Actor
 from portal.core.errors import Conflict, DomainError, Invalid, NotFound
 from portal.problems import Problem, status_of
 from portal.routes.auth import begin_session, optional_actor
 from portal.routes.pages.common import plan_url, render, see_other, sign_in_url
 from portal.routes.pages.forms import FieldProblem, check_email, check_length, text
-from portal.routes.pages.sharing import ACCESS_WORDS, section_titles, until_words
+from portal.routes.pages.sharing.words import ACCESS_WORDS, section_titles, until_words
 
 # Why an invitation cannot be used, by its status, said to the person holding the link.
 _CLOSED = {
@@ -54,7 +54,7 @@ _ACCOUNT_FIELDS = {
 
 
 def _invitation_path(token: str, *parts: str) -> str:
-    return "/".join([f"{consent.INVITATION_PATH}{token}", *parts])
+    return "/".join([f"{consent_invitations.INVITATION_PATH}{token}", *parts])
 
 
 def _closed_page(actor: Actor | None, status: int, title: str, detail: str) -> Response[Any]:
@@ -75,7 +75,7 @@ def _problem_page(actor: Actor | None, problem: DomainError) -> Response[Any]:
 
 async def _offer(token: str) -> consent_schemas.InvitationOffer | DomainError:
     try:
-        return await consent.read_offer(token)
+        return await consent_invitations.read_offer(token)
     except DomainError as problem:
         return problem
 
@@ -127,7 +127,7 @@ async def accept(request: Request[Any, Any, Any], token: FromPath[str]) -> Respo
     if actor is None:
         return see_other(sign_in_url(_invitation_path(token)))
     try:
-        accepted = await consent.accept_invitation(actor, token)
+        accepted = await consent_invitations.accept_invitation(actor, token)
     except DomainError as problem:
         return _problem_page(actor, problem)
     return see_other(plan_url(accepted.plan_id) + "?accepted=1")
@@ -229,7 +229,7 @@ async def create_account(request: Request[Any, Any, Any], token: FromPath[str]) 
     if actor is None:  # a session made a moment ago always has its actor
         raise Problem(500, "Sign-in failed", "Sign in, then open the invitation link again.")
     try:
-        accepted = await consent.accept_invitation(actor, token)
+        accepted = await consent_invitations.accept_invitation(actor, token)
     except DomainError as problem:
         # The account stays and the person is signed in; the invitation was used meanwhile.
         response = _problem_page(actor, problem)

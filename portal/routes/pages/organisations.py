@@ -94,6 +94,16 @@ async def _require_admin(
     return organisation
 
 
+async def _current_role(
+    actor: Actor, organisation_id: uuid.UUID, role_id: uuid.UUID
+) -> tuple[account_schemas.OrganisationRead, account_schemas.StaffRoleRead]:
+    organisation = await _require_admin(actor, organisation_id)
+    role = await organisations.read_staff_role(actor, organisation_id, role_id)
+    if not role.current:
+        raise organisations.RoleEnded()
+    return organisation, role
+
+
 # --- your organisations, staff, history -------------------------------------------------
 
 
@@ -225,9 +235,7 @@ async def add_staff(
             return _add_page(
                 actor, organisation, values=values, errors={"role": held.detail}, status=409
             )
-        except DomainError as problem:
-            if not isinstance(problem, Invalid):
-                raise
+        except Invalid as problem:
             errors = _form_errors(problem)
     if errors:
         return _add_page(actor, organisation, values=values, errors=errors, status=400)
@@ -264,10 +272,7 @@ def _limit_page(
 async def _current_budget_role(
     actor: Actor, organisation_id: uuid.UUID, role_id: uuid.UUID
 ) -> tuple[account_schemas.OrganisationRead, account_schemas.StaffRoleRead]:
-    organisation = await _require_admin(actor, organisation_id)
-    role = await organisations.read_staff_role(actor, organisation_id, role_id)
-    if not role.current:
-        raise organisations.RoleEnded()
+    organisation, role = await _current_role(actor, organisation_id, role_id)
     if role.role is not Role.BUDGET_AUTHORISER:
         raise Conflict(
             "No spending limit",
@@ -308,9 +313,7 @@ async def change_limit(
         await organisations.change_spending_limit(actor, organisation_id, role_id, limit)
     except FieldProblem as exc:
         errors = {"spending_limit": str(exc)}
-    except DomainError as problem:
-        if not isinstance(problem, Invalid):
-            raise
+    except Invalid as problem:
         errors = {"spending_limit": problem.errors[0].message if problem.errors else problem.detail}
     else:
         return see_other(organisation_url(organisation_id) + "?done=changed")
@@ -340,16 +343,6 @@ def _end_page(
         back_href=organisation_url(organisation.id),
         back_text="Back to staff",
     )
-
-
-async def _current_role(
-    actor: Actor, organisation_id: uuid.UUID, role_id: uuid.UUID
-) -> tuple[account_schemas.OrganisationRead, account_schemas.StaffRoleRead]:
-    organisation = await _require_admin(actor, organisation_id)
-    role = await organisations.read_staff_role(actor, organisation_id, role_id)
-    if not role.current:
-        raise organisations.RoleEnded()
-    return organisation, role
 
 
 @get(

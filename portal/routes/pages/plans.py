@@ -10,7 +10,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 
 from portal.consent import directory
-from portal.consent import service as consent
+from portal.consent import representatives as consent_representatives
 from portal.consent.policy import Permission, decide, is_owner
 from portal.core.actor import Actor
 from portal.plans import schemas as plan_schemas
@@ -107,7 +107,11 @@ async def overview(
     mine = is_owner(actor, record.access)
     visible = [section.key for section in plan.sections]
     # "Who speaks for …" belongs with About me: only someone who may read it is told.
-    speakers = await consent.list_representatives(actor, plan_id) if "about_me" in visible else []
+    speakers = (
+        await consent_representatives.list_representatives(actor, plan_id)
+        if "about_me" in visible
+        else []
+    )
     criteria = [
         {
             "number": c.number,

@@ -20,7 +20,7 @@ from litestar import MediaType, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
-from portal.bounds import OutOfWindow, VersionInPath, parse_version
+from portal.bounds import OutOfWindow, VersionInPath
 from portal.comments import service as comments
 from portal.consent.policy import Permission, decide, is_owner
 from portal.core.actor import Actor
@@ -39,7 +39,7 @@ from portal.routes.pages.common import (
     see_other,
     shown_sections,
 )
-from portal.routes.pages.forms import text
+from portal.routes.pages.forms import form_version, text
 from portal.routes.pages.plans import STATUS_TAGS, criterion_href
 from portal.routes.pages.reviews import comment_views
 from portal.routes.pages.section_forms import (
@@ -68,11 +68,13 @@ def _check_key(key: str) -> None:
         raise not_found("section")
 
 
-def _version(form: Any, name: str = "version") -> int:
-    version = parse_version(text(form, name))
-    if version is None:
-        raise Malformed("Version missing", "Open the page again and make your change there.")
-    return version
+async def _open_to_change(
+    actor: Actor, plan_id: uuid.UUID, key: str, permission: Permission
+) -> None:
+    """A section the actor may change this way, or the service's refusal (404 or 403, the
+    attempt logged) before anything sent is read."""
+    _check_key(key)
+    await service.open_section(actor, plan_id, key, permission)
 
 
 def _nav_part(key: str) -> str | None:
@@ -203,12 +205,11 @@ async def save_section(
     plan_id: FromPath[uuid.UUID],
     key: FromPath[str],
 ) -> Response[Any]:
-    _check_key(key)
     # Access first, so nobody learns anything about a plan from how their form is judged.
-    await service.open_section(actor, plan_id, key, Permission.SECTION_EDIT)
+    await _open_to_change(actor, plan_id, key, Permission.SECTION_EDIT)
     as_json = _wants_json(request)
     form = await request.form()
-    version = _version(form)
+    version = form_version(form)
     parsed = parse_section_form(key, form)
     if parsed.errors or parsed.content is None:
         if as_json:
@@ -236,21 +237,21 @@ async def save_section(
                 409,
             )
         return await _conflict_page(actor, plan_id, key, conflict, based_on=version)
-    except DomainError as problem:
-        if isinstance(problem, Invalid) and problem.errors:
-            errors = field_errors_from_problem(key, problem.errors)
-            if as_json:
-                return _json({"errors": errors}, 422)
-            return await _section_page(
-                actor,
-                plan_id,
-                key,
-                values=parsed.values,
-                version=version,
-                status=400,
-                errors=errors,
-            )
-        raise
+    except Invalid as problem:
+        if not problem.errors:
+            raise
+        errors = field_errors_from_problem(key, problem.errors)
+        if as_json:
+            return _json({"errors": errors}, 422)
+        return await _section_page(
+            actor,
+            plan_id,
+            key,
+            values=parsed.values,
+            version=version,
+            status=400,
+            errors=errors,
+        )
     next_url = _after_save(plan_id, key, text(form, "then"))
     if as_json:
         return _json(
@@ -273,8 +274,8 @@ async def comment_on_section(
     try:
         # Access first (404 or 403, the attempt logged), then what was written.
         await comments.add_comment(actor, plan_id, key, typed)
-    except DomainError as problem:
-        if not isinstance(problem, Invalid) or not problem.errors:
+    except Invalid as problem:
+        if not problem.errors:
             raise
         return await _section_page(
             actor,
@@ -297,10 +298,8 @@ async def _content_at(
         return empty_content(key)
     try:
         return (await service.section_revision(actor, plan_id, key, version)).content
-    except DomainError as problem:
-        if isinstance(problem, NotFound):
-            return None
-        raise
+    except NotFound:
+        return None
 
 
 async def _conflict_choices(
@@ -406,10 +405,9 @@ async def resolve_conflict(
     plan_id: FromPath[uuid.UUID],
     key: FromPath[str],
 ) -> Response[Any]:
-    _check_key(key)
-    await service.open_section(actor, plan_id, key, Permission.SECTION_EDIT)
+    await _open_to_change(actor, plan_id, key, Permission.SECTION_EDIT)
     form = await request.form()
-    version = _version(form)
+    version = form_version(form)
     names = {f.name for f in section_fields(key)}
     draft = {k: v for k, v in _json_object(form, "draft").items() if k in names}
     theirs = {k: v for k, v in _json_object(form, "theirs").items() if k in names}
@@ -508,10 +506,9 @@ async def restore_section(
     key: FromPath[str],
     version: VersionInPath,
 ) -> Response[Any]:
-    _check_key(key)
-    await service.open_section(actor, plan_id, key, Permission.SECTION_RESTORE)
+    await _open_to_change(actor, plan_id, key, Permission.SECTION_RESTORE)
     form = await request.form()
-    based_on = _version(form, "based_on")
+    based_on = form_version(form, "based_on")
     try:
         await service.restore_section(actor, plan_id, key, version, based_on)
     except service.EditConflict:

@@ -1,5 +1,8 @@
 """Errors on pages are pages: the same problems the API explains in JSON, shown as HTML.
 
+It answers for every route, the API's and the pages' alike, so it lives beside them in
+portal.routes and imports neither.
+
 `pages_or(api_handler)` wraps one of portal.problems' handlers: under /api/ the API's
 problem+json answer is unchanged; anywhere else the person gets an NHS.UK error page with
 the same status, and "sign in first" becomes a redirect to the sign-in page.
@@ -15,7 +18,7 @@ from litestar.exceptions import HTTPException, ValidationException
 
 from portal.core.errors import DomainError
 from portal.problems import is_path_refusal, status_of
-from portal.routes.pages.common import SignInRedirect, render, see_other, sign_in_url
+from portal.routes.rendering import SignInRedirect, render, see_other, sign_in_url
 from portal.security import is_csrf_refusal
 
 Handler = Callable[[Request[Any, Any, Any], Any], Response[Any]]

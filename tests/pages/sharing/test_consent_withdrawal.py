@@ -21,7 +21,7 @@ from portal.signoff.audit import verify
 from portal.templating import uk_datetime
 from tests.conftest import Persona, make_persona
 from tests.factories import give_role, make_organisation, write_complete_plan
-from tests.pages.test_sharing_pages import assert_page, csrf_token, error_summary
+from tests.pages.sharing.helpers import assert_page, csrf_token, error_summary
 from tests.signoff.test_sign_off import authorise_budget, authorise_plan, status, submit
 
 SIGN_OFF_TITLES = [SECTION_TITLES[key] for key in CRITERIA_KEYS]
