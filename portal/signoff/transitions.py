@@ -31,6 +31,7 @@ from portal.core.errors import (
     Forbidden,
     Invalid,
     not_found,
+    status_of,
 )
 from portal.plans import service as plans
 from portal.signoff import schemas as signoff_schemas
@@ -94,7 +95,7 @@ async def audited(
                 actor_user=actor.user_id,
                 actor_name=actor.display_name,
                 plan=plan_id,
-                reason=f"{problem.title}: {problem.detail}"[:1000],
+                reason=f"{status_of(problem)} {problem.title}: {problem.detail}"[:1000],
             )
         )
         raise
