@@ -26,10 +26,8 @@ from portal.plans import rows as plan_rows
 from portal.plans import schemas as plan_schemas
 from portal.plans import sections as plan_sections
 from portal.plans.money import Frequency
-from portal.signoff import allocation
-from portal.signoff import changes as package_changes
+from portal.signoff import allocation, outcome_decisions, overview, staff_decisions, submitting
 from portal.signoff import schemas as signoff_schemas
-from portal.signoff import service as signoff
 
 DEMO_PASSWORD = "demo-password-1"  # noqa: S105 - printed on screen for the demo, on purpose
 DEMO_OWNER = "alex@example.org"
@@ -730,7 +728,7 @@ async def _write_plan(
 
 async def _submit(owner: Actor, plan_id: uuid.UUID, council: uuid.UUID) -> None:
     """The person submits, agreeing to share the sign-off sections with the council."""
-    await signoff.submit_plan(
+    await submitting.submit_plan(
         owner,
         plan_id,
         signoff_schemas.SubmitRequest(organisation_id=council, share_with_organisation=True),
@@ -739,7 +737,7 @@ async def _submit(owner: Actor, plan_id: uuid.UUID, council: uuid.UUID) -> None:
 
 async def _submitted_hash(staff: Actor, plan_id: uuid.UUID) -> str:
     """The version a member of staff reads before deciding, as the sign-off page shows it."""
-    status = await signoff.sign_off_status(staff, plan_id)
+    status = await overview.sign_off_status(staff, plan_id)
     assert status.submitted_hash is not None
     return status.submitted_hash
 
@@ -770,7 +768,7 @@ async def _load_pat(council: uuid.UUID, progress: Callable[[str], None]) -> bool
 async def _agree_outcomes(staff: Actor, plan_id: uuid.UUID) -> None:
     """Staff agree each proposed outcome: a plan is authorised with its outcomes decided."""
     for outcome in await plan_rows.list_rows(staff, plan_id, "outcome"):
-        await package_changes.decide_outcome(
+        await outcome_decisions.decide_outcome(
             staff, plan_id, outcome.id, signoff_schemas.OutcomeDecision(decision="agreed")
         )
 
@@ -790,7 +788,7 @@ async def _load_chris(council: uuid.UUID, progress: Callable[[str], None]) -> bo
     casey = await _actor(DEMO_STAFF, "Casey Jones")
     progress("  Casey Jones agrees the outcomes and authorises the plan")
     await _agree_outcomes(casey, plan_id)
-    await signoff.authorise_plan(
+    await staff_decisions.authorise_plan(
         casey,
         plan_id,
         signoff_schemas.AuthorisePlanRequest(
@@ -807,7 +805,7 @@ async def _load_chris(council: uuid.UUID, progress: Callable[[str], None]) -> bo
             annual_pence=CHRIS_ALLOCATION, reason="The resource allocation system"
         ),
     )
-    await signoff.authorise_budget(
+    await staff_decisions.authorise_budget(
         drew,
         plan_id,
         signoff_schemas.AuthoriseBudgetRequest(

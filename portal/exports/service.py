@@ -35,7 +35,7 @@ from portal.plans import access as plan_access
 from portal.plans import reading as plan_reading
 from portal.plans.schemas import PLAN_KIND_LABELS
 from portal.signoff import schemas as signoff_schemas
-from portal.signoff import service as signoff
+from portal.signoff import version_history
 from portal.templating import jinja_environment, pounds
 
 __all__ = [
@@ -203,17 +203,17 @@ async def _source(
     if version is None:
         content = content_of(await plan_reading.plan_as_seen(record, list(seen.visible)))
         # A plan unchanged since it was agreed is that agreed version, and says so.
-        digest = signoff.content_hash(await plan_reading.snapshot_plan(plan_id))
+        digest = version_history.content_hash(await plan_reading.snapshot_plan(plan_id))
         agreed = next(
             (
                 v
-                for v in await signoff.versions_of(plan_id)
+                for v in await version_history.versions_of(plan_id)
                 if v.status == "agreed" and v.content_hash == digest
             ),
             None,
         )
     else:
-        asked, content = await signoff.version_as_seen(record, version, set(seen.visible))
+        asked, content = await version_history.version_as_seen(record, version, set(seen.visible))
         agreed = asked if asked.agreed_at is not None else None
     mine = is_owner(actor, record.access)
     person_name = actor.display_name if mine else await directory.person_name(record.person_id)
@@ -397,7 +397,7 @@ async def check_copy(actor: Actor, plan_id: uuid.UUID, code: str) -> CopyCheck:
     """Compare a printed copy's code with this plan's versions (anyone who may open it)."""
     wanted = normalise_code(code)
     await plan_access.load_plan(actor, plan_id, Permission.PLAN_VIEW)
-    versions = await signoff.versions_of(plan_id)
+    versions = await version_history.versions_of(plan_id)
     current = next((v.number for v in versions if v.status == "agreed"), None)
     for found in versions:
         if found.verification_code != wanted:

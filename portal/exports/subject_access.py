@@ -44,7 +44,8 @@ from portal.db import write_transaction
 from portal.plans.reading import snapshot_plan
 from portal.plans.schemas import PLAN_KIND_LABELS
 from portal.plans.workflow import STATE_WORDS, State
-from portal.signoff.service import ACTION_WORDS, verification_code
+from portal.signoff.overview import ACTION_WORDS
+from portal.signoff.version_history import verification_code
 from portal.templating import uk_datetime
 
 INDEX_NAME = "index.txt"

@@ -17,14 +17,13 @@ from portal.consent.policy import STAFF_DECISIONS, Permission
 from portal.core.actor import Actor
 from portal.core.clock import now as utc_now
 from portal.core.errors import FieldError, Invalid
-from portal.core.values import as_uuid
 from portal.db import write_transaction
 from portal.plans.allocation import StaffAllocation, staff_allocation, staff_allocation_record
 from portal.plans.money import check_cost
-from portal.plans.tables import Plan, PlanAllocation
+from portal.plans.tables import Plan
 from portal.signoff import schemas as signoff_schemas
-from portal.signoff.service import audited, open_plan_for, plan_row, role_for
-from portal.signoff.tables import PlanVersion
+from portal.signoff.repository import content_rows, version_rows
+from portal.signoff.transitions import audited, open_plan_for, plan_state, role_for
 
 ACTION = "set_allocation"
 _WORDS = "set the indicative allocation"
@@ -51,28 +50,18 @@ async def set_allocation(
         plan = await open_plan_for(actor, plan_id, Permission.ALLOCATION_SET, _WORDS)
         annual = _checked_amount(data.annual_pence)
         reason = data.reason.strip()
-        row = await plan_row(plan_id)
-        organisation = as_uuid(row["signing_off_organisation"])
+        row = await plan_state(plan_id)
+        organisation = row.signing_off_organisation
+        assert organisation is not None  # only staff of the signing-off organisation get here
         now = utc_now()
         async with write_transaction(Plan._meta.db):
             previous = await staff_allocation(plan_id)
-            await PlanAllocation.insert(
-                PlanAllocation(
-                    id=uuid.uuid4(),
-                    plan=plan_id,
-                    organisation=organisation,
-                    annual_pence=annual,
-                    reason=reason,
-                    set_by=actor.user_id,
-                    set_by_name=actor.display_name[:200],
-                    set_at=now,
-                )
+            await content_rows.insert_allocation(
+                plan_id, organisation, annual, reason, actor.user_id, actor.display_name[:200], now
             )
-            if row["submitted_version"] is not None:
+            if row.submitted_version is not None:
                 # The version under sign-off shows the figure it will be checked against.
-                await PlanVersion.update({PlanVersion.allocation_annual_pence: annual}).where(
-                    (PlanVersion.plan == plan_id) & (PlanVersion.number == row["submitted_version"])
-                )
+                await version_rows.set_version_allocation(plan_id, row.submitted_version, annual)
             await append(
                 AuditDraft(
                     action=ACTION,
@@ -81,9 +70,9 @@ async def set_allocation(
                     role=role_for(actor, organisation, STAFF_DECISIONS[Permission.ALLOCATION_SET]),
                     organisation=organisation,
                     plan=plan_id,
-                    version_number=row["submitted_version"] or row["agreed_version"],
-                    from_state=row["state"],
-                    to_state=row["state"],
+                    version_number=row.submitted_version or row.agreed_version,
+                    from_state=row.state,
+                    to_state=row.state,
                     details={
                         "annual_pence": annual,
                         "previous_annual_pence": previous,

@@ -21,26 +21,25 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
 
 import msgspec
 
-from portal.accounts.tables import Organisation
 from portal.consent.policy import decide_line_change, speaks_for
 from portal.core.actor import Actor
-from portal.core.errors import Conflict, DomainError, FieldError, Forbidden, Invalid
+from portal.core.errors import Conflict, FieldError, Forbidden
 from portal.core.money import MAX_WEEKLY_PENCE
-from portal.core.values import as_uuid
 from portal.plans import access as plan_access
 from portal.plans import reading as plan_reading
 from portal.plans.allocation import staff_allocation
 from portal.plans.money import Frequency, weekly_pence
-from portal.plans.tables import Plan, SupportItem
 from portal.plans.workflow import State
 from portal.signoff import schemas as signoff_schemas
-from portal.signoff.service import content_hash
-from portal.signoff.tables import PlanVersion
-from portal.signoff.tolerance import PackageLine
+from portal.signoff.repository import organisation_rows, plan_rows, version_rows
+from portal.signoff.repository.content_rows import SupportLine
+from portal.signoff.repository.organisation_rows import NamedOrganisation
+from portal.signoff.repository.plan_rows import SignOffPlan
+from portal.signoff.transitions import invalid_field
+from portal.signoff.version_history import content_hash
 
 PROVIDER_KIND = "provider"
 
@@ -57,35 +56,22 @@ async def line_providers(provider: str) -> frozenset[uuid.UUID]:
     name = provider.strip()
     if not name:
         return frozenset()
-    # Both sides lowered by the database, so SQLite and PostgreSQL agree on what matches.
-    rows = await Organisation.raw(
-        'SELECT "id" FROM "organisation" WHERE "kind" = {} AND LOWER(TRIM("name")) = LOWER({})',
-        PROVIDER_KIND,
-        name,
-    )
-    return frozenset(as_uuid(row["id"]) for row in rows)
+    return await organisation_rows.providers_named(PROVIDER_KIND, name)
 
 
-async def provider_organisations_of(actor: Actor) -> list[dict[str, Any]]:
+async def provider_organisations_of(actor: Actor) -> list[NamedOrganisation]:
     """The provider organisations the actor holds a role in (id and name), for telling them
     whose lines they may change."""
     ids = sorted(actor.organisation_ids)
     if not ids:
         return []
-    marks = ", ".join("{}" for _ in ids)
-    rows = await Organisation.raw(
-        f'SELECT "id", "name" FROM "organisation" WHERE "kind" = {{}} AND "id" IN ({marks})'  # noqa: S608
-        ' ORDER BY "name"',
-        PROVIDER_KIND,
-        *ids,
-    )
-    return [dict(row) for row in rows]
+    return await organisation_rows.organisations_among(PROVIDER_KIND, ids)
 
 
-async def not_their_line(actor: Actor, item: dict[str, Any], owners: frozenset[uuid.UUID]) -> str:
+async def not_their_line(actor: Actor, item: SupportLine, owners: frozenset[uuid.UUID]) -> str:
     """Why this line is not the proposer's, in words that say what to do about it."""
-    line = f"'{item['description']}'"
-    named = item["provider"].strip()
+    line = f"'{item.description}'"
+    named = item.provider.strip()
     if len(owners) > 1:
         return (
             f"More than one provider organisation is called '{named}', so the plan does not say "
@@ -97,7 +83,7 @@ async def not_their_line(actor: Actor, item: dict[str, Any], owners: frozenset[u
             f"Only the provider of {line} can propose a change to it, and you are not staff of "
             "a provider organisation. Ask the provider, or ask for a review instead."
         )
-    names = " or ".join(f"'{org['name']}'" for org in theirs)
+    names = " or ".join(f"'{org.name}'" for org in theirs)
     given = f"'{named}'" if named else "no provider"
     return (
         f"{line} is provided by {given}, not by {names}, so you cannot change it. A provider "
@@ -111,10 +97,6 @@ async def not_their_line(actor: Actor, item: dict[str, Any], owners: frozenset[u
 _MAX_PENCE_A_WEEK = MAX_WEEKLY_PENCE  # £1,000,000 a week, as for any support item
 
 
-def _invalid(field: str, title: str, detail: str) -> DomainError:
-    return Invalid(title, detail, errors=[FieldError(field, detail)])
-
-
 class Baseline(msgspec.Struct, frozen=True, kw_only=True):
     """The line's figures in the agreed plan, which a change starts from."""
 
@@ -123,28 +105,28 @@ class Baseline(msgspec.Struct, frozen=True, kw_only=True):
     weekly_pence: int
 
 
-def check_figures(data: signoff_schemas.PackageChangeCreate, item: dict[str, Any]) -> Baseline:
+def check_figures(data: signoff_schemas.PackageChangeCreate, item: SupportLine) -> Baseline:
     """The starting figures are the plan's own; the change must be possible and change
     something, with hours and cost going the same way."""
-    if item["frequency"] == Frequency.one_off.value:
+    if item.frequency == Frequency.one_off.value:
         raise Conflict(
             "A one-off item is not a weekly package",
-            f"'{item['description']}' is a one-off cost, not hours of support every week, so it "
+            f"'{item.description}' is a one-off cost, not hours of support every week, so it "
             "cannot be changed by a package change. Ask for a review of the plan instead.",
             errors=[FieldError("support_item_id", "Choose a line of weekly support")],
         )
-    recorded = item["minutes_per_week"]
+    recorded = item.minutes_per_week
     if recorded is None:
         raise Conflict(
             "No hours to change",
-            f"The agreed plan records no hours a week for '{item['description']}', so it cannot "
+            f"The agreed plan records no hours a week for '{item.description}', so it cannot "
             "be changed by hours. Ask the care coordinator to record its hours at a review, or "
             "ask for a review of the package instead.",
             errors=[FieldError("support_item_id", "This support has no hours in the plan")],
         )
-    current_weekly = weekly_pence(int(item["cost_pence"]), item["frequency"])
+    current_weekly = weekly_pence(item.cost_pence, item.frequency)
     if not 0 < data.weekly_cost_after_pence <= _MAX_PENCE_A_WEEK:
-        raise _invalid(
+        raise invalid_field(
             "weekly_cost_after_pence",
             "Cost not possible",
             "Give the new weekly cost in pence: more than 0 and at most £1,000,000 a week.",
@@ -152,21 +134,21 @@ def check_figures(data: signoff_schemas.PackageChangeCreate, item: dict[str, Any
     hours = data.minutes_after - int(recorded)
     cost = data.weekly_cost_after_pence - current_weekly
     if hours == 0 and cost == 0:
-        raise _invalid(
+        raise invalid_field(
             "minutes_after",
             "Nothing changes",
             "The hours and the cost after the change are the same as the plan's now.",
         )
     if (hours > 0 > cost) or (hours < 0 < cost):
-        raise _invalid(
+        raise invalid_field(
             "weekly_cost_after_pence",
             "Figures do not add up",
             "The hours go one way and the cost the other. Check the figures: more hours cost "
             "more, fewer hours cost less.",
         )
     if not data.reason.strip():
-        raise _invalid("reason", "Say why", "Say why the package needs to change.")
-    ordered = item["ordered_minutes_per_week"]
+        raise invalid_field("reason", "Say why", "Say why the package needs to change.")
+    ordered = item.ordered_minutes_per_week
     return Baseline(
         minutes=int(recorded),
         ordered_minutes=int(ordered if ordered is not None else recorded),
@@ -175,11 +157,11 @@ def check_figures(data: signoff_schemas.PackageChangeCreate, item: dict[str, Any
 
 
 async def check_line_is_theirs(
-    actor: Actor, plan: plan_access.PlanRecord, item: dict[str, Any]
+    actor: Actor, plan: plan_access.PlanRecord, item: SupportLine
 ) -> uuid.UUID | None:
     """403 unless the proposer may change this line; the provider organisation it is theirs
     through (None for the person, or someone who speaks for them)."""
-    owners = await line_providers(item["provider"])
+    owners = await line_providers(item.provider)
     if not decide_line_change(actor, plan.access, owners):
         raise Forbidden(
             "Not your support to change",
@@ -189,28 +171,6 @@ async def check_line_is_theirs(
     if speaks_for(actor, plan.access):
         return None
     return next(iter(owners))
-
-
-# --- the package -------------------------------------------------------------------------------
-
-
-async def package_lines(plan_id: uuid.UUID) -> list[PackageLine]:
-    rows = await SupportItem.raw(
-        'SELECT "id", "cost_pence", "frequency", "minutes_per_week", "ordered_minutes_per_week"'
-        ' FROM "support_item" WHERE "plan" = {} AND "deleted" = {} ORDER BY "position", "id"',
-        plan_id,
-        False,
-    )
-    return [
-        PackageLine(
-            id=str(as_uuid(row["id"])),
-            cost_pence=int(row["cost_pence"]),
-            frequency=row["frequency"],
-            minutes_per_week=row["minutes_per_week"],
-            ordered_minutes_per_week=row["ordered_minutes_per_week"],
-        )
-        for row in rows
-    ]
 
 
 # --- the budget --------------------------------------------------------------------------------
@@ -232,29 +192,18 @@ class Budget(msgspec.Struct, frozen=True, kw_only=True):
 
 
 async def agreed_budget(plan_id: uuid.UUID, agreed_version: int) -> Budget:
-    rows = await PlanVersion.raw(
-        'SELECT "number", "annual_cost_pence", "budget_from_version" FROM "plan_version"'
-        ' WHERE "plan" = {} AND "number" = {}',
-        plan_id,
-        agreed_version,
-    )
-    if not rows:
+    agreed = await version_rows.version_terms(plan_id, agreed_version)
+    if agreed is None:
         raise Conflict("No agreed package", "This plan has no agreed version to change.")
-    agreed = dict(rows[0])
-    budget_version = int(agreed["budget_from_version"] or agreed["number"])
+    budget_version = agreed.budget_from_version or agreed.number
     budget = agreed
-    if budget_version != agreed["number"]:
-        found = await PlanVersion.raw(
-            'SELECT "annual_cost_pence" FROM "plan_version" WHERE "plan" = {} AND "number" = {}',
-            plan_id,
-            budget_version,
-        )
-        budget = dict(found[0]) if found else agreed
+    if budget_version != agreed.number:
+        budget = await version_rows.version_terms(plan_id, budget_version) or agreed
     return Budget(
-        agreed_version=int(agreed["number"]),
-        agreed_annual_pence=int(agreed["annual_cost_pence"]),
+        agreed_version=agreed.number,
+        agreed_annual_pence=agreed.annual_cost_pence,
         budget_version=budget_version,
-        budget_annual_pence=int(budget["annual_cost_pence"]),
+        budget_annual_pence=budget.annual_cost_pence,
     )
 
 
@@ -292,75 +241,44 @@ class MadeVersion(msgspec.Struct, frozen=True, kw_only=True):
 async def version_from_change(
     actor: Actor,
     plan_id: uuid.UUID,
-    row: dict[str, Any],
-    change: dict[str, Any],
+    row: SignOffPlan,
+    change: signoff_schemas.PackageChangeRead,
     proposed_by: str,
     now: dt.datetime,
 ) -> MadeVersion:
     """The plan with the confirmed change, kept as a new version: agreed when within the agreed
     budget, else waiting for budget authorisation while the agreed version stays the active
     plan. Runs inside the confirmation's write transaction."""
-    budget = await agreed_budget(plan_id, int(row["agreed_version"]))
+    budget = await agreed_budget(plan_id, row.agreed_version or 0)
     snapshot = await plan_reading.snapshot_plan(plan_id)
     money = snapshot["money"]
     annual = int(money["total_annual_pence"])
     allocation = await allocation_for(plan_id)
     reasons = budget_reasons(annual, budget, allocation)
-    top = await PlanVersion.raw(
-        'SELECT MAX("number") AS n FROM "plan_version" WHERE "plan" = {}', plan_id
-    )
-    number = int(top[0]["n"] or 0) + 1
-    previous = await PlanVersion.raw(
-        'SELECT "shared_sections", "budget_variation_reason" FROM "plan_version"'
-        ' WHERE "plan" = {} AND "number" = {}',
-        plan_id,
-        budget.agreed_version,
-    )
+    number = await version_rows.next_version_number(plan_id)
+    previous = await version_rows.version_terms(plan_id, budget.agreed_version)
     to_budget = bool(reasons)
     # Compare-and-set from the agreed version this change was confirmed against: of two changes
     # confirmed at once, one makes the next version and the other is told to try again.
-    if to_budget:
-        moved = await Plan.raw(
-            'UPDATE "plan" SET "state" = {}, "submitted_version" = {}, "state_changed_at" = {},'
-            ' "updated_at" = {} WHERE "id" = {} AND "state" = {} AND "agreed_version" = {}'
-            ' RETURNING "id"',
-            State.PLAN_AUTHORISED.value,
-            number,
-            now,
-            now,
-            plan_id,
-            State.AGREED.value,
-            budget.agreed_version,
-        )
-    else:
-        moved = await Plan.raw(
-            'UPDATE "plan" SET "agreed_version" = {}, "updated_at" = {}'
-            ' WHERE "id" = {} AND "state" = {} AND "agreed_version" = {} RETURNING "id"',
-            number,
-            now,
-            plan_id,
-            State.AGREED.value,
-            budget.agreed_version,
-        )
-    if not moved:
+    move = plan_rows.send_change_to_budget if to_budget else plan_rows.agree_change
+    if not await move(plan_id, number, budget.agreed_version, now):
         raise Conflict(
             "The plan changed just now",
             "Someone changed this plan while you were confirming the change. Reload it and "
             "decide again.",
         )
     if not to_budget:
-        await PlanVersion.update({PlanVersion.status: "superseded"}).where(
-            (PlanVersion.plan == plan_id) & (PlanVersion.status == "agreed")
-        )
-    await PlanVersion.insert(
-        PlanVersion(
+        await version_rows.supersede_agreed_versions(plan_id)
+    assert row.signing_off_organisation is not None  # an agreed plan has its organisation
+    await version_rows.insert_version(
+        version_rows.NewVersion(
             plan=plan_id,
             number=number,
             status=State.PLAN_AUTHORISED.value if to_budget else State.AGREED.value,
-            organisation=row["signing_off_organisation"],
+            organisation=row.signing_off_organisation,
             content=msgspec.json.encode(snapshot, order="sorted").decode(),
             content_hash=content_hash(snapshot),
-            shared_sections=previous[0]["shared_sections"] if previous else "[]",
+            shared_sections=previous.shared_sections if previous else "[]",
             annual_cost_pence=annual,
             allocation_annual_pence=allocation,
             # The version is made by the one who confirmed the change, not submitted by the
@@ -372,10 +290,10 @@ async def version_from_change(
             # Within the budget, the reason the budget differs from the allocation is still the
             # one given when the budget was authorised; above it, budget authorisation asks again.
             budget_variation_reason=(
-                "" if to_budget or not previous else previous[0]["budget_variation_reason"]
+                "" if to_budget or not previous else previous.budget_variation_reason
             ),
-            review_date=row["review_date"],
-            package_change=as_uuid(change["id"]),
+            review_date=row.review_date,
+            package_change=change.id,
             confirmed_by=actor.user_id,
             confirmed_by_name=actor.display_name[:200],
             change_proposed_by=proposed_by[:400],
@@ -387,12 +305,10 @@ async def version_from_change(
     )
 
 
-async def proposer_words(change: dict[str, Any]) -> str:
+async def proposer_words(change: signoff_schemas.PackageChangeRead) -> str:
     """'Sam Provider of Hillsborough Home Care' (or the name alone for the person's own)."""
-    name = str(change["proposer_name"])
-    if change.get("proposer_organisation") is None:
+    name = change.proposed_by
+    if change.proposer_organisation_id is None:
         return name
-    rows = await Organisation.raw(
-        'SELECT "name" FROM "organisation" WHERE "id" = {}', change["proposer_organisation"]
-    )
-    return f"{name} of {rows[0]['name']}" if rows else name
+    organisation = await organisation_rows.organisation_name(change.proposer_organisation_id)
+    return f"{name} of {organisation}" if organisation else name

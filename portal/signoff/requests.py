@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
 
 from portal.audit.trail import AuditDraft, append
 from portal.consent import access_log
@@ -19,7 +18,6 @@ from portal.core.actor import SIGN_OFF_ROLES, Actor
 from portal.core.clock import ENGLAND
 from portal.core.clock import now as utc_now
 from portal.core.errors import Conflict, FieldError, Invalid
-from portal.core.values import as_date, as_uuid, aware
 from portal.db import write_transaction
 from portal.notifications.service import tell_about_plan
 from portal.plans import access as plan_access
@@ -27,35 +25,21 @@ from portal.plans.tables import Plan
 from portal.plans.workflow import IllegalTransition, State, Transition, next_state
 from portal.signoff import schemas as signoff_schemas
 from portal.signoff.redact import request_without_money
-from portal.signoff.service import audited, open_plan_for, plan_row, role_for
-from portal.signoff.tables import ReviewRequest
+from portal.signoff.repository import plan_rows, request_rows
+from portal.signoff.transitions import audited, open_plan_for, plan_state, role_for
 
 
-def _requester_role(actor: Actor, plan: plan_access.PlanRecord, organisation: Any) -> str:
+def _requester_role(
+    actor: Actor, plan: plan_access.PlanRecord, organisation: uuid.UUID | None
+) -> str:
     if is_owner(actor, plan.access):
         return "person"
     if plan.access.representations:
         return "representative"
-    staff = role_for(actor, as_uuid(organisation) if organisation else None, SIGN_OFF_ROLES)
+    staff = role_for(actor, organisation, SIGN_OFF_ROLES)
     if staff:
         return staff
     return "co-author" if plan.access.grants else "other"
-
-
-def _request_read(row: dict[str, Any]) -> signoff_schemas.ReviewRequestRead:
-    return signoff_schemas.ReviewRequestRead(
-        id=as_uuid(row["id"]),
-        plan_id=as_uuid(row["plan"]),
-        requested_by=row["requester_name"],
-        role=row["requester_role"],
-        reason=row["reason"],
-        early=bool(row["early"]),
-        requested_at=aware(row["requested_at"]),
-        status=row["status"],
-        decided_at=aware(row["decided_at"]),
-        decision_reason=row["decision_reason"],
-        package_change_id=as_uuid(row["package_change"]) if row["package_change"] else None,
-    )
 
 
 async def insert_request(
@@ -67,14 +51,14 @@ async def insert_request(
     package_change: uuid.UUID | None = None,
 ) -> uuid.UUID:
     """Record a request for a review (inside the caller's write transaction), audited."""
-    row = await plan_row(plan.id)
-    if row["agreed_version"] is None:
+    row = await plan_state(plan.id)
+    if row.agreed_version is None:
         raise Conflict(
             "Nothing agreed to review",
             "A review looks again at an agreed plan. This plan has not been agreed yet.",
-            current_state=row["state"],
+            current_state=row.state,
         )
-    review_date = as_date(row["review_date"])
+    review_date = row.review_date
     today = now.astimezone(ENGLAND).date()
     early = review_date is not None and today < review_date
     if early and not reason.strip():
@@ -85,9 +69,9 @@ async def insert_request(
             errors=[FieldError("reason", "Say why you want a review before the review date")],
         )
     request_id = uuid.uuid4()
-    role = _requester_role(actor, plan, row["signing_off_organisation"])
-    await ReviewRequest.insert(
-        ReviewRequest(
+    role = _requester_role(actor, plan, row.signing_off_organisation)
+    await request_rows.insert_request(
+        request_rows.NewRequest(
             id=request_id,
             plan=plan.id,
             requested_by=actor.user_id,
@@ -96,7 +80,6 @@ async def insert_request(
             reason=reason.strip(),
             early=early,
             requested_at=now,
-            status="open",
             package_change=package_change,
         )
     )
@@ -106,13 +89,9 @@ async def insert_request(
             actor_user=actor.user_id,
             actor_name=actor.display_name,
             role=role,
-            organisation=(
-                as_uuid(row["signing_off_organisation"])
-                if row["signing_off_organisation"]
-                else None
-            ),
+            organisation=row.signing_off_organisation,
             plan=plan.id,
-            version_number=row["agreed_version"],
+            version_number=row.agreed_version,
             reason=reason.strip(),
             details={
                 "request": str(request_id),
@@ -136,18 +115,14 @@ async def request_review(
             return await insert_request(actor, plan, data.reason, utc_now())
 
     request_id = await audited(actor, plan_id, "request_review", act)
-    rows = await ReviewRequest.raw('SELECT * FROM "review_request" WHERE "id" = {}', request_id)
-    return _request_read(dict(rows[0]))
+    return await request_rows.get_request(request_id)
 
 
 async def list_requests(
     actor: Actor, plan_id: uuid.UUID
 ) -> list[signoff_schemas.ReviewRequestRead]:
     plan = await plan_access.load_plan(actor, plan_id, Permission.PLAN_VIEW)
-    rows = await ReviewRequest.raw(
-        'SELECT * FROM "review_request" WHERE "plan" = {} ORDER BY "requested_at" DESC', plan_id
-    )
-    found = [_request_read(dict(row)) for row in rows]
+    found = await request_rows.list_requests(plan_id)
     if may_see_money(actor, plan.access):
         return found
     return [request_without_money(request) for request in found]
@@ -160,33 +135,24 @@ async def start_review(
 
     async def act() -> int:
         await open_plan_for(actor, plan_id, Permission.REVIEW_START, "start a review")
-        row = await plan_row(plan_id)
-        state = State(row["state"])
+        row = await plan_state(plan_id)
+        state = State(row.state)
         target = next_state(state, Transition.START_REVIEW)
         now = utc_now()
-        org = as_uuid(row["signing_off_organisation"])
+        org = row.signing_off_organisation
         async with write_transaction(Plan._meta.db):
-            moved = await Plan.raw(
-                'UPDATE "plan" SET "state" = {}, "state_changed_at" = {}'
-                ' WHERE "id" = {} AND "state" = {} RETURNING "id"',
-                target.value,
-                now,
-                plan_id,
-                state.value,
+            moved = await plan_rows.move_plan(
+                plan_id, {"state": state.value}, {"state": target.value, "state_changed_at": now}
             )
             if not moved:
                 raise IllegalTransition(
-                    Transition.START_REVIEW, State((await plan_row(plan_id))["state"])
+                    Transition.START_REVIEW, State((await plan_state(plan_id)).state)
                 )
-            answered = await ReviewRequest.raw(
-                'UPDATE "review_request" SET "status" = {}, "decided_by" = {}, "decided_at" = {},'
-                ' "decision_reason" = {} WHERE "plan" = {} AND "status" = {} RETURNING "id"',
-                "started",
-                actor.user_id,
-                now,
-                data.note.strip(),
+            answered = await request_rows.answer_open_requests(
                 plan_id,
-                "open",
+                request_rows.Answer(
+                    status="started", by=actor.user_id, at=now, reason=data.note.strip()
+                ),
             )
             await append(
                 AuditDraft(
@@ -196,11 +162,11 @@ async def start_review(
                     role=role_for(actor, org, STAFF_DECISIONS[Permission.REVIEW_START]),
                     organisation=org,
                     plan=plan_id,
-                    version_number=row["agreed_version"],
+                    version_number=row.agreed_version,
                     from_state=state.value,
                     to_state=target.value,
                     reason=data.note.strip(),
-                    details={"requests": sorted(str(a["id"]) for a in answered)},
+                    details={"requests": sorted(str(a) for a in answered)},
                 ),
                 now,
             )
@@ -208,11 +174,11 @@ async def start_review(
         return len(answered)
 
     answered = await audited(actor, plan_id, Transition.START_REVIEW.value, act)
-    row = await plan_row(plan_id)
+    row = await plan_state(plan_id)
     return signoff_schemas.ReviewStarted(
         plan_id=plan_id,
-        state=row["state"],
-        agreed_version=row["agreed_version"],
+        state=row.state,
+        agreed_version=row.agreed_version,
         requests_answered=answered,
     )
 
@@ -229,21 +195,14 @@ async def decline_request(
                 "Say why the review is not needed now, so whoever asked knows.",
                 errors=[FieldError("reason", "Say why")],
             )
-        row = await plan_row(plan_id)
-        org = as_uuid(row["signing_off_organisation"])
+        row = await plan_state(plan_id)
+        org = row.signing_off_organisation
         now = utc_now()
         async with write_transaction(Plan._meta.db):
-            closed = await ReviewRequest.raw(
-                'UPDATE "review_request" SET "status" = {}, "decided_by" = {}, "decided_at" = {},'
-                ' "decision_reason" = {} WHERE "id" = {} AND "plan" = {} AND "status" = {}'
-                ' RETURNING "id"',
-                "declined",
-                actor.user_id,
-                now,
-                reason,
-                request_id,
+            closed = await request_rows.answer_request(
                 plan_id,
-                "open",
+                request_id,
+                request_rows.Answer(status="declined", by=actor.user_id, at=now, reason=reason),
             )
             if not closed:
                 raise Conflict(
@@ -257,7 +216,7 @@ async def decline_request(
                     role=role_for(actor, org, STAFF_DECISIONS[Permission.REVIEW_START]),
                     organisation=org,
                     plan=plan_id,
-                    version_number=row["agreed_version"],
+                    version_number=row.agreed_version,
                     reason=reason,
                     details={"request": str(request_id)},
                 ),
@@ -265,5 +224,4 @@ async def decline_request(
             )
 
     await audited(actor, plan_id, "decline_review", act)
-    rows = await ReviewRequest.raw('SELECT * FROM "review_request" WHERE "id" = {}', request_id)
-    return _request_read(dict(rows[0]))
+    return await request_rows.get_request(request_id)

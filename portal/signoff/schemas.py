@@ -19,9 +19,10 @@ from portal.bounds import (
     check_dates,
 )
 from portal.plans.allocation import StaffAllocation
+from portal.signoff.limits import MAX_TOLERANCE_BANDS, REASON_MAX_LENGTH
 
-Reason = Annotated[str, Meta(max_length=4000)]
-CommentText = Annotated[str, Meta(max_length=4000)]
+Reason = Annotated[str, Meta(max_length=REASON_MAX_LENGTH)]
+CommentText = Annotated[str, Meta(max_length=REASON_MAX_LENGTH)]
 Hash = Annotated[str, Meta(max_length=64)]
 # Figures and notes that belong to the money section: null for a reader who may not see it.
 _WITHHELD = "the money section is not shared with the reader"
@@ -343,7 +344,7 @@ class ToleranceRead(msgspec.Struct, kw_only=True):
 class ToleranceUpdate(_Input):
     minutes: MinutesPerWeek
     percent: Percent
-    bands_pence: Annotated[list[BandPence], Meta(max_length=20)]
+    bands_pence: Annotated[list[BandPence], Meta(max_length=MAX_TOLERANCE_BANDS)]
 
 
 # --- the sign-off organisation on the sharing page, and withdrawing consent --------------------

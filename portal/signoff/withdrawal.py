@@ -22,9 +22,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any, Literal
+from typing import Literal
 
-from portal.accounts.tables import Organisation
 from portal.audit.trail import AuditDraft, append
 from portal.consent import access_log
 from portal.consent.policy import SIGN_OFF_SECTIONS, SUBMITTED_STATES, Permission, decide, is_owner
@@ -32,15 +31,23 @@ from portal.core.actor import SIGN_OFF_ROLES, Actor, Role
 from portal.core.clock import now as utc_now
 from portal.core.errors import Conflict, DomainError, FieldError, Forbidden, Invalid
 from portal.core.sections import SECTION_KEYS, SECTION_TITLES
-from portal.core.values import as_date, as_uuid, aware
 from portal.db import write_transaction
 from portal.notifications.service import tell_about_plan, tell_staff
 from portal.plans import access as plan_access
 from portal.plans.tables import Plan
 from portal.plans.workflow import STATE_WORDS, State, Transition, next_state
 from portal.signoff import schemas as signoff_schemas
-from portal.signoff.service import audited, plan_row
-from portal.signoff.tables import PlanVersion
+from portal.signoff.repository import (
+    change_rows,
+    decision_rows,
+    organisation_rows,
+    plan_rows,
+    request_rows,
+    version_rows,
+)
+from portal.signoff.repository.plan_rows import SignOffPlan
+from portal.signoff.repository.version_rows import Submission
+from portal.signoff.transitions import audited, decision_outcome, plan_state
 
 # A version whose consent was withdrawn: kept, but neither waiting for sign-off nor agreed.
 WITHDRAWN_STATUS = "consent_withdrawn"
@@ -60,10 +67,10 @@ _WAITING_WORDS = {
 }
 
 
-def _sharing(row: dict[str, Any]) -> bool:
+def _sharing(row: SignOffPlan) -> bool:
     """Whether submitting shares this plan with an organisation now (as the decision has it)."""
-    return bool(row.get("signing_off_organisation")) and (
-        row["state"] in SUBMITTED_STATES or row["agreed_version"] is not None
+    return bool(row.signing_off_organisation) and (
+        row.state in SUBMITTED_STATES or row.agreed_version is not None
     )
 
 
@@ -75,44 +82,32 @@ def _sections() -> list[signoff_schemas.SharedSection]:
     ]
 
 
-_CONSENT_SQL = (
-    'SELECT v."id", v."number", v."status", v."submitted_at", v."content_hash",'
-    ' su."person" AS submitter_person, sp."display_name" AS submitter_name'
-    ' FROM "plan_version" v'
-    ' JOIN "user_account" su ON su."id" = v."submitted_by"'
-    ' JOIN "person" sp ON sp."id" = su."person"'
-    ' WHERE v."plan" = {} AND v."number" = {}'
-)
-
-
 async def _consents(
-    row: dict[str, Any],
-) -> list[tuple[signoff_schemas.SharingConsent, dict[str, Any]]]:
+    row: SignOffPlan,
+) -> list[tuple[signoff_schemas.SharingConsent, Submission]]:
     """The submissions whose consent is in force: the one under sign-off, then the agreed one."""
-    found: list[tuple[signoff_schemas.SharingConsent, dict[str, Any]]] = []
-    person = as_uuid(row["person"])
+    found: list[tuple[signoff_schemas.SharingConsent, Submission]] = []
     wanted: list[tuple[int | None, Literal["under_sign_off", "agreed"]]] = [
-        (row["submitted_version"], "under_sign_off"),
-        (row["agreed_version"], "agreed"),
+        (row.submitted_version, "under_sign_off"),
+        (row.agreed_version, "agreed"),
     ]
     for number, why in wanted:
         if number is None:
             continue
-        rows = await PlanVersion.raw(_CONSENT_SQL, as_uuid(row["id"]), number)
-        if not rows:
+        version = await version_rows.get_submission(row.id, number)
+        if version is None:
             continue
-        version = dict(rows[0])
         role: Literal["person", "representative"] = (
-            "person" if as_uuid(version["submitter_person"]) == person else "representative"
+            "person" if version.submitter_person == row.person else "representative"
         )
         found.append(
             (
                 signoff_schemas.SharingConsent(
-                    version_number=int(version["number"]),
+                    version_number=version.number,
                     why=why,
-                    version_status=version["status"],
-                    submitted_at=aware(version["submitted_at"]),
-                    submitted_by=version["submitter_name"],
+                    version_status=version.status,
+                    submitted_at=version.submitted_at,
+                    submitted_by=version.submitter_name,
                     submitted_by_role=role,
                 ),
                 version,
@@ -121,13 +116,10 @@ async def _consents(
     return found
 
 
-async def _organisation(organisation_id: Any) -> signoff_schemas.OrganisationChoice:
-    rows = await Organisation.raw(
-        'SELECT "id", "name", "kind" FROM "organisation" WHERE "id" = {}', organisation_id
-    )
-    return signoff_schemas.OrganisationChoice(
-        id=as_uuid(rows[0]["id"]), name=rows[0]["name"], kind=rows[0]["kind"]
-    )
+async def _organisation(organisation_id: uuid.UUID | None) -> signoff_schemas.OrganisationChoice:
+    organisation = await organisation_rows.get_organisation(organisation_id)
+    assert organisation is not None  # a plan shared for sign-off names its organisation
+    return organisation
 
 
 def withdrawing_means(
@@ -163,11 +155,11 @@ def withdrawing_means(
 async def sign_off_sharing(actor: Actor, plan_id: uuid.UUID) -> signoff_schemas.SignOffSharingRead:
     """Whom submitting shared the plan with, for those who choose who sees it."""
     plan = await plan_access.load_plan(actor, plan_id, Permission.PLAN_SHARE)
-    row = await plan_row(plan_id)
+    row = await plan_state(plan_id)
     if not _sharing(row):
         return signoff_schemas.SignOffSharingRead(
             plan_id=plan.id,
-            state=row["state"],
+            state=row.state,
             shared=False,
             organisation=None,
             sections=[],
@@ -177,12 +169,12 @@ async def sign_off_sharing(actor: Actor, plan_id: uuid.UUID) -> signoff_schemas.
             may_withdraw=False,
             withdrawing_means=[],
         )
-    organisation = await _organisation(row["signing_off_organisation"])
+    organisation = await _organisation(row.signing_off_organisation)
     consents = [consent_ for consent_, _ in await _consents(row)]
     whose = "your plan" if is_owner(actor, plan.access) else "the plan"
     return signoff_schemas.SignOffSharingRead(
         plan_id=plan.id,
-        state=row["state"],
+        state=row.state,
         shared=True,
         organisation=organisation,
         sections=_sections(),
@@ -191,7 +183,7 @@ async def sign_off_sharing(actor: Actor, plan_id: uuid.UUID) -> signoff_schemas.
         since=min((c.submitted_at for c in consents), default=None),
         consents=consents,
         may_withdraw=decide(actor, Permission.PLAN_WITHDRAW_CONSENT, plan.access),
-        withdrawing_means=withdrawing_means(whose, organisation.name, row["state"], consents),
+        withdrawing_means=withdrawing_means(whose, organisation.name, row.state, consents),
     )
 
 
@@ -216,44 +208,20 @@ def _nothing_shared(state: str) -> DomainError:
 
 
 async def _staff_to_tell(
-    plan_id: uuid.UUID, organisation_id: uuid.UUID, row: dict[str, Any], versions: list[int]
+    plan_id: uuid.UUID, organisation_id: uuid.UUID, row: SignOffPlan, versions: list[int]
 ) -> list[uuid.UUID]:
     """The staff who were deciding: those of the organisation who made a decision on a version
     still in force and still hold a role there; if nobody has yet, those who decide next."""
     roles = sorted(role.value for role in SIGN_OFF_ROLES)
-    marks = ", ".join("{}" for _ in roles)
-    numbers = ", ".join("{}" for _ in versions)
-    deciders = await Plan.raw(
-        'SELECT DISTINCT a."actor_user" AS "user" FROM "audit_entry" a'  # noqa: S608
-        ' JOIN "staff_role" s ON s."user" = a."actor_user" AND s."organisation" = {}'
-        f' AND s."ended_at" IS NULL AND s."role" IN ({marks})'
-        ' WHERE a."plan" = {} AND a."organisation" = {} AND a."outcome" = {}'
-        f' AND a."role" IN ({marks}) AND a."version_number" IN ({numbers})',
-        organisation_id,
-        *roles,
-        plan_id,
-        organisation_id,
-        "done",
-        *roles,
-        *versions,
-    )
+    deciders = await decision_rows.deciders_still_in_role(plan_id, organisation_id, roles, versions)
     if deciders:
-        return sorted(as_uuid(d["user"]) for d in deciders)
-    next_roles = sorted(role.value for role in _NEXT_DECIDERS.get(row["state"], _AGREED_DECIDERS))
-    holders = await Plan.raw(
-        'SELECT DISTINCT s."user" AS "user" FROM "staff_role" s'  # noqa: S608
-        ' JOIN "user_account" u ON u."id" = s."user"'
-        ' WHERE s."organisation" = {} AND s."ended_at" IS NULL AND u."is_active" = {}'
-        f' AND s."role" IN ({", ".join("{}" for _ in next_roles)})',
-        organisation_id,
-        True,
-        *next_roles,
-    )
-    return sorted(as_uuid(h["user"]) for h in holders)
+        return deciders
+    next_roles = sorted(role.value for role in _NEXT_DECIDERS.get(row.state, _AGREED_DECIDERS))
+    return await decision_rows.active_role_holders(organisation_id, next_roles)
 
 
-def _check_request(row: dict[str, Any], data: signoff_schemas.WithdrawConsentRequest) -> None:
-    state = row["state"]
+def _check_request(row: SignOffPlan, data: signoff_schemas.WithdrawConsentRequest) -> None:
+    state = row.state
     if data.state is not None and data.state != state:
         words = STATE_WORDS[State(state)].split(":")[0].lower()
         raise Conflict(
@@ -274,70 +242,41 @@ def _check_request(row: dict[str, Any], data: signoff_schemas.WithdrawConsentReq
 async def _withdraw(
     actor: Actor,
     plan: plan_access.PlanRecord,
-    row: dict[str, Any],
-    in_force: list[tuple[signoff_schemas.SharingConsent, dict[str, Any]]],
+    row: SignOffPlan,
+    in_force: list[tuple[signoff_schemas.SharingConsent, Submission]],
     now: dt.datetime,
 ) -> int:
     """The changes, in one write transaction: all of them or none."""
     plan_id = plan.id
-    state = State(row["state"])
+    state = State(row.state)
     target = next_state(state, Transition.WITHDRAW_CONSENT)
-    organisation_id = as_uuid(row["signing_off_organisation"])
+    organisation_id = row.signing_off_organisation
+    assert organisation_id is not None  # only a plan shared for sign-off gets here
     numbers = [c.version_number for c, _ in in_force]
     newest = max(in_force, key=lambda pair: pair[0].version_number)[1] if in_force else None
     shared = [section.key for section in _sections()]
     staff = await _staff_to_tell(plan_id, organisation_id, row, numbers or [0])
     checks = {
-        "state": row["state"],
-        "submitted_version": row["submitted_version"],
-        "agreed_version": row["agreed_version"],
+        "state": row.state,
+        "submitted_version": row.submitted_version,
+        "agreed_version": row.agreed_version,
     }
-    where = " AND ".join(
-        f'"{name}" IS NULL' if value is None else f'"{name}" = {{}}'
-        for name, value in checks.items()
-    )
     async with write_transaction(Plan._meta.db):
         # Compare-and-set: only if the plan is still as the decision read it.
-        moved = await Plan.raw(
-            'UPDATE "plan" SET "state" = {}, "state_changed_at" = {}, "submitted_version" = NULL,'  # noqa: S608
-            f' "agreed_version" = NULL, "review_date" = NULL WHERE "id" = {{}} AND {where}'
-            ' RETURNING "id"',
-            target.value,
-            now,
-            plan_id,
-            *[value for value in checks.values() if value is not None],
-        )
-        if not moved:
+        if not await plan_rows.withdraw_plan(plan_id, target.value, now, checks):
             raise Conflict(
                 "The plan has just changed",
                 "Someone changed where the plan is in sign-off a moment ago. Reload the page to "
                 "see where it is now, then decide.",
-                current_state=(await plan_row(plan_id))["state"],
+                current_state=(await plan_state(plan_id)).state,
             )
         for _, version in in_force:
-            await PlanVersion.update({PlanVersion.status: WITHDRAWN_STATUS}).where(
-                PlanVersion.id == version["id"]
-            )
-        closed_requests = await Plan.raw(
-            'UPDATE "review_request" SET "status" = {}, "decided_by" = {}, "decided_at" = {},'
-            ' "decision_reason" = {} WHERE "plan" = {} AND "status" = {} RETURNING "id"',
-            CLOSED_STATUS,
-            actor.user_id,
-            now,
-            CLOSED_REASON,
-            plan_id,
-            "open",
+            await version_rows.set_version_status(version.id, WITHDRAWN_STATUS)
+        closing = request_rows.Answer(
+            status=CLOSED_STATUS, by=actor.user_id, at=now, reason=CLOSED_REASON
         )
-        closed_changes = await Plan.raw(
-            'UPDATE "package_change" SET "status" = {}, "decided_by" = {}, "decided_at" = {},'
-            ' "decision_reason" = {} WHERE "plan" = {} AND "status" = {} RETURNING "id"',
-            CLOSED_STATUS,
-            actor.user_id,
-            now,
-            CLOSED_REASON,
-            plan_id,
-            "open",
-        )
+        closed_requests = await request_rows.answer_open_requests(plan_id, closing)
+        closed_changes = await change_rows.close_open_changes(plan_id, closing)
         await append(
             AuditDraft(
                 action=Transition.WITHDRAW_CONSENT.value,
@@ -346,15 +285,15 @@ async def _withdraw(
                 role="person" if is_owner(actor, plan.access) else "representative",
                 organisation=organisation_id,
                 plan=plan_id,
-                version_number=int(newest["number"]) if newest else None,
+                version_number=newest.number if newest else None,
                 from_state=state.value,
                 to_state=target.value,
-                version_hash=newest["content_hash"] if newest else "",
+                version_hash=newest.content_hash if newest else "",
                 details={
                     "consent": False,
                     "shared_sections": shared,
                     "withdrawn_versions": sorted(numbers),
-                    "agreed_version_ended": row["agreed_version"],
+                    "agreed_version_ended": row.agreed_version,
                     "closed_review_requests": len(closed_requests),
                     "closed_package_changes": len(closed_changes),
                     "staff_told": len(staff),
@@ -368,7 +307,7 @@ async def _withdraw(
         await access_log.record(
             actor, plan.access, "consent_withdrawn", shared, str(organisation_id), always=True
         )
-    return int(newest["number"]) if newest else 0
+    return newest.number if newest else 0
 
 
 async def withdraw_consent(
@@ -381,22 +320,12 @@ async def withdraw_consent(
         plan = await plan_access.load_plan(actor, plan_id, Permission.PLAN_VIEW)
         if not decide(actor, Permission.PLAN_WITHDRAW_CONSENT, plan.access):
             raise _not_allowed()
-        row = await plan_row(plan_id)
-        next_state(row["state"], Transition.WITHDRAW_CONSENT)
+        row = await plan_state(plan_id)
+        next_state(row.state, Transition.WITHDRAW_CONSENT)
         if not _sharing(row):
-            raise _nothing_shared(row["state"])
+            raise _nothing_shared(row.state)
         _check_request(row, data)
         return await _withdraw(actor, plan, row, await _consents(row), utc_now())
 
     number = await audited(actor, plan_id, Transition.WITHDRAW_CONSENT.value, act)
-    row = await plan_row(plan_id)
-    state = State(row["state"])
-    return signoff_schemas.DecisionOutcome(
-        plan_id=plan_id,
-        decision=Transition.WITHDRAW_CONSENT.value,
-        state=state.value,
-        state_words=STATE_WORDS[state],
-        version_number=number,
-        agreed_version=row["agreed_version"],
-        review_date=as_date(row["review_date"]),
-    )
+    return await decision_outcome(plan_id, Transition.WITHDRAW_CONSENT, number)

@@ -19,7 +19,7 @@ from portal.audit.tables import AuditEntry
 from portal.core.actor import Actor, Role
 from portal.plans import reading as plan_reading
 from portal.plans.tables import Plan, SupportItem
-from portal.signoff import service as signoff
+from portal.signoff import overview, work_trays
 from portal.signoff.tables import PlanVersion
 from tests.cli.test_cli import portal
 from tests.factories import actor_of
@@ -102,7 +102,7 @@ async def test_pats_complete_plan_waits_in_caseys_plan_authorisation_tray(demo) 
         (600, 21_000, "weekly")
     ]
 
-    status = await signoff.sign_off_status(pat, summary.id)
+    status = await overview.sign_off_status(pat, summary.id)
     assert status.organisation is not None and status.organisation.id == council
     assert status.submitted_version == 1 and status.agreed_version is None
     # The council set its allocation; Pat's outcomes wait for Casey to agree or decline them.
@@ -110,10 +110,10 @@ async def test_pats_complete_plan_waits_in_caseys_plan_authorisation_tray(demo) 
     assert {o.status for o in plan.outcomes} == {"proposed"}
 
     casey = await actor_of("casey@example.org")
-    tray = await signoff.tray_page(casey, council, "plan_authorisation", 1, 100)
+    tray = await work_trays.tray_page(casey, council, "plan_authorisation", 1, 100)
     assert summary.id in {item.plan_id for item in tray.items}
     drew = await actor_of("drew@example.org")
-    budgets = await signoff.tray_page(drew, council, "budget_authorisation", 1, 100)
+    budgets = await work_trays.tray_page(drew, council, "budget_authorisation", 1, 100)
     assert summary.id not in {item.plan_id for item in budgets.items}
 
 
@@ -123,7 +123,7 @@ async def test_chris_has_an_agreed_plan_due_for_review_within_the_month(demo) ->
     assert chris.display_name == "Chris Green"
     assert (summary.kind, summary.state) == ("care_and_support", "agreed")
 
-    status = await signoff.sign_off_status(chris, summary.id)
+    status = await overview.sign_off_status(chris, summary.id)
     plan = await plan_reading.read_plan(chris, summary.id)
     assert {o.status for o in plan.outcomes} == {"agreed"}
     assert status.agreed_version == 1 and status.submitted_version is None
@@ -156,7 +156,7 @@ async def test_chris_has_an_agreed_plan_due_for_review_within_the_month(demo) ->
     assert status.one_off_this_year_pence == 45_000
 
     casey = await actor_of("casey@example.org")
-    due = await signoff.tray_page(casey, council, "reviews_due", 1, 100)
+    due = await work_trays.tray_page(casey, council, "reviews_due", 1, 100)
     [item] = [item for item in due.items if item.plan_id == summary.id]
     assert item.due_on == review_on
 

@@ -513,8 +513,8 @@ async def build_world(people: People, submitted: bool) -> tuple[World, Any]:
         consent_schemas.InvitationCreate(sections=["about_me"], access="view", purpose="x"),  # type: ignore[arg-type]
     )
     # Version 1, as submitting would keep it, so that the version routes have one to show.
-    from portal.signoff.service import content_hash
     from portal.signoff.tables import PlanVersion
+    from portal.signoff.version_history import content_hash
 
     snapshot = await plan_reading.snapshot_plan(plan.id)
     await PlanVersion.insert(

@@ -14,7 +14,20 @@ from portal.plans.allocation import StaffAllocation
 from portal.plans.schemas import OutcomeRead
 from portal.routes.api import openapi as doc
 from portal.routes.auth import require_actor
-from portal.signoff import allocation, changes, requests, service, withdrawal
+from portal.signoff import (
+    allocation,
+    limits,
+    outcome_decisions,
+    overview,
+    staff_decisions,
+    submitting,
+    tolerance_settings,
+    version_history,
+    withdrawal,
+    work_trays,
+)
+from portal.signoff import changes as package_changes
+from portal.signoff import requests as review_requests
 from portal.signoff import schemas as signoff_schemas
 
 CompareWith = Annotated[
@@ -31,9 +44,9 @@ PerPage = Annotated[
     int,
     QueryParameter(
         name="per_page",
-        description=f"From 1 to {service.MAX_PER_PAGE}",
+        description=f"From 1 to {limits.MAX_PER_PAGE}",
         ge=1,
-        le=service.MAX_PER_PAGE,
+        le=limits.MAX_PER_PAGE,
     ),
 ]
 
@@ -47,7 +60,7 @@ class SignOffController(Controller):
     async def sign_off(
         self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]
     ) -> signoff_schemas.SignOffRead:
-        return await service.sign_off_status(actor, plan_id)
+        return await overview.sign_off_status(actor, plan_id)
 
     @post("/submit", status_code=200, **doc.signed_in_change(404, 409))
     async def submit(
@@ -56,7 +69,7 @@ class SignOffController(Controller):
         plan_id: FromPath[uuid.UUID],
         data: JSONBody[signoff_schemas.SubmitRequest],
     ) -> signoff_schemas.DecisionOutcome:
-        return await service.submit_plan(actor, plan_id, data)
+        return await submitting.submit_plan(actor, plan_id, data)
 
     @get("/sharing/sign-off", **doc.signed_in_read(403, 404))
     async def sign_off_sharing(
@@ -85,7 +98,7 @@ class SignOffController(Controller):
         plan_id: FromPath[uuid.UUID],
         data: JSONBody[signoff_schemas.ReturnRequest],
     ) -> signoff_schemas.DecisionOutcome:
-        return await service.return_plan(actor, plan_id, data)
+        return await staff_decisions.return_plan(actor, plan_id, data)
 
     @post("/authorise-plan", status_code=200, **doc.signed_in_change(404, 409))
     async def authorise_plan(
@@ -94,7 +107,7 @@ class SignOffController(Controller):
         plan_id: FromPath[uuid.UUID],
         data: JSONBody[signoff_schemas.AuthorisePlanRequest],
     ) -> signoff_schemas.DecisionOutcome:
-        return await service.authorise_plan(actor, plan_id, data)
+        return await staff_decisions.authorise_plan(actor, plan_id, data)
 
     @post("/authorise-budget", status_code=200, **doc.signed_in_change(404, 409))
     async def authorise_budget(
@@ -103,7 +116,7 @@ class SignOffController(Controller):
         plan_id: FromPath[uuid.UUID],
         data: JSONBody[signoff_schemas.AuthoriseBudgetRequest],
     ) -> signoff_schemas.DecisionOutcome:
-        return await service.authorise_budget(actor, plan_id, data)
+        return await staff_decisions.authorise_budget(actor, plan_id, data)
 
     @put("/allocation", status_code=200, **doc.signed_in_change(404, 409))
     async def set_allocation(
@@ -119,19 +132,19 @@ class SignOffController(Controller):
     async def comments(
         self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]
     ) -> list[signoff_schemas.CommentRead]:
-        return await service.comments_for(actor, plan_id)
+        return await overview.comments_for(actor, plan_id)
 
     @get("/versions", **doc.signed_in_read(404))
     async def versions(
         self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]
     ) -> list[signoff_schemas.VersionSummary]:
-        return await service.list_versions(actor, plan_id)
+        return await version_history.list_versions(actor, plan_id)
 
     @get("/versions/{number:int}", **doc.signed_in_read(404, 422))
     async def version(
         self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID], number: VersionInPath
     ) -> signoff_schemas.VersionRead:
-        return await service.read_version(actor, plan_id, number)
+        return await version_history.read_version(actor, plan_id, number)
 
     @get("/versions/{number:int}/compare", **doc.signed_in_read(404, 422))
     async def compare(
@@ -141,7 +154,7 @@ class SignOffController(Controller):
         number: VersionInPath,
         compare_with: CompareWith = None,
     ) -> signoff_schemas.VersionComparison:
-        return await service.compare_version(actor, plan_id, number, compare_with)
+        return await version_history.compare_version(actor, plan_id, number, compare_with)
 
 
 class ReviewController(Controller):
@@ -155,7 +168,7 @@ class ReviewController(Controller):
     async def review_requests(
         self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]
     ) -> list[signoff_schemas.ReviewRequestRead]:
-        return await requests.list_requests(actor, plan_id)
+        return await review_requests.list_requests(actor, plan_id)
 
     @post("/review-requests", status_code=201, **doc.signed_in_change(404, 409))
     async def request_review(
@@ -164,7 +177,7 @@ class ReviewController(Controller):
         plan_id: FromPath[uuid.UUID],
         data: JSONBody[signoff_schemas.ReviewRequestCreate],
     ) -> signoff_schemas.ReviewRequestRead:
-        return await requests.request_review(actor, plan_id, data)
+        return await review_requests.request_review(actor, plan_id, data)
 
     @post(
         "/review-requests/{request_id:uuid}/decline",
@@ -178,7 +191,7 @@ class ReviewController(Controller):
         request_id: FromPath[uuid.UUID],
         data: JSONBody[signoff_schemas.ReviewDecline],
     ) -> signoff_schemas.ReviewRequestRead:
-        return await requests.decline_request(actor, plan_id, request_id, data)
+        return await review_requests.decline_request(actor, plan_id, request_id, data)
 
     @post("/start-review", status_code=200, **doc.signed_in_change(404, 409))
     async def start_review(
@@ -187,7 +200,7 @@ class ReviewController(Controller):
         plan_id: FromPath[uuid.UUID],
         data: JSONBody[signoff_schemas.ReviewStart],
     ) -> signoff_schemas.ReviewStarted:
-        return await requests.start_review(actor, plan_id, data)
+        return await review_requests.start_review(actor, plan_id, data)
 
     @post(
         "/outcome-decisions/{outcome_id:uuid}",
@@ -201,13 +214,13 @@ class ReviewController(Controller):
         outcome_id: FromPath[uuid.UUID],
         data: JSONBody[signoff_schemas.OutcomeDecision],
     ) -> OutcomeRead:
-        return await changes.decide_outcome(actor, plan_id, outcome_id, data)
+        return await outcome_decisions.decide_outcome(actor, plan_id, outcome_id, data)
 
     @get("/package-changes", **doc.signed_in_read(404))
     async def package_changes(
         self, actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]
     ) -> list[signoff_schemas.PackageChangeRead]:
-        return await changes.list_changes(actor, plan_id)
+        return await package_changes.list_changes(actor, plan_id)
 
     @post("/package-changes", status_code=201, **doc.signed_in_change(404, 409))
     async def propose_change(
@@ -216,7 +229,7 @@ class ReviewController(Controller):
         plan_id: FromPath[uuid.UUID],
         data: JSONBody[signoff_schemas.PackageChangeCreate],
     ) -> signoff_schemas.PackageChangeRead:
-        return await changes.propose_change(actor, plan_id, data)
+        return await package_changes.propose_change(actor, plan_id, data)
 
     @post(
         "/package-changes/{change_id:uuid}/decision",
@@ -230,7 +243,7 @@ class ReviewController(Controller):
         change_id: FromPath[uuid.UUID],
         data: JSONBody[signoff_schemas.ChangeDecision],
     ) -> signoff_schemas.PackageChangeRead:
-        return await changes.decide_change(actor, plan_id, change_id, data)
+        return await package_changes.decide_change(actor, plan_id, change_id, data)
 
     @post(
         "/package-changes/{change_id:uuid}/review",
@@ -244,7 +257,7 @@ class ReviewController(Controller):
         change_id: FromPath[uuid.UUID],
         data: JSONBody[signoff_schemas.ReviewRequestCreate],
     ) -> signoff_schemas.PackageChangeRead:
-        return await changes.change_to_review(actor, plan_id, change_id, data)
+        return await package_changes.change_to_review(actor, plan_id, change_id, data)
 
 
 class ToleranceController(Controller):
@@ -256,7 +269,7 @@ class ToleranceController(Controller):
     async def read_tolerance(
         self, actor: NamedDependency[Actor], organisation_id: FromPath[uuid.UUID]
     ) -> signoff_schemas.ToleranceRead:
-        return await changes.read_tolerance(actor, organisation_id)
+        return await tolerance_settings.read_tolerance(actor, organisation_id)
 
     @put("/", **doc.signed_in_change(404))
     async def change_tolerance(
@@ -265,7 +278,7 @@ class ToleranceController(Controller):
         organisation_id: FromPath[uuid.UUID],
         data: JSONBody[signoff_schemas.ToleranceUpdate],
     ) -> signoff_schemas.ToleranceRead:
-        return await changes.change_tolerance(actor, organisation_id, data)
+        return await tolerance_settings.change_tolerance(actor, organisation_id, data)
 
 
 class TrayController(Controller):
@@ -277,7 +290,7 @@ class TrayController(Controller):
     async def counts(
         self, actor: NamedDependency[Actor], organisation_id: FromPath[uuid.UUID]
     ) -> list[signoff_schemas.TrayCount]:
-        return await service.tray_counts(actor, organisation_id)
+        return await work_trays.tray_counts(actor, organisation_id)
 
     @get("/{tray:str}", **doc.signed_in_read(400, 403, 404, 422))
     async def tray(
@@ -288,7 +301,7 @@ class TrayController(Controller):
         page: Page = 1,
         per_page: PerPage = 25,
     ) -> signoff_schemas.TrayPage:
-        return await service.tray_page(actor, organisation_id, tray, page, per_page)
+        return await work_trays.tray_page(actor, organisation_id, tray, page, per_page)
 
 
 REVIEW_CONTROLLERS = [SignOffController, ReviewController, ToleranceController, TrayController]

@@ -19,7 +19,7 @@ from portal.routes.pages.forms import FieldProblem, check_length, parse_pounds, 
 from portal.routes.pages.reviews import REASON_LIMIT, decide_page, problem_errors
 from portal.signoff import allocation
 from portal.signoff import schemas as signoff_schemas
-from portal.signoff.service import open_plan_for
+from portal.signoff.transitions import open_plan_for
 
 _FIELDS = {"annual_pence": "allocation_amount", "reason": "allocation_reason"}
 

@@ -25,7 +25,7 @@ from portal.routes.pages.common import plan_page, plan_url
 from portal.routes.pages.forms import text
 from portal.routes.pages.my_data import MY_DATA_ROUTES
 from portal.routes.pages.reviews import VERSION_TAGS, person_page
-from portal.signoff import service as signoff
+from portal.signoff import version_history
 
 Query = Annotated[str | None, QueryParameter()]
 VersionQuery = Annotated[int | None, QueryParameter(name="version", ge=0, le=INT4_MAX)]
@@ -43,7 +43,7 @@ async def print_page(actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]
             "submitted_at": v.submitted_at,
             "agreed_at": v.agreed_at,
         }
-        for v in await signoff.versions_of(plan_id)
+        for v in await version_history.versions_of(plan_id)
     ]
     audiences: list[dict[str, Any]] = []
     if decide(actor, Permission.PLAN_SHARE, plan.record.access):

@@ -1,6 +1,6 @@
 """Sign-off pages: where a plan is, submitting it, its versions, work trays and staff decisions.
 
-Every rule is the sign-off service's (`portal.signoff.service`, which asks the access decision):
+Every rule is the sign-off services' (`portal.signoff`, which ask the access decision):
 these pages read forms, call the service and show what it says. A refusal about what was sent
 (422), the plan having moved on (409) or a budget above the reader's spending limit (403) is
 shown on the form's own page with an NHS.UK error summary; anything else is a page of its own.
@@ -46,9 +46,16 @@ from portal.routes.pages.forms import (
 )
 from portal.routes.pages.organisations import ORGANISATIONS_NAV, organisation_url
 from portal.routes.pages.plans import criterion_href
+from portal.signoff import (
+    limits,
+    overview,
+    staff_decisions,
+    submitting,
+    version_history,
+    work_trays,
+)
 from portal.signoff import requests as review_requests
 from portal.signoff import schemas as signoff_schemas
-from portal.signoff import service as signoff
 from portal.templating import uk_date
 
 PER_PAGE = 25
@@ -330,7 +337,7 @@ async def sign_off_page(
     request: Request[Any, Any, Any], actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
     plan = await plan_page(actor, plan_id, Permission.PLAN_VIEW)
-    status = await signoff.sign_off_status(actor, plan_id)
+    status = await overview.sign_off_status(actor, plan_id)
     asked = await review_requests.list_requests(actor, plan_id)
     return person_page(
         "reviews/sign_off.html",
@@ -384,7 +391,7 @@ def _submit_page(
             {
                 "value": str(o.id),
                 "text": o.name,
-                "hint": {"text": signoff.KIND_WORDS.get(o.kind, o.kind).capitalize()},
+                "hint": {"text": submitting.KIND_WORDS.get(o.kind, o.kind).capitalize()},
                 "checked": values["organisation_id"] == str(o.id),
             }
             for o in choices
@@ -403,7 +410,7 @@ def _submit_page(
 @get("/plans/{plan_id:uuid}/submit", name="submit")
 async def submit_form(actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]) -> Response[Any]:
     plan = await plan_page(actor, plan_id, Permission.PLAN_SUBMIT)
-    return _submit_page(actor, plan, await signoff.sign_off_status(actor, plan_id))
+    return _submit_page(actor, plan, await overview.sign_off_status(actor, plan_id))
 
 
 def problem_errors(problem: DomainError, fields: dict[str, str], whole: str) -> dict[str, str]:
@@ -441,7 +448,7 @@ async def submit(
     http_status = 400
     if not errors:
         try:
-            await signoff.submit_plan(
+            await submitting.submit_plan(
                 actor,
                 plan_id,
                 signoff_schemas.SubmitRequest(
@@ -458,7 +465,7 @@ async def submit(
             errors = problem_errors(problem, fields, "submit")
         else:
             return see_other(plan_url(plan_id, "sign-off") + "?done=submitted")
-    status = await signoff.sign_off_status(actor, plan_id)
+    status = await overview.sign_off_status(actor, plan_id)
     return _submit_page(actor, plan, status, values=values, errors=errors, http_status=http_status)
 
 
@@ -470,7 +477,7 @@ async def version_page(
     actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID], number: VersionInPath
 ) -> Response[Any]:
     plan = await plan_page(actor, plan_id, Permission.PLAN_VIEW)
-    read = await signoff.read_version(actor, plan_id, number)
+    read = await version_history.read_version(actor, plan_id, number)
     return person_page(
         "reviews/version.html",
         actor,
@@ -494,7 +501,7 @@ async def compare_page(
     compare_with: CompareWith = None,
 ) -> Response[Any]:
     plan = await plan_page(actor, plan_id, Permission.PLAN_VIEW)
-    comparison = await signoff.compare_version(actor, plan_id, number, compare_with)
+    comparison = await version_history.compare_version(actor, plan_id, number, compare_with)
     list_words = {
         "outcomes": "Outcomes",
         "support_items": "Support and what it costs",
@@ -538,7 +545,7 @@ def _tray_url(organisation_id: uuid.UUID, tray: str) -> str:
 async def trays_page(
     actor: NamedDependency[Actor], organisation_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
-    counts = await signoff.tray_counts(actor, organisation_id)
+    counts = await work_trays.tray_counts(actor, organisation_id)
     organisation = await organisations.read_organisation(actor, organisation_id)
     return render(
         "reviews/trays.html",
@@ -570,7 +577,7 @@ async def tray_page(
     tray: FromPath[str],
     page: TrayPageNumber = 1,
 ) -> Response[Any]:
-    found = await signoff.tray_page(actor, organisation_id, tray, page, PER_PAGE)
+    found = await work_trays.tray_page(actor, organisation_id, tray, page, PER_PAGE)
     organisation = await organisations.read_organisation(actor, organisation_id)
     url = _tray_url(organisation_id, found.tray)
     decides = found.tray in (Tray.PLAN_AUTHORISATION.value, Tray.BUDGET_AUTHORISATION.value)
@@ -621,15 +628,6 @@ def _tray_after(actor: Actor, organisation_id: uuid.UUID | None, state: str) -> 
     return organisation_url(organisation_id, "trays")
 
 
-def _spending_limit(actor: Actor, organisation_id: uuid.UUID | None) -> int | None:
-    limits = [
-        role.spending_limit_pence or 0
-        for role in actor.roles
-        if role.organisation_id == organisation_id and role.role == Role.BUDGET_AUTHORISER
-    ]
-    return max(limits) if limits else None
-
-
 def _empty_decision_values(criteria: list[str]) -> dict[str, Any]:
     return {
         "note": "",
@@ -664,7 +662,7 @@ async def decide_page(
     banner: str | None = None,
 ) -> Response[Any]:
     plan = await plan_page(actor, plan_id, Permission.PLAN_VIEW)
-    status = await signoff.sign_off_status(actor, plan_id)
+    status = await overview.sign_off_status(actor, plan_id)
     decisions = [step for step in status.next_steps if step in DECISIONS]
     sets_allocation = may_set_allocation(actor, plan.record)
     if not decisions and not sets_allocation:
@@ -677,7 +675,7 @@ async def decide_page(
     submitted = next((v for v in status.versions if v.number == status.submitted_version), None)
     content: dict[str, Any] = {}
     if submitted is not None:
-        content = (await signoff.read_version(actor, plan_id, submitted.number)).content
+        content = (await version_history.read_version(actor, plan_id, submitted.number)).content
     visible = shown_sections(actor, plan.record)
     criteria = [key for key in CRITERIA_KEYS if key in visible]
     # A form's own values over the empty ones, so each form keeps what was typed in it.
@@ -729,7 +727,7 @@ async def decide_page(
             else None
         ),
         over=this_year is not None and allocation is not None and this_year > allocation,
-        spending_limit_pence=_spending_limit(actor, organisation_id),
+        spending_limit_pence=limits.spending_limit(actor, organisation_id),
         planned_review=planned_review,
         comment_sections=[{"key": k, "title": SECTION_TITLES[k]} for k in criteria],
         values=values,
@@ -827,7 +825,7 @@ async def authorise_plan(
     )
 
     async def decision() -> Any:
-        return await signoff.authorise_plan(actor, plan_id, data)
+        return await staff_decisions.authorise_plan(actor, plan_id, data)
 
     return await _decided(
         actor, plan_id, record, "authorise-plan", values, errors, decision, "authorised"
@@ -857,7 +855,7 @@ async def return_plan(
     )
 
     async def decision() -> Any:
-        return await signoff.return_plan(actor, plan_id, data)
+        return await staff_decisions.return_plan(actor, plan_id, data)
 
     return await _decided(actor, plan_id, record, "return", values, errors, decision, "returned")
 
@@ -883,7 +881,7 @@ async def authorise_budget(
     )
 
     async def decision() -> Any:
-        return await signoff.authorise_budget(actor, plan_id, data)
+        return await staff_decisions.authorise_budget(actor, plan_id, data)
 
     return await _decided(
         actor, plan_id, record, "authorise-budget", values, errors, decision, "agreed"

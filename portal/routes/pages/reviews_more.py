@@ -54,9 +54,9 @@ from portal.routes.pages.reviews import (
 )
 from portal.routes.pages.rows import hours_parts, hours_values, parse_hours
 from portal.signoff import changes as package_changes
+from portal.signoff import outcome_decisions, overview, tolerance_settings, transitions
 from portal.signoff import requests as review_requests
 from portal.signoff import schemas as signoff_schemas
-from portal.signoff import service as signoff
 
 # A tolerance rule may have up to this many weekly cost bands (as the service allows).
 MAX_BANDS = 20
@@ -188,7 +188,7 @@ async def review_request_form(
     actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
     plan = await plan_page(actor, plan_id, Permission.REVIEW_REQUEST)
-    return _request_page(actor, plan, await signoff.sign_off_status(actor, plan_id))
+    return _request_page(actor, plan, await overview.sign_off_status(actor, plan_id))
 
 
 @post("/plans/{plan_id:uuid}/review-request", name="review-request-send")
@@ -213,7 +213,7 @@ async def ask_for_review(
             errors = problem_errors(problem, {"reason": "reason"}, "request")
         else:
             return see_other(plan_url(plan_id, "sign-off") + "?done=review_requested")
-    status = await signoff.sign_off_status(actor, plan_id)
+    status = await overview.sign_off_status(actor, plan_id)
     return _request_page(
         actor, plan, status, reason=text(form, "reason"), errors=errors, http_status=http_status
     )
@@ -243,7 +243,7 @@ async def _review_page(
             "organisation that signs off the plan. You can read the plan's sign-off page.",
         )
     access = plan.record.access
-    status = await signoff.sign_off_status(actor, plan_id)
+    status = await overview.sign_off_status(actor, plan_id)
     asked = request_views(await review_requests.list_requests(actor, plan_id), plan.mine)
     visible = shown_sections(actor, plan.record)
     changes: list[dict[str, Any]] = []
@@ -335,7 +335,7 @@ async def _decided(
 async def start_review(
     request: Request[Any, Any, Any], actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
-    await signoff.open_plan_for(actor, plan_id, Permission.REVIEW_START, "start a review")
+    await transitions.open_plan_for(actor, plan_id, Permission.REVIEW_START, "start a review")
     form = await request.form()
     errors: dict[str, str] = {}
     note = _reason(form, "note", "The note", "note", errors)
@@ -368,7 +368,9 @@ async def decline_request(
     plan_id: FromPath[uuid.UUID],
     request_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
-    await signoff.open_plan_for(actor, plan_id, Permission.REVIEW_START, "answer review requests")
+    await transitions.open_plan_for(
+        actor, plan_id, Permission.REVIEW_START, "answer review requests"
+    )
     form = await request.form()
     key = f"request-{request_id}"
     errors: dict[str, str] = {}
@@ -402,7 +404,7 @@ async def decide_change(
     plan_id: FromPath[uuid.UUID],
     change_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
-    await signoff.open_plan_for(
+    await transitions.open_plan_for(
         actor, plan_id, Permission.CHANGE_CONFIRM, "decide on changes to the support"
     )
     form = await request.form()
@@ -448,7 +450,7 @@ async def decide_outcome(
     plan_id: FromPath[uuid.UUID],
     outcome_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
-    await signoff.open_plan_for(
+    await transitions.open_plan_for(
         actor, plan_id, Permission.OUTCOME_DECIDE, "agree or decline outcomes"
     )
     form = await request.form()
@@ -463,7 +465,7 @@ async def decide_outcome(
     http_status = 400
     if not errors:
         try:
-            await package_changes.decide_outcome(
+            await outcome_decisions.decide_outcome(
                 actor,
                 plan_id,
                 outcome_id,
@@ -796,7 +798,7 @@ async def tolerance_page(
     actor: NamedDependency[Actor],
     organisation_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
-    tolerance = await package_changes.read_tolerance(actor, organisation_id)
+    tolerance = await tolerance_settings.read_tolerance(actor, organisation_id)
     organisation = await organisations.read_organisation(actor, organisation_id)
     banner = _TOLERANCE_BANNERS.get(request.query_params.get("done") or "")
     return _tolerance_page(actor, organisation, tolerance, banner=banner)
@@ -815,7 +817,7 @@ async def change_tolerance(
             f"Only an admin of {organisation.name} can change its tolerance for package "
             "changes. Ask one of its admins to do this.",
         )
-    tolerance = await package_changes.read_tolerance(actor, organisation_id)
+    tolerance = await tolerance_settings.read_tolerance(actor, organisation_id)
     form = await request.form()
     values: dict[str, Any] = {
         "flex": hours_parts(form, "flex"),
@@ -866,7 +868,7 @@ async def change_tolerance(
     http_status = 400
     if not errors:
         try:
-            await package_changes.change_tolerance(
+            await tolerance_settings.change_tolerance(
                 actor,
                 organisation_id,
                 signoff_schemas.ToleranceUpdate(

@@ -55,7 +55,7 @@ from portal.routes.pages.section_forms import (
     form_values,
     parse_section_form,
 )
-from portal.signoff import service as signoff
+from portal.signoff import overview
 
 # Sections whose criterion lives on a list page: their form is reached from that page.
 _HOME_PAGE = {
@@ -143,7 +143,7 @@ async def _section_page(
     # What staff said about this section when they returned the plan.
     returned = [
         c
-        for c in await signoff.comments_for(actor, plan_id)
+        for c in await overview.comments_for(actor, plan_id)
         if c.section == key and c.kind == "returned"
     ]
     return render(
