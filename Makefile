@@ -60,6 +60,7 @@ lint: install
 	$(BIN)/ruff format --check portal tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/python scripts/import-all
 
 bench: install
 	scripts/ensure-postgres

@@ -16,7 +16,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 import msgspec
 from piccolo.table import Table
 
-from portal.consent.service import PlanRef
+from portal.consent.repository.access import PlanRef
 from portal.db import write_transaction as db_write_transaction
 from portal.plans.allocation import staff_allocation, staff_allocations
 from portal.plans.money import Frequency
