@@ -12,8 +12,8 @@ from collections.abc import Callable
 import msgspec
 
 from portal.accounts import organisations
+from portal.accounts import repository as accounts
 from portal.accounts.service import actor_for_token, create_user, end_session, start_session
-from portal.accounts.tables import UserAccount
 from portal.consent import schemas as consent_schemas
 from portal.consent import service as consent
 from portal.consent.policy import Access
@@ -51,7 +51,7 @@ CHRIS_REVIEW_IN = dt.timedelta(days=20)
 
 
 async def _actor(email: str, name: str) -> Actor:
-    user = await UserAccount.objects().where(UserAccount.email == email).first()
+    user = await accounts.user_by_email(email)
     if user is None:
         user = await create_user(email, DEMO_PASSWORD, name)
     token = await start_session(user, hours=1)
