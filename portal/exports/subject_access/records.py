@@ -267,6 +267,9 @@ class AccessLogFile(msgspec.Struct, kw_only=True):
     events: list[AccessEventRecord]
 
 
+# Sign-off's own ReviewRequestRead, PackageChangeRead and CommentRead are not these: they carry
+# the plan's id (the file says it once), package figures added later, or their fields in
+# another order, and any of those would change the files people already keep.
 class ReviewRequestRecord(msgspec.Struct, kw_only=True):
     id: uuid.UUID
     requested_by: str
