@@ -18,11 +18,10 @@ from collections.abc import Mapping
 import asyncpg
 import msgspec
 
-from portal.accounts import oidc
+from portal.accounts import oidc, repository
 from portal.accounts.oidc import Identity, sign_in_refused
+from portal.accounts.repository import OidcLoginClaim, UserRecord
 from portal.accounts.service import normalise_email
-from portal.accounts.tables import ExternalIdentity, OidcLogin, Person, UserAccount
-from portal.db import write_transaction
 from portal.settings import OidcProvider
 
 log = logging.getLogger("portal.accounts.oidc")
@@ -43,10 +42,6 @@ def state_hash(state: str) -> str:
     return hashlib.sha256(state.encode()).hexdigest()
 
 
-def _utc(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
-
-
 async def begin_oidc_sign_in(
     provider: OidcProvider, *, redirect_uri: str, next_path: str
 ) -> OidcStart:
@@ -64,47 +59,26 @@ async def begin_oidc_sign_in(
         code_verifier=code_verifier,
     )
     now = dt.datetime.now(dt.UTC)
-    await OidcLogin(
-        state_hash=state_hash(state),
-        provider=provider.name,
-        nonce=nonce,
-        code_verifier=code_verifier,
-        next_path=next_path,
-        created_at=now,
-    ).save()
-    await OidcLogin.delete().where(OidcLogin.created_at < now - FORGET_AFTER)
+    await repository.insert_oidc_login(
+        state_hash(state), provider.name, nonce, code_verifier, next_path, now
+    )
+    await repository.forget_oidc_logins_before(now - FORGET_AFTER)
     return OidcStart(authorization_url=url, state=state)
 
 
-async def _claim_login(provider: OidcProvider, state: str) -> OidcLogin:
-    """Mark the attempt used in the same statement that finds it, so a replay finds it used."""
+async def _claim_login(provider: OidcProvider, state: str) -> OidcLoginClaim:
+    """Use up the attempt as it is found, so a replay finds it used."""
     hashed = state_hash(state)
     now = dt.datetime.now(dt.UTC)
-    claimed = await (
-        OidcLogin.update({OidcLogin.used_at: now})
-        .where((OidcLogin.state_hash == hashed) & OidcLogin.used_at.is_null())
-        .returning(
-            OidcLogin.provider,
-            OidcLogin.nonce,
-            OidcLogin.code_verifier,
-            OidcLogin.next_path,
-            OidcLogin.created_at,
-        )
-    )
-    if not claimed:
-        seen = await OidcLogin.exists().where(OidcLogin.state_hash == hashed)
+    login = await repository.claim_oidc_login(hashed, now)
+    if login is None:
+        seen = await repository.oidc_login_exists(hashed)
         raise sign_in_refused("state-used" if seen else "state-unknown")
-    row = claimed[0]
-    if row["provider"] != provider.name:
+    if login.provider != provider.name:
         raise sign_in_refused("wrong-provider")
-    if _utc(row["created_at"]) < now - dt.timedelta(minutes=LOGIN_MINUTES):
+    if login.created_at < now - dt.timedelta(minutes=LOGIN_MINUTES):
         raise sign_in_refused("state-expired")
-    return OidcLogin(
-        provider=row["provider"],
-        nonce=row["nonce"],
-        code_verifier=row["code_verifier"],
-        next_path=row["next_path"],
-    )
+    return login
 
 
 async def finish_oidc_sign_in(
@@ -113,7 +87,7 @@ async def finish_oidc_sign_in(
     redirect_uri: str,
     params: Mapping[str, str],
     browser_state: str | None,
-) -> tuple[UserAccount, str]:
+) -> tuple[UserRecord, str]:
     """The user a provider's callback stands for, and where they were going; or SignInRefused.
 
     The order matters: an attempt is used up before anything is asked of the provider, so a
@@ -151,7 +125,7 @@ async def finish_oidc_sign_in(
     return user, login.next_path
 
 
-async def user_for_identity(provider: OidcProvider, identity: Identity) -> UserAccount:
+async def user_for_identity(provider: OidcProvider, identity: Identity) -> UserRecord:
     """Who this identity is here: the user it is linked to, an existing account it may be
     linked to, or a new person and account."""
     try:
@@ -161,31 +135,22 @@ async def user_for_identity(provider: OidcProvider, identity: Identity) -> UserA
         return await _user_for_identity(provider, identity)
 
 
-async def _user_for_identity(provider: OidcProvider, identity: Identity) -> UserAccount:
+async def _user_for_identity(provider: OidcProvider, identity: Identity) -> UserRecord:
     now = dt.datetime.now(dt.UTC)
-    async with write_transaction(UserAccount._meta.db):
-        linked = (
-            await ExternalIdentity.objects()
-            .where(
-                (ExternalIdentity.provider == provider.name)
-                & (ExternalIdentity.subject == identity.subject)
-            )
-            .first()
-        )
+    async with repository.transaction():
+        linked = await repository.external_identity(provider.name, identity.subject)
         if linked is not None:
-            user = await UserAccount.objects().where(UserAccount.id == linked.user).first()
+            user = await repository.user_by_id(linked.user)
             if user is None or not user.is_active:
                 raise sign_in_refused("account-inactive")
-            await ExternalIdentity.update({ExternalIdentity.last_sign_in_at: now}).where(
-                ExternalIdentity.id == linked.id
-            )
+            await repository.touch_external_identity(linked.id, now)
             return user
         if identity.email is None:
             raise sign_in_refused("email-missing")
         email = normalise_email(identity.email)
         if "@" not in email or len(email) > 320:
             raise sign_in_refused("email-missing")
-        user = await UserAccount.objects().where(UserAccount.email == email).first()
+        user = await repository.user_by_email(email)
         if user is not None:
             # Linking hands the account to whoever the provider says owns the address: only
             # when the provider checks addresses, and says it checked this one.
@@ -193,19 +158,14 @@ async def _user_for_identity(provider: OidcProvider, identity: Identity) -> User
                 raise sign_in_refused("email-in-use")
             if not user.is_active:
                 raise sign_in_refused("account-inactive")
-            if await ExternalIdentity.exists().where(
-                (ExternalIdentity.provider == provider.name) & (ExternalIdentity.user == user.id)
-            ):
+            if await repository.provider_linked_to(provider.name, user.id):
                 raise sign_in_refused("linked-to-another")
             how = "linked"
         else:
-            person = Person(display_name=(identity.display_name or email.split("@")[0])[:200])
-            await person.save()
-            user = UserAccount(email=email, password_hash=None, person=person.id)
-            await user.save()
+            user = await repository.insert_person_and_user(
+                (identity.display_name or email.split("@")[0])[:200], email, None
+            )
             how = "created"
-        await ExternalIdentity(
-            provider=provider.name, subject=identity.subject, user=user.id, last_sign_in_at=now
-        ).save()
+        await repository.insert_external_identity(provider.name, identity.subject, user.id, now)
     log.info("oidc: %s account %s through %s", how, user.id, provider.name)
     return user

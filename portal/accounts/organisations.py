@@ -16,9 +16,10 @@ from typing import Any
 
 import msgspec
 
+from portal.accounts import repository
 from portal.accounts import schemas as account_schemas
+from portal.accounts.repository import HeldRole, OrganisationRow
 from portal.accounts.service import normalise_email, staff_roles
-from portal.accounts.tables import Organisation, StaffRole, UserAccount
 from portal.core import clock
 from portal.core.actor import ROLE_LABELS, Actor, OrgPermission, Role, decide_organisation
 from portal.core.errors import (
@@ -31,15 +32,13 @@ from portal.core.errors import (
     not_found,
 )
 from portal.core.money import format_pounds as pounds
-from portal.core.values import as_uuid, aware
-from portal.db import write_transaction
 
 _ROLE_ORDER = {role: number for number, role in enumerate(Role)}
 NO_ACCOUNT = "No account uses this email address. Ask them to create an account first."
 
 
 def _transaction() -> Any:
-    return write_transaction(StaffRole._meta.db)
+    return repository.transaction()
 
 
 def role_label(role: Role | str) -> str:
@@ -144,78 +143,23 @@ def check_spending_limit(role: Role, limit: int | None) -> None:
 # --- reading -----------------------------------------------------------------------------
 
 
-async def _organisation_row(organisation_id: uuid.UUID) -> dict[str, Any] | None:
-    rows = await Organisation.raw(
-        'SELECT "id", "name", "kind" FROM "organisation" WHERE "id" = {}', organisation_id
-    )
-    return rows[0] if rows else None
-
-
-async def _lock_organisation(organisation_id: uuid.UUID) -> dict[str, Any] | None:
-    """Writes to one organisation's staff take turns, so two admins cannot end each other.
-
-    An update that changes nothing takes the row lock on PostgreSQL (SQLite's write
-    transaction already holds the whole database), and works the same on both.
-    """
-    rows = await Organisation.raw(
-        'UPDATE "organisation" SET "name" = "name" WHERE "id" = {} RETURNING "id", "name", "kind"',
-        organisation_id,
-    )
-    return rows[0] if rows else None
-
-
 def _require(
-    actor: Actor, permission: OrgPermission, organisation: dict[str, Any] | None
-) -> dict[str, Any]:
+    actor: Actor, permission: OrgPermission, organisation: OrganisationRow | None
+) -> OrganisationRow:
     """The organisation, if the decision allows it: 404 to outsiders, 403 to staff who may not."""
     if organisation is None:
         raise not_found("organisation")
-    organisation_id = as_uuid(organisation["id"])
+    organisation_id = organisation.id
     if not decide_organisation(actor, OrgPermission.VIEW_STAFF, organisation_id):
         raise not_found("organisation")
     if not decide_organisation(actor, permission, organisation_id):
-        raise NotAnAdmin(organisation["name"])
+        raise NotAnAdmin(organisation.name)
     return organisation
 
 
 async def _fresh(actor: Actor) -> Actor:
     """The actor with the roles they hold at this moment, read inside the write's turn."""
     return msgspec.structs.replace(actor, roles=await staff_roles(actor.user_id))
-
-
-_STAFF_SQL = (
-    'SELECT r."id", r."organisation", r."user", r."role", r."spending_limit_pence",'
-    ' r."granted_at", r."ended_at", u."email", p."display_name" AS name,'
-    ' gp."display_name" AS granted_by_name, ep."display_name" AS ended_by_name'
-    ' FROM "staff_role" r'
-    ' JOIN "user_account" u ON u."id" = r."user"'
-    ' JOIN "person" p ON p."id" = u."person"'
-    ' LEFT JOIN "user_account" gu ON gu."id" = r."granted_by"'
-    ' LEFT JOIN "person" gp ON gp."id" = gu."person"'
-    ' LEFT JOIN "user_account" eu ON eu."id" = r."ended_by"'
-    ' LEFT JOIN "person" ep ON ep."id" = eu."person"'
-    ' WHERE r."organisation" = {}'
-)
-
-
-def _staff_read(row: dict[str, Any]) -> account_schemas.StaffRoleRead:
-    role = Role(row["role"])
-    ended_at = aware(row["ended_at"])
-    return account_schemas.StaffRoleRead(
-        id=as_uuid(row["id"]),
-        organisation_id=as_uuid(row["organisation"]),
-        user_id=as_uuid(row["user"]),
-        name=row["name"],
-        email=row["email"],
-        role=role,
-        role_label=role_label(role),
-        spending_limit_pence=row["spending_limit_pence"],
-        granted_at=aware(row["granted_at"]),
-        granted_by_name=row["granted_by_name"],
-        ended_at=ended_at,
-        ended_by_name=row["ended_by_name"],
-        current=ended_at is None,
-    )
 
 
 def _staff_order(role: account_schemas.StaffRoleRead) -> tuple[str, int, dt.datetime]:
@@ -225,83 +169,77 @@ def _staff_order(role: account_schemas.StaffRoleRead) -> tuple[str, int, dt.date
 async def _staff_rows(
     organisation_id: uuid.UUID, *, include_ended: bool = False, role_id: uuid.UUID | None = None
 ) -> list[account_schemas.StaffRoleRead]:
-    sql = _STAFF_SQL
-    args: list[Any] = [organisation_id]
-    if not include_ended:
-        sql += ' AND r."ended_at" IS NULL'
-    if role_id is not None:
-        sql += ' AND r."id" = {}'
-        args.append(role_id)
-    rows = await StaffRole.raw(sql, *args)
-    return sorted((_staff_read(row) for row in rows), key=_staff_order)
+    found = await repository.staff_roles_of(
+        organisation_id, include_ended=include_ended, role_id=role_id
+    )
+    return sorted(found, key=_staff_order)
 
 
 def _organisation_read(
-    actor: Actor, row: dict[str, Any], roles: list[dict[str, Any]]
+    actor: Actor, organisation: OrganisationRow, roles: list[HeldRole]
 ) -> account_schemas.OrganisationRead:
-    organisation_id = as_uuid(row["id"])
-    kind = account_schemas.OrganisationKind(row["kind"])
+    kind = account_schemas.OrganisationKind(organisation.kind)
     mine = [
         account_schemas.MyRole(
-            id=as_uuid(role["role_id"]),
-            role=Role(role["role"]),
-            role_label=role_label(role["role"]),
-            spending_limit_pence=role["spending_limit_pence"],
-            granted_at=aware(role["granted_at"]),
+            id=role.role_id,
+            role=role.role,
+            role_label=role_label(role.role),
+            spending_limit_pence=role.spending_limit_pence,
+            granted_at=role.granted_at,
         )
         for role in roles
     ]
     mine.sort(key=lambda role: _ROLE_ORDER[role.role])
     return account_schemas.OrganisationRead(
-        id=organisation_id,
-        name=row["name"],
+        id=organisation.id,
+        name=organisation.name,
         kind=kind,
         kind_label=account_schemas.ORGANISATION_KIND_LABELS[kind],
         my_roles=mine,
-        can_manage_staff=decide_organisation(actor, OrgPermission.MANAGE_STAFF, organisation_id),
+        can_manage_staff=decide_organisation(actor, OrgPermission.MANAGE_STAFF, organisation.id),
     )
-
-
-_MY_ROLES_SQL = (
-    'SELECT o."id", o."name", o."kind", r."id" AS role_id, r."role",'
-    ' r."spending_limit_pence", r."granted_at"'
-    ' FROM "staff_role" r JOIN "organisation" o ON o."id" = r."organisation"'
-    ' WHERE r."user" = {} AND r."ended_at" IS NULL'
-)
 
 
 async def my_organisations(actor: Actor) -> list[account_schemas.OrganisationRead]:
     """The organisations the actor holds a role in now, with those roles, by name."""
-    rows = await StaffRole.raw(_MY_ROLES_SQL, actor.user_id)
-    by_organisation: dict[uuid.UUID, list[dict[str, Any]]] = {}
-    for row in rows:
-        by_organisation.setdefault(as_uuid(row["id"]), []).append(row)
-    found = [_organisation_read(actor, group[0], group) for group in by_organisation.values()]
+    by_organisation: dict[uuid.UUID, list[HeldRole]] = {}
+    for role in await repository.held_roles(actor.user_id):
+        by_organisation.setdefault(role.organisation_id, []).append(role)
+    found = [
+        _organisation_read(actor, _held_organisation(group[0]), group)
+        for group in by_organisation.values()
+    ]
     return sorted(found, key=lambda organisation: organisation.name.casefold())
+
+
+def _held_organisation(role: HeldRole) -> OrganisationRow:
+    return OrganisationRow(
+        id=role.organisation_id, name=role.organisation_name, kind=role.organisation_kind
+    )
 
 
 async def read_organisation(
     actor: Actor, organisation_id: uuid.UUID
 ) -> account_schemas.OrganisationRead:
-    row = _require(actor, OrgPermission.VIEW_STAFF, await _organisation_row(organisation_id))
-    roles = await StaffRole.raw(
-        _MY_ROLES_SQL + ' AND r."organisation" = {}', actor.user_id, organisation_id
+    organisation = _require(
+        actor, OrgPermission.VIEW_STAFF, await repository.organisation_by_id(organisation_id)
     )
-    return _organisation_read(actor, row, roles)
+    roles = await repository.held_roles(actor.user_id, organisation_id)
+    return _organisation_read(actor, organisation, roles)
 
 
 async def list_staff(
     actor: Actor, organisation_id: uuid.UUID, *, include_ended: bool = False
 ) -> list[account_schemas.StaffRoleRead]:
     """The roles held in an organisation now (and, when asked, those that have ended)."""
-    _require(actor, OrgPermission.VIEW_STAFF, await _organisation_row(organisation_id))
+    _require(actor, OrgPermission.VIEW_STAFF, await repository.organisation_by_id(organisation_id))
     return await _staff_rows(organisation_id, include_ended=include_ended)
 
 
 async def read_staff_role(
     actor: Actor, organisation_id: uuid.UUID, role_id: uuid.UUID
 ) -> account_schemas.StaffRoleRead:
-    _require(actor, OrgPermission.VIEW_STAFF, await _organisation_row(organisation_id))
+    _require(actor, OrgPermission.VIEW_STAFF, await repository.organisation_by_id(organisation_id))
     return await _one_role(organisation_id, role_id)
 
 
@@ -317,15 +255,10 @@ async def _one_role(
 # --- changing ----------------------------------------------------------------------------
 
 
-async def _user_by_email(email: str) -> dict[str, Any]:
-    rows = await UserAccount.raw(
-        'SELECT u."id", p."display_name" FROM "user_account" u'
-        ' JOIN "person" p ON p."id" = u."person" WHERE u."email" = {}',
-        normalise_email(email),
-    )
-    if not rows:
+async def _user_by_email(email: str) -> repository.NamedUser:
+    user = await repository.named_user_by_email(normalise_email(email))
+    if user is None:
         raise _invalid("email", NO_ACCOUNT, title="No account with this email address")
-    user: dict[str, Any] = rows[0]
     return user
 
 
@@ -336,29 +269,17 @@ async def _insert_role(
     limit: int | None,
     granted_by: uuid.UUID | None,
 ) -> uuid.UUID:
-    role_id = uuid.uuid4()
-    await StaffRole.insert(
-        StaffRole(
-            id=role_id,
-            organisation=organisation_id,
-            user=user_id,
-            role=role.value,
-            spending_limit_pence=limit,
-            granted_by=granted_by,
-            granted_at=clock.now(),
-        )
+    return await repository.insert_staff_role(
+        organisation_id, user_id, role, limit, granted_by, clock.now()
     )
-    return role_id
 
 
 async def _end_role(role_id: uuid.UUID, ended_by: uuid.UUID | None) -> None:
-    await StaffRole.update({StaffRole.ended_by: ended_by, StaffRole.ended_at: clock.now()}).where(
-        (StaffRole.id == role_id) & StaffRole.ended_at.is_null()
-    )
+    await repository.end_staff_role(role_id, ended_by, clock.now())
 
 
 async def _add_role(
-    organisation: dict[str, Any],
+    organisation: OrganisationRow,
     email: str,
     role: Role,
     limit: int | None,
@@ -367,18 +288,10 @@ async def _add_role(
     """Inside the organisation's write turn: the checks, then the new role row."""
     check_spending_limit(role, limit)
     user = await _user_by_email(email)
-    organisation_id = as_uuid(organisation["id"])
-    user_id = as_uuid(user["id"])
-    held = await StaffRole.exists().where(
-        (StaffRole.organisation == organisation_id)
-        & (StaffRole.user == user_id)
-        & (StaffRole.role == role.value)
-        & StaffRole.ended_at.is_null()
-    )
-    if held:
-        raise RoleAlreadyHeld(user["display_name"], role, organisation["name"])
-    role_id = await _insert_role(organisation_id, user_id, role, limit, granted_by)
-    return await _one_role(organisation_id, role_id)
+    if await repository.holds_role(organisation.id, user.id, role):
+        raise RoleAlreadyHeld(user.display_name, role, organisation.name)
+    role_id = await _insert_role(organisation.id, user.id, role, limit, granted_by)
+    return await _one_role(organisation.id, role_id)
 
 
 async def add_staff_role(
@@ -387,7 +300,7 @@ async def add_staff_role(
     """An admin gives a role to someone who already has an account."""
     role = check_role(data.role)
     async with _transaction():
-        organisation = await _lock_organisation(organisation_id)
+        organisation = await repository.lock_organisation(organisation_id)
         _require(await _fresh(actor), OrgPermission.MANAGE_STAFF, organisation)
         assert organisation is not None
         return await _add_role(
@@ -396,9 +309,9 @@ async def add_staff_role(
 
 
 async def _current_role(
-    organisation: dict[str, Any], role_id: uuid.UUID
+    organisation: OrganisationRow, role_id: uuid.UUID
 ) -> account_schemas.StaffRoleRead:
-    role = await _one_role(as_uuid(organisation["id"]), role_id)
+    role = await _one_role(organisation.id, role_id)
     if role.ended_at is not None:
         raise RoleEnded()
     return role
@@ -409,7 +322,7 @@ async def change_spending_limit(
 ) -> account_schemas.StaffRoleRead:
     """A new limit is a new role row; the old one ends, so every limit ever held is on record."""
     async with _transaction():
-        organisation = await _lock_organisation(organisation_id)
+        organisation = await repository.lock_organisation(organisation_id)
         _require(await _fresh(actor), OrgPermission.MANAGE_STAFF, organisation)
         assert organisation is not None
         old = await _current_role(organisation, role_id)
@@ -435,18 +348,15 @@ async def end_staff_role(
 ) -> account_schemas.StaffRoleRead:
     """End a role; the row stays as the record of who held it. The last admin cannot go."""
     async with _transaction():
-        organisation = await _lock_organisation(organisation_id)
+        organisation = await repository.lock_organisation(organisation_id)
         _require(await _fresh(actor), OrgPermission.MANAGE_STAFF, organisation)
         assert organisation is not None
         role = await _current_role(organisation, role_id)
-        if role.role is Role.ADMIN:
-            admins = await StaffRole.count().where(
-                (StaffRole.organisation == organisation_id)
-                & (StaffRole.role == Role.ADMIN.value)
-                & StaffRole.ended_at.is_null()
-            )
-            if admins <= 1:
-                raise LastAdmin(organisation["name"])
+        if (
+            role.role is Role.ADMIN
+            and await repository.count_holders(organisation_id, Role.ADMIN) <= 1
+        ):
+            raise LastAdmin(organisation.name)
         await _end_role(role.id, actor.user_id)
         return await _one_role(organisation_id, role.id)
 
@@ -467,23 +377,15 @@ async def create_organisation(name: str, kind: str, admin_email: str | None = No
     organisation_id = uuid.uuid4()
     async with _transaction():
         user = await _user_by_email(admin_email) if admin_email is not None else None
-        await Organisation.insert(
-            Organisation(id=organisation_id, name=name, kind=checked.value, created_at=clock.now())
-        )
+        await repository.insert_organisation(organisation_id, name, checked.value, clock.now())
         if user is not None:
-            await _insert_role(organisation_id, as_uuid(user["id"]), Role.ADMIN, None, None)
+            await _insert_role(organisation_id, user.id, Role.ADMIN, None, None)
     return organisation_id
 
 
 async def find_organisation(name: str, kind: str) -> uuid.UUID | None:
     """The oldest organisation of this name and kind, if there is one (for repeatable set-ups)."""
-    rows = await Organisation.raw(
-        'SELECT "id" FROM "organisation" WHERE "name" = {} AND "kind" = {}'
-        ' ORDER BY "created_at" LIMIT 1',
-        name,
-        kind,
-    )
-    return as_uuid(rows[0]["id"]) if rows else None
+    return await repository.oldest_organisation_named(name, kind)
 
 
 async def add_role_as_operator(
@@ -494,7 +396,7 @@ async def add_role_as_operator(
 ) -> account_schemas.StaffRoleRead:
     checked = check_role(role)
     async with _transaction():
-        organisation = await _lock_organisation(organisation_id)
+        organisation = await repository.lock_organisation(organisation_id)
         if organisation is None:
             raise NotFound(
                 "No such organisation",

@@ -6,21 +6,15 @@ import datetime as dt
 import hashlib
 import secrets
 import uuid
-from typing import Any
+from typing import Any, Protocol
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from portal.accounts.tables import (
-    Person,
-    SignInFailure,
-    SignInSession,
-    StaffRole,
-    UserAccount,
-)
-from portal.core.actor import Actor, Role, StaffRoleFact
+from portal.accounts import repository
+from portal.accounts.repository import UserRecord
+from portal.core.actor import Actor, StaffRoleFact
 from portal.core.errors import Conflict, Invalid, Throttled
-from portal.core.values import as_uuid
 from portal.settings import Settings
 
 _hasher = PasswordHasher()
@@ -46,7 +40,7 @@ def check_new_password(password: str) -> None:
         )
 
 
-async def create_user(email: str, password: str, display_name: str) -> UserAccount:
+async def create_user(email: str, password: str, display_name: str) -> UserRecord:
     """Create a person and their local sign-in; the person is who plans will belong to."""
     email = normalise_email(email)
     if "@" not in email or len(email) > 320:
@@ -54,18 +48,16 @@ async def create_user(email: str, password: str, display_name: str) -> UserAccou
     check_new_password(password)
     if not display_name.strip():
         raise Invalid("Name missing", "Enter the name the person wants to be called.")
-    if await UserAccount.exists().where(UserAccount.email == email):
+    if await repository.email_in_use(email):
         raise AccountExists()
-    async with UserAccount._meta.db.transaction():
-        person = Person(display_name=display_name.strip()[:200])
-        await person.save()
-        user = UserAccount(email=email, password_hash=_hasher.hash(password), person=person.id)
-        await user.save()
-    return user
+    async with repository.plain_transaction():
+        return await repository.insert_person_and_user(
+            display_name.strip()[:200], email, _hasher.hash(password)
+        )
 
 
-async def authenticate(email: str, password: str) -> UserAccount | None:
-    user = await UserAccount.objects().where(UserAccount.email == normalise_email(email)).first()
+async def authenticate(email: str, password: str) -> UserRecord | None:
+    user = await repository.user_by_email(normalise_email(email))
     stored = user.password_hash if user and user.is_active and user.password_hash else _DUMMY_HASH
     try:
         _hasher.verify(stored, password)
@@ -74,8 +66,7 @@ async def authenticate(email: str, password: str) -> UserAccount | None:
     if user is None or stored is _DUMMY_HASH:
         return None
     if _hasher.check_needs_rehash(stored):
-        user.password_hash = _hasher.hash(password)
-        await user.save([UserAccount.password_hash])
+        await repository.set_password_hash(user.id, _hasher.hash(password))
     return user
 
 
@@ -83,71 +74,47 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def start_session(user: UserAccount, hours: int) -> str:
+class _Account(Protocol):
+    # A user record, or (in tests) the account's table row.
+    @property
+    def id(self) -> Any: ...
+
+
+async def start_session(user: _Account, hours: int) -> str:
     """A fresh random token every sign-in; only its hash is stored, so a leaked table is useless."""
     token = secrets.token_urlsafe(32)
     now = dt.datetime.now(dt.UTC)
-    await SignInSession(
-        token_hash=_token_hash(token), user=user.id, expires_at=now + dt.timedelta(hours=hours)
-    ).save()
-    await UserAccount.update({UserAccount.last_sign_in_at: now}).where(UserAccount.id == user.id)
+    await repository.insert_session(
+        _token_hash(token), user.id, now, now + dt.timedelta(hours=hours)
+    )
     return token
 
 
 async def end_session(token: str) -> None:
-    await SignInSession.delete().where(SignInSession.token_hash == _token_hash(token))
+    await repository.delete_session(_token_hash(token))
 
 
 async def actor_for_token(token: str | None) -> Actor | None:
     """The actor a session cookie stands for; a token the server never issued stands for no one."""
     if not token or len(token) > 128:
         return None
-    # Every request asks this, so it is one hand-written query ("user" is quoted for PostgreSQL):
-    # one row per current staff role, or one row with no role.
-    found = await SignInSession.raw(
-        'SELECT s."expires_at", u."id" AS user_id, u."email", u."is_active",'
-        ' p."id" AS person_id, p."display_name",'
-        ' r."organisation", r."role", r."spending_limit_pence"'
-        ' FROM "sign_in_session" s'
-        ' JOIN "user_account" u ON u."id" = s."user"'
-        ' JOIN "person" p ON p."id" = u."person"'
-        ' LEFT JOIN "staff_role" r ON r."user" = u."id" AND r."ended_at" IS NULL'
-        ' WHERE s."token_hash" = {}',
-        _token_hash(token),
-    )
-    rows = found[0] if found else None
-    if rows is None or not rows["is_active"]:
+    holder = await repository.session_holder(_token_hash(token))
+    if holder is None or not holder.is_active:
         return None
-    expires = rows["expires_at"]
-    if expires.tzinfo is None:
-        expires = expires.replace(tzinfo=dt.UTC)
-    if expires <= dt.datetime.now(dt.UTC):
+    if holder.expires_at <= dt.datetime.now(dt.UTC):
         return None
     return Actor(
-        user_id=as_uuid(rows["user_id"]),
-        person_id=as_uuid(rows["person_id"]),
-        display_name=rows["display_name"],
-        email=rows["email"],
-        roles=tuple(_role_fact(row) for row in found if row["role"] is not None),
-    )
-
-
-def _role_fact(row: dict[str, Any]) -> StaffRoleFact:
-    return StaffRoleFact(
-        organisation_id=as_uuid(row["organisation"]),
-        role=Role(row["role"]),
-        spending_limit_pence=row["spending_limit_pence"],
+        user_id=holder.user_id,
+        person_id=holder.person_id,
+        display_name=holder.display_name,
+        email=holder.email,
+        roles=holder.roles,
     )
 
 
 async def staff_roles(user_id: uuid.UUID) -> tuple[StaffRoleFact, ...]:
     """The roles a user holds now; an ended role gives nothing."""
-    rows = await StaffRole.raw(
-        'SELECT "organisation", "role", "spending_limit_pence" FROM "staff_role"'
-        ' WHERE "user" = {} AND "ended_at" IS NULL',
-        user_id,
-    )
-    return tuple(_role_fact(row) for row in rows)
+    return await repository.current_staff_roles(user_id)
 
 
 class TooManySignIns(Throttled):
@@ -173,24 +140,16 @@ def _failure_subjects(email: str, address: str | None) -> dict[str, str]:
 async def _retry_after(subject: str, limit: int, window: dt.timedelta) -> int | None:
     """Seconds until this subject may try again, or None when it is under its limit."""
     since = dt.datetime.now(dt.UTC) - window
-    rows = await SignInFailure.raw(
-        'SELECT "at" FROM "sign_in_failure" WHERE "subject" = {} AND "at" > {}'
-        ' ORDER BY "at" DESC LIMIT {}',
-        subject,
-        since,
-        limit,
-    )
-    if len(rows) < limit:
+    failures = await repository.recent_failures(subject, since, limit)
+    if len(failures) < limit:
         return None
-    oldest = rows[-1]["at"]
-    if oldest.tzinfo is None:
-        oldest = oldest.replace(tzinfo=dt.UTC)
+    oldest = failures[-1]
     return max(1, int((oldest + window - dt.datetime.now(dt.UTC)).total_seconds()) + 1)
 
 
 async def sign_in(
     email: str, password: str, address: str | None, settings: Settings
-) -> UserAccount | None:
+) -> UserRecord | None:
     """Check the password unless this account or address has failed too often lately.
 
     While a limit is reached even the right password is refused, or guessing would still pay.
@@ -211,11 +170,9 @@ async def sign_in(
     user = await authenticate(email, password)
     now = dt.datetime.now(dt.UTC)
     if user is None:
-        await SignInFailure.insert(
-            *[SignInFailure(subject=sub, at=now) for sub in subjects.values()]
-        )
+        await repository.insert_failures(list(subjects.values()), now)
         # Old failures tell nothing any more; forget them as new ones come in.
-        await SignInFailure.delete().where(SignInFailure.at < now - window)
+        await repository.forget_failures_before(now - window)
         return None
-    await SignInFailure.delete().where(SignInFailure.subject == subjects["account"])
+    await repository.forget_failures_of(subjects["account"])
     return user

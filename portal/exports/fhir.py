@@ -22,35 +22,25 @@ see leaves no trace, and nothing empty is written: FHIR forbids empty strings, l
 from __future__ import annotations
 
 import datetime as dt
-import re
 import uuid
 from typing import Any
 
 import msgspec
 
-from portal.core.clock import ENGLAND
 from portal.core.money import format_pounds
+from portal.exports import fhir_values as values
+from portal.exports.fhir_values import Json
 from portal.plans.content import HOLDING_LABELS, OutcomeStatus
-from portal.plans.money import FREQUENCY_LABELS, Frequency, annual_pence
 from portal.plans.schemas import PLAN_KIND_LABELS
 
 __all__ = ["FhirPlan", "build_bundle"]
 
-Json = dict[str, Any]
 
 SNOMED_CT = "http://snomed.info/sct"
 # SNOMED CT 768820003 |Care coordinator (occupation)|; its preferred term is the display.
 CARE_COORDINATOR_ROLE: Json = {
     "coding": [{"system": SNOMED_CT, "code": "768820003", "display": "Care coordinator"}],
     "text": "Care coordinator",
-}
-
-# The section whose visibility lets each list through: a list is only exported with its section.
-_LIST_SECTIONS = {
-    "outcomes": "outcomes",
-    "support_items": "money",
-    "actions": "action_plan",
-    "contacts": "contacts",
 }
 
 _GOAL_STATUS: dict[str, str] = {
@@ -60,13 +50,6 @@ _GOAL_STATUS: dict[str, str] = {
 }
 
 _HOLDINGS = {holding.value: label for holding, label in HOLDING_LABELS.items()}
-
-# FHIR strings may not hold characters below U+0020 other than tab, carriage return and newline.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-_EMAIL = re.compile(r"[^\s@<>()\[\],;:\"]+@[^\s@<>()\[\],;:\"]+\.[^\s@<>()\[\],;:\".]+")
-# Digits with spaces or brackets, as people write phone numbers; hyphens are left out so that a
-# date such as 2026-03-01 in free text is not taken for one.
-_PHONE = re.compile(r"(?:\+|\()?\d[\d ()]{5,}\d")
 
 
 class FhirPlan(msgspec.Struct, kw_only=True):
@@ -101,22 +84,26 @@ def build_bundle(plan: FhirPlan) -> dict[str, Any]:
     content = plan.content
     sections: dict[str, Json] = content.get("sections") or {}
     patient = _patient(plan, base)
-    patient_ref = _reference(patient)
-    goals = _goals(plan, base, _visible_list(content, "outcomes"), patient_ref)
-    goal_refs = {outcome_id: _reference(goal) for outcome_id, goal in goals.items()}
-    team, members = _care_team(plan, sections, _visible_list(content, "contacts"), patient_ref)
+    patient_ref = values.reference(patient)
+    goals = _goals(plan, base, values.visible_list(content, "outcomes"), patient_ref)
+    goal_refs = {outcome_id: values.reference(goal) for outcome_id, goal in goals.items()}
+    team, members = _care_team(
+        plan, sections, values.visible_list(content, "contacts"), patient_ref
+    )
     care_plan = _care_plan(plan, base, sections, patient_ref, goal_refs, team)
     resources = [care_plan, patient, *goals.values(), *([team] if team else []), *members]
     # One export, made at one moment for one audience: two audiences at once get two bundles.
     made_for = ",".join(sorted(sections))
-    bundle_id = _stable_id(plan.plan_id, f"Bundle/{_instant(plan.generated_at)}/{made_for}")
+    bundle_id = values.stable_id(
+        plan.plan_id, f"Bundle/{values.instant(plan.generated_at)}/{made_for}"
+    )
     bundle: Json = {
         "resourceType": "Bundle",
         "id": str(bundle_id),
         "identifier": {"system": "urn:ietf:rfc:3986", "value": bundle_id.urn},
         "type": "collection",
-        "timestamp": _instant(plan.generated_at),
-        "entry": [{"fullUrl": _full_url(r), "resource": _prune(r)} for r in resources],
+        "timestamp": values.instant(plan.generated_at),
+        "entry": [{"fullUrl": values.full_url(r), "resource": values.prune(r)} for r in resources],
     }
     return bundle
 
@@ -128,9 +115,9 @@ def _patient(plan: FhirPlan, base: str) -> Json:
     # The person's id, not the plan's, so every plan of theirs names the same Patient.
     return {
         "resourceType": "Patient",
-        "id": str(_stable_id(plan.person_id, "Patient")),
+        "id": str(values.stable_id(plan.person_id, "Patient")),
         "identifier": [{"system": f"{base}/fhir/person-id", "value": str(plan.person_id)}],
-        "name": [{"text": _text(plan.person_name)}],
+        "name": [{"text": values.fhir_text(plan.person_name)}],
     }
 
 
@@ -140,19 +127,19 @@ def _goals(plan: FhirPlan, base: str, outcomes: list[Json], patient_ref: Json) -
     for index, outcome in enumerate(outcomes):
         outcome_id = str(outcome.get("id") or f"index-{index}")
         status = _GOAL_STATUS.get(str(outcome.get("status")), "proposed")
-        decided = _london_date(outcome.get("decided_at"))
+        decided = values.london_date(outcome.get("decided_at"))
         goals[outcome_id] = {
             "resourceType": "Goal",
-            "id": str(_stable_id(plan.plan_id, f"Goal/{outcome_id}")),
+            "id": str(values.stable_id(plan.plan_id, f"Goal/{outcome_id}")),
             "identifier": [{"system": f"{base}/fhir/outcome-id", "value": outcome_id}],
             "lifecycleStatus": status,
             "statusDate": decided.isoformat() if decided else None,
-            "statusReason": _text(outcome.get("status_reason")),
+            "statusReason": values.fhir_text(outcome.get("status_reason")),
             # Goal.description is required; a title is too, but never trust content to have one.
-            "description": {"text": _text(outcome.get("title")) or "Outcome"},
+            "description": {"text": values.fhir_text(outcome.get("title")) or "Outcome"},
             "subject": patient_ref,
             "expressedBy": patient_ref,
-            "note": [{"text": _text(outcome.get("how"))}],
+            "note": [{"text": values.fhir_text(outcome.get("how"))}],
         }
     return goals
 
@@ -174,18 +161,21 @@ def _care_plan(
                 "system": f"{base}/fhir/plan-version",
                 # The path of the agreed version's page, so the value is unique to this plan.
                 "value": f"{plan.plan_id}/versions/{plan.agreed_version}",
-                "period": {"start": _instant(plan.agreed_at) if plan.agreed_at else None},
+                "period": {"start": values.instant(plan.agreed_at) if plan.agreed_at else None},
             }
         )
     starting_point = sections.get("starting_point") or {}
     activities = [
-        *(_action_activity(a, goal_refs) for a in _visible_list(plan.content, "actions")),
-        *(_support_activity(i, goal_refs) for i in _visible_list(plan.content, "support_items")),
+        *(_action_activity(a, goal_refs) for a in values.visible_list(plan.content, "actions")),
+        *(
+            _support_activity(i, goal_refs)
+            for i in values.visible_list(plan.content, "support_items")
+        ),
     ]
     return {
         "resourceType": "CarePlan",
-        "id": str(_stable_id(plan.plan_id, "CarePlan")),
-        "meta": {"lastUpdated": _instant(plan.updated_at)},
+        "id": str(values.stable_id(plan.plan_id, "CarePlan")),
+        "meta": {"lastUpdated": values.instant(plan.updated_at)},
         "identifier": identifiers,
         # FHIR's "active" means in force and ready to act on. Until the budget is agreed the plan
         # can still be returned and changed (even once the plan itself is authorised), so it is a
@@ -193,14 +183,14 @@ def _care_plan(
         "status": "active" if agreed else "draft",
         "intent": "plan",
         "category": [{"text": PLAN_KIND_LABELS.get(plan.kind, "Care and support plan")}],
-        "title": _text(plan.title),
-        "description": _text(starting_point.get("what_i_want_to_achieve")),
+        "title": values.fhir_text(plan.title),
+        "description": values.fhir_text(starting_point.get("what_i_want_to_achieve")),
         "subject": patient_ref,
         "period": _period(plan, sections),
-        "created": _instant(plan.created_at),
+        "created": values.instant(plan.created_at),
         # The person owns and writes their plan; professionals agree it, they do not author it.
         "author": patient_ref,
-        "careTeam": [_reference(team)] if team else [],
+        "careTeam": [values.reference(team)] if team else [],
         "goal": list(goal_refs.values()),
         "activity": activities,
         "note": [{"text": words} for words in _plan_notes(plan.content, sections)],
@@ -211,21 +201,21 @@ def _period(plan: FhirPlan, sections: dict[str, Json]) -> Json:
     """From agreement to the review date, when each is known."""
     review_date = plan.review_date
     if review_date is None and "review" in sections:
-        review_date = _date(sections["review"].get("review_date"))
+        review_date = values.date_of(sections["review"].get("review_date"))
     start = plan.agreed_at if plan.state == "agreed" else None
-    start_day = _london_date(start)
+    start_day = values.london_date(start)
     # A period's start may not come after its end.
     if start_day and review_date and start_day > review_date:
         start = None
     return {
-        "start": _instant(start) if start else None,
+        "start": values.instant(start) if start else None,
         "end": review_date.isoformat() if review_date else None,
     }
 
 
 def _action_activity(action: Json, goal_refs: dict[str, Json]) -> Json:
-    due = _date(action.get("due_by"))
-    who = _text(action.get("who"))
+    due = values.date_of(action.get("due_by"))
+    who = values.fhir_text(action.get("who"))
     return {
         "detail": {
             # An action is someone doing something by a date: what FHIR's Task describes.
@@ -237,23 +227,23 @@ def _action_activity(action: Json, goal_refs: dict[str, Json]) -> Json:
             "scheduledPeriod": {"end": due.isoformat() if due else None},
             # Who is free text ("Claire", "my PA"): a display, not a resource we could invent.
             "performer": [{"display": who}],
-            "description": _text(action.get("what")),
+            "description": values.fhir_text(action.get("what")),
         }
     }
 
 
 def _support_activity(item: Json, goal_refs: dict[str, Json]) -> Json:
-    description = _text(item.get("description"))
-    provider = _text(item.get("provider"))
+    description = values.fhir_text(item.get("description"))
+    provider = values.fhir_text(item.get("provider"))
     words = [description]
     if provider.strip():
         words.append(f"Who provides it: {provider}")
-    cost = _cost_words(item.get("cost_pence"), item.get("frequency"))
+    cost = values.cost_words(item.get("cost_pence"), item.get("frequency"))
     if cost:
         words.append(f"Costs {cost}")
     minutes = item.get("minutes_per_week")
     if isinstance(minutes, int) and not isinstance(minutes, bool) and minutes > 0:
-        words.append(f"{_hours_words(minutes)} a week")
+        words.append(f"{values.hours_words(minutes)} a week")
     return {
         "detail": {
             # Support bought with the budget is a service asked of a provider.
@@ -264,7 +254,7 @@ def _support_activity(item: Json, goal_refs: dict[str, Json]) -> Json:
             # and a price with its frequency would need an extension.
             "status": "unknown",
             "performer": [{"display": provider}],
-            "description": _sentences(words),
+            "description": values.sentences(words),
         }
     }
 
@@ -280,7 +270,7 @@ def _plan_notes(content: Json, sections: dict[str, Json]) -> list[str]:
     if "money" in sections:
         notes.extend(_money_notes(content.get("money"), sections["money"]))
     for key, label in (("outcomes", "About my outcomes"), ("action_plan", "About my actions")):
-        text = _text((sections.get(key) or {}).get("notes"))
+        text = values.fhir_text((sections.get(key) or {}).get("notes"))
         if text.strip():
             notes.append(f"{label}: {text}")
     return notes
@@ -290,8 +280,8 @@ def _money_notes(money: Any, section: Json) -> list[str]:
     notes: list[str] = []
     if isinstance(money, dict):
         total_week, total_year = (
-            _pence(money.get("total_weekly_pence")),
-            _pence(money.get("total_annual_pence")),
+            values.pence_of(money.get("total_weekly_pence")),
+            values.pence_of(money.get("total_annual_pence")),
         )
         words = []
         if total_year is not None and total_week is not None:
@@ -299,25 +289,25 @@ def _money_notes(money: Any, section: Json) -> list[str]:
                 f"The support in this plan costs {format_pounds(total_year)} a year "
                 f"({format_pounds(total_week)} a week)"
             )
-        one_off = _pence(money.get("one_off_this_year_pence"))
+        one_off = values.pence_of(money.get("one_off_this_year_pence"))
         if one_off:
             words.append(f"One-off costs add {format_pounds(one_off)} this year, paid once")
-        allocation = _pence(money.get("allocation_pence"))
+        allocation = values.pence_of(money.get("allocation_pence"))
         if allocation is not None:
-            allocated = _cost_words(allocation, money.get("allocation_frequency"))
+            allocated = values.cost_words(allocation, money.get("allocation_frequency"))
             words.append(f"The indicative allocation is {allocated}")
-        difference = _pence(money.get("difference_annual_pence"))
+        difference = values.pence_of(money.get("difference_annual_pence"))
         if difference is not None and difference > 0:
             words.append(f"{format_pounds(difference)} a year of the allocation is not planned")
         elif difference is not None and difference < 0:
             words.append(f"The support costs {format_pounds(-difference)} a year more than that")
         if words:
-            notes.append(_sentences(words))
+            notes.append(values.sentences(words))
     holding = [_HOLDINGS[h] for h in section.get("holding") or [] if h in _HOLDINGS]
-    holding_notes = _text(section.get("holding_notes"))
+    holding_notes = values.fhir_text(section.get("holding_notes"))
     if holding or holding_notes.strip():
         held = f"How the money is held: {'; '.join(holding)}" if holding else ""
-        notes.append(_sentences([held, holding_notes]))
+        notes.append(values.sentences([held, holding_notes]))
     return notes
 
 
@@ -340,43 +330,43 @@ def _care_team(
         team.add(
             "Practitioner",
             "care-coordinator",
-            _text(review.get("care_coordinator_name")),
+            values.fhir_text(review.get("care_coordinator_name")),
             CARE_COORDINATOR_ROLE,
-            _telecom(_text(review.get("care_coordinator_contact"))),
+            values.telecom(values.fhir_text(review.get("care_coordinator_contact"))),
         )
     staying_safe = sections.get("staying_safe")
     if staying_safe is not None:
         team.add(
             "Practitioner",
             "point-of-contact",
-            _text(staying_safe.get("point_of_contact_name")),
+            values.fhir_text(staying_safe.get("point_of_contact_name")),
             {"text": "Point of contact in health or care services"},
-            _telecom(_text(staying_safe.get("point_of_contact_details"))),
+            values.telecom(values.fhir_text(staying_safe.get("point_of_contact_details"))),
         )
     representatives = list(plan.representatives)
     about_me = sections.get("about_me")
     if about_me is not None:
         representatives.append(
             (
-                _text(about_me.get("representative_name")),
-                _text(about_me.get("representative_relationship")),
+                values.fhir_text(about_me.get("representative_name")),
+                values.fhir_text(about_me.get("representative_relationship")),
             )
         )
     for name, relationship in representatives:
         team.add(
             "RelatedPerson",
-            f"representative/{_same_name(name)}",
-            _text(name),
+            f"representative/{values.same_name(name)}",
+            values.fhir_text(name),
             {"text": "Speaks for the person"},
             [],
-            relationship=_text(relationship),
+            relationship=values.fhir_text(relationship),
         )
     notes: list[str] = []
     for index, contact in enumerate(contacts):
-        name, role = _text(contact.get("name")), _text(contact.get("role"))
+        name, role = values.fhir_text(contact.get("name")), values.fhir_text(contact.get("role"))
         telecom = [
-            {"system": "phone", "value": _text(contact.get("phone"))},
-            {"system": "email", "value": _text(contact.get("email"))},
+            {"system": "phone", "value": values.fhir_text(contact.get("phone"))},
+            {"system": "email", "value": values.fhir_text(contact.get("email"))},
         ]
         team.add(
             "RelatedPerson",
@@ -386,11 +376,11 @@ def _care_team(
             [t for t in telecom if t["value"].strip()],
             relationship=role,
         )
-        when = _text(contact.get("when_to_contact"))
+        when = values.fhir_text(contact.get("when_to_contact"))
         if name.strip() and when.strip():
             notes.append(f"When to contact {name}: {when}")
     if "contacts" in sections:
-        general = _text(sections["contacts"].get("notes"))
+        general = values.fhir_text(sections["contacts"].get("notes"))
         if general.strip():
             notes.append(f"Who to contact: {general}")
     members = team.resources()
@@ -398,20 +388,20 @@ def _care_team(
     if plan.organisation_name and plan.organisation_name.strip():
         organisation = {
             "resourceType": "Organization",
-            "id": str(_stable_id(plan.plan_id, "Organization/signing-off")),
-            "name": _text(plan.organisation_name),
+            "id": str(values.stable_id(plan.plan_id, "Organization/signing-off")),
+            "name": values.fhir_text(plan.organisation_name),
         }
         members.append(organisation)
     if not team.participants and organisation is None:
         return None, members
     care_team: Json = {
         "resourceType": "CareTeam",
-        "id": str(_stable_id(plan.plan_id, "CareTeam")),
+        "id": str(values.stable_id(plan.plan_id, "CareTeam")),
         # The team is in place when the plan it belongs to is; until then it is proposed.
         "status": "active" if plan.state == "agreed" else "proposed",
         "subject": patient_ref,
         "participant": team.participants,
-        "managingOrganization": [_reference(organisation)] if organisation else [],
+        "managingOrganization": [values.reference(organisation)] if organisation else [],
         "note": [{"text": words} for words in notes],
     }
     return care_team, members
@@ -436,185 +426,28 @@ class _Team:
         *,
         relationship: str = "",
     ) -> None:
-        key = _same_name(name)
+        key = values.same_name(name)
         if not key:
             return
         if key in self._by_name:
             resource, participant = self._by_name[key]
-            _extend_new(resource["telecom"], telecom)
-            _extend_new(participant["role"], [role])
+            values.extend_new(resource["telecom"], telecom)
+            values.extend_new(participant["role"], [role])
             if resource_type == "RelatedPerson" and "relationship" in resource:
-                _extend_new(resource["relationship"], [{"text": relationship}])
+                values.extend_new(resource["relationship"], [{"text": relationship}])
             return
         resource = {
             "resourceType": resource_type,
-            "id": str(_stable_id(self._plan_id, f"{resource_type}/{what}")),
+            "id": str(values.stable_id(self._plan_id, f"{resource_type}/{what}")),
             "name": [{"text": name}],
             "telecom": list(telecom),
         }
         if resource_type == "RelatedPerson":
             resource["patient"] = self._patient_ref
             resource["relationship"] = [{"text": relationship}]
-        participant = {"role": [role], "member": _reference(resource)}
+        participant = {"role": [role], "member": values.reference(resource)}
         self._by_name[key] = (resource, participant)
         self.participants.append(participant)
 
     def resources(self) -> list[Json]:
         return [resource for resource, _ in self._by_name.values()]
-
-
-# --- values ------------------------------------------------------------------------------
-
-
-def _visible_list(content: Json, name: str) -> list[Json]:
-    """A list only when the audience may see its section, whatever the caller left in it."""
-    if _LIST_SECTIONS[name] not in (content.get("sections") or {}):
-        return []
-    return [row for row in content.get(name) or [] if isinstance(row, dict)]
-
-
-def _stable_id(namespace: uuid.UUID, what: str) -> uuid.UUID:
-    return uuid.uuid5(namespace, what)
-
-
-def _full_url(resource: Json) -> str:
-    return f"urn:uuid:{resource['id']}"
-
-
-def _reference(resource: Json) -> Json:
-    return {"reference": _full_url(resource), "type": resource["resourceType"]}
-
-
-def _text(value: Any) -> str:
-    """Text as written, less the control characters FHIR strings may not hold."""
-    return "" if value is None else _CONTROL.sub("", str(value))
-
-
-def _same_name(name: str) -> str:
-    return " ".join(name.split()).casefold()
-
-
-def _extend_new(values: list[Json], more: list[Json]) -> None:
-    for value in more:
-        if value not in values:
-            values.append(value)
-
-
-def _telecom(contact: str) -> list[Json]:
-    """How to reach someone from what was written: a phone number or email address when that is
-    all it is; otherwise the words as written (system "other"), and any number or address in
-    them, so a receiving system can still dial it."""
-    contact = contact.strip()
-    if not contact:
-        return []
-    if _EMAIL.fullmatch(contact):
-        return [{"system": "email", "value": contact}]
-    if _is_phone(contact):
-        return [{"system": "phone", "value": contact}]
-    found = [{"system": "phone", "value": p.strip()} for p in _PHONE.findall(contact)]
-    found = [p for p in found if _is_phone(p["value"])]
-    found += [{"system": "email", "value": e} for e in _EMAIL.findall(contact)]
-    return [{"system": "other", "value": contact}, *found]
-
-
-def _is_phone(text: str) -> bool:
-    digits = sum(ch.isdigit() for ch in text)
-    return _PHONE.fullmatch(text) is not None and 7 <= digits <= 15
-
-
-def _pence(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _cost_words(pence: Any, frequency: Any) -> str:
-    """A cost as people say it, "£148.50 every week (£7,722.00 a year)"; never via floats."""
-    amount = _pence(pence)
-    if amount is None:
-        return ""
-    try:
-        how_often = Frequency(str(frequency))
-    except ValueError:
-        return format_pounds(amount)
-    words = f"{format_pounds(amount)} {FREQUENCY_LABELS[how_often]}"
-    if how_often not in (Frequency.annual, Frequency.one_off):
-        words += f" ({format_pounds(annual_pence(amount, how_often))} a year)"
-    return words
-
-
-def _hours_words(minutes: int) -> str:
-    hours, rest = divmod(minutes, 60)
-    parts = []
-    if hours:
-        parts.append(f"{hours} hour" + ("" if hours == 1 else "s"))
-    if rest:
-        parts.append(f"{rest} minute" + ("" if rest == 1 else "s"))
-    return " ".join(parts)
-
-
-def _sentences(parts: list[str]) -> str:
-    """Parts joined as sentences, each as written; a full stop only where one is missing."""
-    text = ""
-    for part in (p for p in parts if p.strip()):
-        if text:
-            text += " " if text.rstrip()[-1] in ".!?" else ". "
-        text += part
-    if text and text.rstrip()[-1] not in ".!?":
-        text += "."
-    return text
-
-
-def _date(value: Any) -> dt.date | None:
-    """A date as content keeps it (ISO text, or a date), or None when it is not one."""
-    if isinstance(value, dt.datetime):
-        return _london_date(value)
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value)[:10]) if value else None
-    except ValueError:
-        return None
-
-
-def _moment(value: Any) -> dt.datetime | None:
-    moment: dt.datetime | None = None
-    if isinstance(value, dt.datetime):
-        moment = value
-    elif value:
-        try:
-            moment = dt.datetime.fromisoformat(str(value))
-        except ValueError:
-            return None
-    if moment is None:
-        return None
-    # The portal's times are UTC; a naive one (as SQLite gives back) is UTC too.
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-
-
-def _london_date(value: Any) -> dt.date | None:
-    """The day a moment fell on for the person, in England."""
-    moment = _moment(value)
-    return moment.astimezone(ENGLAND).date() if moment else None
-
-
-def _instant(value: dt.datetime) -> str:
-    moment = _moment(value)
-    assert moment is not None
-    return moment.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _prune(value: Any) -> Any:
-    """Drop what FHIR forbids: empty or blank strings, empty lists and objects, and nulls."""
-    if isinstance(value, dict):
-        pruned = {key: _prune(item) for key, item in value.items()}
-        return {key: item for key, item in pruned.items() if not _empty(item)}
-    if isinstance(value, list):
-        return [item for item in (_prune(v) for v in value) if not _empty(item)]
-    return value
-
-
-def _empty(value: Any) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, str):
-        return not value.strip()
-    return isinstance(value, list | dict) and not value

@@ -15,21 +15,20 @@ import logging
 import smtplib
 import ssl
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 from typing import Any
 
+import msgspec
 from litestar import Request
 
 from portal.consent.money import users_who_see_money
 from portal.core import clock
 from portal.core.actor import Actor
 from portal.core.errors import Malformed, not_found
-from portal.core.values import as_uuid, aware
-from portal.db import write_transaction
+from portal.notifications import repository
 from portal.notifications import schemas as notification_schemas
-from portal.notifications.tables import Notification
 from portal.settings import Settings
 
 log = logging.getLogger("portal.notifications")
@@ -111,10 +110,6 @@ STAFF_MESSAGES: dict[str, str] = {
 }
 
 
-def _marks(values: Sequence[Any]) -> str:
-    return ", ".join("{}" for _ in values)
-
-
 def sign_off_link(plan_id: uuid.UUID) -> str:
     return f"/plans/{plan_id}/sign-off"
 
@@ -125,41 +120,15 @@ def sign_off_link(plan_id: uuid.UUID) -> str:
 async def _recipients(plan_id: uuid.UUID) -> tuple[list[uuid.UUID], list[uuid.UUID]]:
     """The person's own accounts, and the accounts of those who help: the person's current
     representatives and the holders of a current grant to write or comment on the plan."""
-    plans = await Notification.raw('SELECT "person" FROM "plan" WHERE "id" = {}', plan_id)
-    if not plans:
+    person_id = await repository.plan_person(plan_id)
+    if person_id is None:
         raise not_found("plan")
-    person_id = plans[0]["person"]
-    own = await Notification.raw(
-        'SELECT "id" FROM "user_account" WHERE "person" = {} AND "is_active" = {} ORDER BY "id"',
-        person_id,
-        True,
-    )
-    speakers = await Notification.raw(
-        'SELECT r."user" AS "user" FROM "representative" r'
-        ' JOIN "user_account" u ON u."id" = r."user"'
-        ' WHERE r."person" = {} AND r."current" = {} AND r."status" = {} AND u."is_active" = {}',
-        person_id,
-        True,
-        "active",
-        True,
-    )
-    grants = await Notification.raw(
-        'SELECT g."grantee_user" AS "user", g."expires_at" FROM "plan_grant" g'  # noqa: S608
-        ' JOIN "user_account" u ON u."id" = g."grantee_user"'
-        ' WHERE g."plan" = {} AND g."current" = {} AND g."status" = {}'
-        f' AND g."access" IN ({_marks(_CO_AUTHOR_ACCESS)}) AND u."is_active" = {{}}',
-        plan_id,
-        True,
-        "active",
-        *_CO_AUTHOR_ACCESS,
-        True,
-    )
+    person = await repository.active_accounts_of(person_id)
+    speakers = await repository.active_representatives_of(person_id)
+    grants = await repository.grant_holders(plan_id, _CO_AUTHOR_ACCESS)
     at = clock.now()
-    co_authors = [
-        row["user"] for row in grants if row["expires_at"] is None or aware(row["expires_at"]) > at
-    ]
-    person = [as_uuid(row["id"]) for row in own]
-    helpers = _unique(as_uuid(user) for user in [*(r["user"] for r in speakers), *co_authors])
+    co_authors = [g.user for g in grants if g.expires_at is None or g.expires_at > at]
+    helpers = _unique([*speakers, *co_authors])
     return person, [user for user in helpers if user not in set(person)]
 
 
@@ -201,7 +170,7 @@ async def _notify(
     the rows join the caller's transaction. Returns their ids."""
     at = clock.now()
     rows = [
-        Notification(
+        repository.NewNotification(
             id=uuid.uuid4(),
             user=user,
             plan=plan_id,
@@ -215,7 +184,7 @@ async def _notify(
         if user != actor_user_id
     ]
     if rows:
-        await Notification.insert(*rows)
+        await repository.insert(rows)
         _told.set()
     return [row.id for row in rows]
 
@@ -331,37 +300,31 @@ def _send_all(
     return sent, failed
 
 
-async def _claim(ids: list[uuid.UUID], at: dt.datetime) -> list[dict[str, Any]]:
+class _Claimed(msgspec.Struct, frozen=True, kw_only=True):
+    id: uuid.UUID
+    email: str
+    message: str
+    link: str
+
+
+async def _claim(ids: list[uuid.UUID], at: dt.datetime) -> list[_Claimed]:
     """Mark the unsent ones as sent before sending, so that two deliveries running at once
     (a request's and `deliver_pending`'s) never email the same one twice."""
-    async with write_transaction(Notification._meta.db):
-        claimed = await Notification.raw(
-            'UPDATE "notification" SET "emailed_at" = {}'  # noqa: S608
-            f' WHERE "id" IN ({_marks(ids)}) AND "emailed_at" IS NULL'
-            ' AND "user" IN (SELECT "id" FROM "user_account" WHERE "is_active" = {})'
-            ' RETURNING "id", "user", "message", "link"',
-            at,
-            *ids,
-            True,
-        )
+    async with repository.transaction():
+        claimed = await repository.claim_unsent(ids, at)
         if not claimed:
             return []
-        users = sorted({as_uuid(row["user"]) for row in claimed})
-        emails = await Notification.raw(
-            f'SELECT "id", "email" FROM "user_account" WHERE "id" IN ({_marks(users)})',  # noqa: S608
-            *users,
-        )
-    address = {as_uuid(row["id"]): row["email"] for row in emails}
-    return [{**row, "email": address[as_uuid(row["user"])]} for row in claimed]
+        address = await repository.email_addresses(sorted({row.user for row in claimed}))
+    return [
+        _Claimed(id=row.id, email=address[row.user], message=row.message, link=row.link)
+        for row in claimed
+    ]
 
 
 async def _release(ids: list[uuid.UUID]) -> None:
     """Unsent after all: `deliver_pending` tries these again."""
-    async with write_transaction(Notification._meta.db):
-        await Notification.raw(
-            f'UPDATE "notification" SET "emailed_at" = NULL WHERE "id" IN ({_marks(ids)})',  # noqa: S608
-            *ids,
-        )
+    async with repository.transaction():
+        await repository.release(ids)
 
 
 async def deliver(settings: Settings, notification_ids: list[uuid.UUID]) -> int:
@@ -376,12 +339,9 @@ async def deliver(settings: Settings, notification_ids: list[uuid.UUID]) -> int:
     claimed = await _claim(_unique(notification_ids), clock.now())
     if not claimed:
         return 0
-    ids = [as_uuid(row["id"]) for row in claimed]
+    ids = [row.id for row in claimed]
     try:
-        mails = [
-            (as_uuid(row["id"]), _email(settings, row["email"], row["message"], row["link"]))
-            for row in claimed
-        ]
+        mails = [(row.id, _email(settings, row.email, row.message, row.link)) for row in claimed]
         sent, failed = await asyncio.to_thread(_send_all, settings, mails)
     except Exception as exc:  # noqa: BLE001 - a decision already made must not fail on email
         sent, failed = [], dict.fromkeys(ids, _why(exc))
@@ -406,65 +366,27 @@ async def deliver_pending(
     """
     if not settings.sends_email:
         return 0
-    rows = await Notification.raw(
-        'SELECT n."id" FROM "notification" n JOIN "user_account" u ON u."id" = n."user"'
-        ' WHERE n."emailed_at" IS NULL AND n."read_at" IS NULL AND n."created_at" > {}'
-        ' AND u."is_active" = {} ORDER BY n."created_at" DESC, n."id" LIMIT {}',
-        clock.now() - max_age,
-        True,
-        limit,
-    )
-    return await deliver(settings, [as_uuid(row["id"]) for row in rows])
+    return await deliver(settings, await repository.unsent_since(clock.now() - max_age, limit))
 
 
 # --- reading them in the portal ------------------------------------------------------------
-
-_COLUMNS = '"id", "kind", "message", "link", "plan", "created_at", "read_at"'
-
-
-def _read(row: dict[str, Any]) -> notification_schemas.NotificationRead:
-    return notification_schemas.NotificationRead(
-        id=as_uuid(row["id"]),
-        kind=row["kind"],
-        message=row["message"],
-        link=row["link"],
-        plan_id=as_uuid(row["plan"]) if row["plan"] is not None else None,
-        created_at=aware(row["created_at"]),
-        read_at=aware(row["read_at"]),
-    )
 
 
 async def my_notifications(actor: Actor, limit: int = 50) -> notification_schemas.NotificationList:
     """The actor's own notifications, newest first, and how many of all of them are unread."""
     if not 1 <= limit <= MAX_LISTED:
         raise Malformed("Limit not understood", f"Ask for 1 to {MAX_LISTED} at a time.")
-    rows = await Notification.raw(
-        f'SELECT {_COLUMNS} FROM "notification" WHERE "user" = {{}}'  # noqa: S608
-        ' ORDER BY "created_at" DESC, "id" DESC LIMIT {}',
-        actor.user_id,
-        limit,
-    )
-    unread = await Notification.raw(
-        'SELECT COUNT(*) AS "n" FROM "notification" WHERE "user" = {} AND "read_at" IS NULL',
-        actor.user_id,
-    )
-    return notification_schemas.NotificationList(
-        unread=int(unread[0]["n"]), items=[_read(row) for row in rows]
-    )
+    items = await repository.newest_of(actor.user_id, limit)
+    unread = await repository.unread_count(actor.user_id)
+    return notification_schemas.NotificationList(unread=unread, items=items)
 
 
 async def mark_read(
     actor: Actor, notification_id: uuid.UUID
 ) -> notification_schemas.NotificationRead:
     """Mark one of the actor's own notifications read (again is fine); anyone else's is 404."""
-    async with write_transaction(Notification._meta.db):
-        rows = await Notification.raw(
-            'UPDATE "notification" SET "read_at" = COALESCE("read_at", {})'  # noqa: S608
-            f' WHERE "id" = {{}} AND "user" = {{}} RETURNING {_COLUMNS}',
-            clock.now(),
-            notification_id,
-            actor.user_id,
-        )
-    if not rows:
+    async with repository.transaction():
+        found = await repository.mark_read(notification_id, actor.user_id, clock.now())
+    if found is None:
         raise not_found("notification")
-    return _read(rows[0])
+    return found

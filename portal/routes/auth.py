@@ -14,7 +14,7 @@ from portal.security import bind_csrf_to_session, expired_csrf_cookie, session_c
 from portal.settings import Settings
 
 if TYPE_CHECKING:
-    from portal.accounts.tables import UserAccount
+    from portal.accounts.repository import UserRecord
 
 
 class SignInNeeded(Problem):
@@ -73,7 +73,7 @@ def cleared_cookie(settings: Settings) -> Cookie:
     )
 
 
-async def begin_session(request: Request[Any, Any, Any], user: UserAccount) -> tuple[str, Cookie]:
+async def begin_session(request: Request[Any, Any, Any], user: UserRecord) -> tuple[str, Cookie]:
     """Every sign-in: the session the request came with (if any) is ended, a new one starts,
     and the CSRF token moves to it. Its token and the cookie for the answer."""
     settings = _settings(request)

@@ -64,7 +64,7 @@ class RowField(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class RowPage(msgspec.Struct, frozen=True, kw_only=True):
-    kind: str  # as portal.plans.service.ROW_KINDS
+    kind: str  # as portal.plans.rows.ROW_KINDS
     list_part: str  # the list page under /plans/{id}/
     item_part: str  # an item's page under /plans/{id}/
     nav: str
