@@ -46,7 +46,6 @@ from portal.routes.pages.common import (
     see_other,
     shown_sections,
 )
-from portal.routes.pages.consent_withdrawal import sign_off_view
 from portal.routes.pages.forms import (
     FieldProblem,
     check_email,
@@ -56,6 +55,7 @@ from portal.routes.pages.forms import (
     parse_date,
     text,
 )
+from portal.routes.pages.signoff.withdrawal import sign_off_view
 from portal.signoff import withdrawal
 from portal.templating import uk_date, uk_datetime
 
