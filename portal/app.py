@@ -50,9 +50,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
     from portal.routes.api.notifications import NotificationController
     from portal.routes.api.organisations import OrganisationController
     from portal.routes.api.plans import API_CONTROLLERS
-    from portal.routes.api.reviews import REVIEW_CONTROLLERS
     from portal.routes.api.session import SessionController
     from portal.routes.api.sharing import SHARING_CONTROLLERS
+    from portal.routes.api.signoff import SIGNOFF_CONTROLLERS
     from portal.routes.db_retry import RetryReadsOnLostConnection
     from portal.routes.pages import PAGE_ROUTES
 
@@ -92,7 +92,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         NotificationController,
         *API_CONTROLLERS,
         *SHARING_CONTROLLERS,
-        *REVIEW_CONTROLLERS,
+        *SIGNOFF_CONTROLLERS,
         *COMMENT_CONTROLLERS,
         *EXPORT_CONTROLLERS,
         LiveController,

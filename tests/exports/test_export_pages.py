@@ -8,7 +8,7 @@ import re
 from tests.exports.pdf_reading import ReadPdf
 from tests.exports.test_pdf import share
 from tests.factories import write_complete_plan
-from tests.pages.test_review_pages import assert_page, csrf_token, error_summary, words
+from tests.pages.signoff.test_sign_off_pages import assert_page, csrf_token, error_summary, words
 from tests.signoff.test_sign_off import authorise_budget, authorise_plan, submit
 
 

@@ -6,22 +6,19 @@ from litestar import Router
 from litestar.di import Provide
 
 from portal.routes.error_pages import redirect_to_sign_in
-from portal.routes.pages.allocation import ALLOCATION_ROUTES
 from portal.routes.pages.app_shell import APP_SHELL_ROUTES
 from portal.routes.pages.auth import AUTH_ROUTES
 from portal.routes.pages.common import SignInRedirect, page_actor
-from portal.routes.pages.consent_withdrawal import WITHDRAWAL_ROUTES
 from portal.routes.pages.exports import EXPORT_ROUTES
 from portal.routes.pages.invitations import INVITATION_ROUTES
 from portal.routes.pages.notifications import NOTIFICATION_ROUTES
 from portal.routes.pages.oidc import OIDC_ROUTES
 from portal.routes.pages.organisations import ORGANISATION_ROUTES
 from portal.routes.pages.plans import PLAN_ROUTES
-from portal.routes.pages.reviews import REVIEW_ROUTES
-from portal.routes.pages.reviews_more import REVIEW_MORE_ROUTES
 from portal.routes.pages.rows import ROW_ROUTES
 from portal.routes.pages.sections import SECTION_ROUTES
 from portal.routes.pages.sharing import SHARING_ROUTES
+from portal.routes.pages.signoff import SIGNOFF_ROUTES
 
 # Pages that need someone signed in get the actor from `page_actor`, which sends anyone
 # else to the sign-in page (and back here afterwards).
@@ -33,10 +30,7 @@ _signed_in = Router(
         *ROW_ROUTES,
         *ORGANISATION_ROUTES,
         *SHARING_ROUTES,
-        *WITHDRAWAL_ROUTES,
-        *REVIEW_ROUTES,
-        *REVIEW_MORE_ROUTES,
-        *ALLOCATION_ROUTES,
+        *SIGNOFF_ROUTES,
         *NOTIFICATION_ROUTES,
         *EXPORT_ROUTES,
     ],

@@ -24,7 +24,7 @@ from portal.exports.responses import pdf_response
 from portal.routes.pages.common import plan_page, plan_url
 from portal.routes.pages.forms import text
 from portal.routes.pages.my_data import MY_DATA_ROUTES
-from portal.routes.pages.reviews import VERSION_TAGS, person_page
+from portal.routes.pages.signoff.views import VERSION_TAGS, person_page
 from portal.signoff import version_history
 
 Query = Annotated[str | None, QueryParameter()]

@@ -44,7 +44,6 @@ from portal.routes.pages.common import (
 )
 from portal.routes.pages.forms import form_version, text
 from portal.routes.pages.plans import STATUS_TAGS, criterion_href
-from portal.routes.pages.reviews import comment_views
 from portal.routes.pages.section_forms import (
     FREQUENCY_ITEMS,
     HOLDING_ITEMS,
@@ -55,6 +54,7 @@ from portal.routes.pages.section_forms import (
     form_values,
     parse_section_form,
 )
+from portal.routes.pages.signoff.views import comment_views
 from portal.signoff import overview
 
 # Sections whose criterion lives on a list page: their form is reached from that page.

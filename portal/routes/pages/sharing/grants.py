@@ -27,7 +27,6 @@ from portal.plans import reading as plan_reading
 from portal.plans.money import FREQUENCY_LABELS, Frequency
 from portal.plans.wording import readable_content
 from portal.routes.pages.common import PlanPage, plan_page, plan_url, see_other
-from portal.routes.pages.consent_withdrawal import sign_off_view
 from portal.routes.pages.forms import text
 from portal.routes.pages.sharing.common import (
     BANNERS,
@@ -56,6 +55,7 @@ from portal.routes.pages.sharing.words import (
     status_tag,
     until_words,
 )
+from portal.routes.pages.signoff.withdrawal import sign_off_view
 from portal.signoff import withdrawal
 
 

@@ -10,24 +10,22 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import msgspec
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
 from portal.consent.policy import Permission
 from portal.core.actor import Actor
-from portal.core.errors import Conflict, DomainError, Invalid
-from portal.problems import status_of
 from portal.routes.pages.common import (
     PlanPage,
-    plan_nav,
     plan_page,
     plan_url,
-    render,
     see_other,
-    shown_sections,
 )
 from portal.routes.pages.forms import text
+from portal.routes.pages.signoff.form import send_form
+from portal.routes.pages.signoff.views import person_page
 from portal.signoff import schemas as signoff_schemas
 from portal.signoff import withdrawal
 from portal.templating import uk_datetime
@@ -51,22 +49,35 @@ def _consent_words(consent: signoff_schemas.SharingConsent, plan: PlanPage) -> s
     return f"{_submitter(consent, plan)} submitted {what} on {uk_datetime(consent.submitted_at)}"
 
 
+class SignOffSharingView(msgspec.Struct, frozen=True, kw_only=True):
+    """The organisation a plan was shared with by submitting it, as the sharing page says it."""
+
+    name: str
+    sections: list[str]
+    access: str
+    since: str
+    consents: list[str]
+    may_withdraw: bool
+    withdraw_url: str
+    means: list[str]
+
+
 def sign_off_view(
     sharing: signoff_schemas.SignOffSharingRead, plan: PlanPage
-) -> dict[str, Any] | None:
+) -> SignOffSharingView | None:
     """What the sharing page shows about the organisation, or None when nothing is shared."""
     if not sharing.shared or sharing.organisation is None:
         return None
-    return {
-        "name": sharing.organisation.name,
-        "sections": [section.title for section in sharing.sections],
-        "access": ACCESS_WORDS.get(sharing.access, sharing.access),
-        "since": uk_datetime(sharing.since) if sharing.since else "",
-        "consents": [_consent_words(c, plan) for c in sharing.consents],
-        "may_withdraw": sharing.may_withdraw,
-        "withdraw_url": plan_url(plan.id, "sharing", "sign-off", "withdraw"),
-        "means": sharing.withdrawing_means,
-    }
+    return SignOffSharingView(
+        name=sharing.organisation.name,
+        sections=[section.title for section in sharing.sections],
+        access=ACCESS_WORDS.get(sharing.access, sharing.access),
+        since=uk_datetime(sharing.since) if sharing.since else "",
+        consents=[_consent_words(c, plan) for c in sharing.consents],
+        may_withdraw=sharing.may_withdraw,
+        withdraw_url=plan_url(plan.id, "sharing", "sign-off", "withdraw"),
+        means=sharing.withdrawing_means,
+    )
 
 
 def _withdraw_page(
@@ -77,16 +88,15 @@ def _withdraw_page(
     errors: dict[str, str] | None = None,
     status: int = 200,
 ) -> Response[Any]:
-    return render(
+    return person_page(
         "sharing/withdraw_consent.html",
         actor,
+        plan,
         status=status,
-        plan=plan,
         sign_off=sign_off_view(sharing, plan),
         state=sharing.state,
         errors=errors or {},
         action_url=plan_url(plan.id, "sharing", "sign-off", "withdraw"),
-        navigation_items=plan_nav(plan.id, None, shown_sections(actor, plan.record)),
         back_href=plan_url(plan.id, "sharing"),
         back_text=f"Who can see {plan.whose}",
     )
@@ -104,26 +114,27 @@ async def withdraw_form(
 async def withdraw(
     request: Request[Any, Any, Any], actor: NamedDependency[Actor], plan_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
-    # Access first, so nobody learns anything about a plan from how their form is judged.
     plan = await plan_page(actor, plan_id, Permission.PLAN_WITHDRAW_CONSENT)
     form = await request.form()
     state = text(form, "state").strip()[:40] or None
-    try:
-        await withdrawal.withdraw_consent(
+
+    async def again(errors: dict[str, str], http_status: int) -> Response[Any]:
+        sharing = await withdrawal.sign_off_sharing(actor, plan_id)
+        return _withdraw_page(actor, plan, sharing, errors=errors, status=http_status)
+
+    return await send_form(
+        {},
+        lambda: withdrawal.withdraw_consent(
             actor,
             plan_id,
             signoff_schemas.WithdrawConsentRequest(
                 confirm=text(form, "confirm") == "yes", state=state
             ),
-        )
-    except DomainError as problem:
-        if not isinstance(problem, (Conflict, Invalid)):
-            raise
-        sharing = await withdrawal.sign_off_sharing(actor, plan_id)
-        return _withdraw_page(
-            actor, plan, sharing, errors={"withdraw": problem.detail}, status=status_of(problem)
-        )
-    return see_other(plan_url(plan_id, "sharing") + "?done=consent_withdrawn")
+        ),
+        done=lambda _: see_other(plan_url(plan_id, "sharing") + "?done=consent_withdrawn"),
+        again=again,
+        refused=lambda problem: {"withdraw": problem.detail},
+    )
 
 
 WITHDRAWAL_ROUTES = [withdraw_form, withdraw]

@@ -23,7 +23,7 @@ import pytest
 from portal.plans.tables import Plan
 from tests.conftest import Persona, make_persona
 from tests.factories import decide_outcomes, give_role, make_organisation, write_complete_plan
-from tests.pages.test_review_pages import (
+from tests.pages.signoff.test_sign_off_pages import (
     api_status,
     assert_page,
     csrf_token,

@@ -12,11 +12,10 @@ from litestar.params import FromPath
 
 from portal.consent.policy import Permission
 from portal.core.actor import Actor
-from portal.core.errors import Conflict, DomainError, Invalid
-from portal.problems import status_of
 from portal.routes.pages.common import plan_url, see_other
-from portal.routes.pages.forms import FieldProblem, check_length, parse_pounds, text
-from portal.routes.pages.reviews import REASON_LIMIT, decide_page, problem_errors
+from portal.routes.pages.forms import FieldProblem, parse_pounds, text
+from portal.routes.pages.signoff.decisions import decide_page
+from portal.routes.pages.signoff.form import problem_errors, read_reason, send_form
 from portal.signoff import allocation
 from portal.signoff import schemas as signoff_schemas
 from portal.signoff.transitions import open_plan_for
@@ -32,8 +31,11 @@ async def set_allocation(
     # nobody learns anything from how the form is judged.
     await open_plan_for(actor, plan_id, Permission.ALLOCATION_SET, "set the indicative allocation")
     form = await request.form()
-    amount, reason = text(form, "allocation_amount"), text(form, "allocation_reason")
-    values: dict[str, Any] = {"allocation_amount": amount, "allocation_reason": reason}
+    amount = text(form, "allocation_amount")
+    values: dict[str, Any] = {
+        "allocation_amount": amount,
+        "allocation_reason": text(form, "allocation_reason"),
+    }
     errors: dict[str, str] = {}
     pence = 0
     try:
@@ -42,26 +44,22 @@ async def set_allocation(
         pence = parse_pounds(amount, "The indicative allocation")
     except FieldProblem as exc:
         errors["allocation_amount"] = str(exc)
-    try:
-        check_length("How it was worked out", reason.strip(), REASON_LIMIT)
-    except FieldProblem as exc:
-        errors["allocation_reason"] = str(exc)
-    http_status = 400
-    if not errors:
-        try:
-            await allocation.set_allocation(
-                actor,
-                plan_id,
-                signoff_schemas.AllocationSet(annual_pence=pence, reason=reason.strip()),
-            )
-        except DomainError as problem:
-            if not isinstance(problem, (Conflict, Invalid)):
-                raise
-            http_status = status_of(problem)
-            errors = problem_errors(problem, _FIELDS, "set-allocation")
-        else:
-            return see_other(plan_url(plan_id, "decide") + "?done=allocation_set")
-    return await decide_page(actor, plan_id, values=values, errors=errors, http_status=http_status)
+    reason = read_reason(form, "allocation_reason", "How it was worked out", errors)
+
+    async def again(errors: dict[str, str], http_status: int) -> Response[Any]:
+        return await decide_page(
+            actor, plan_id, values=values, errors=errors, http_status=http_status
+        )
+
+    return await send_form(
+        errors,
+        lambda: allocation.set_allocation(
+            actor, plan_id, signoff_schemas.AllocationSet(annual_pence=pence, reason=reason)
+        ),
+        done=lambda _: see_other(plan_url(plan_id, "decide") + "?done=allocation_set"),
+        again=again,
+        refused=lambda problem: problem_errors(problem, _FIELDS, "set-allocation"),
+    )
 
 
 ALLOCATION_ROUTES = [set_allocation]

@@ -1,4 +1,5 @@
-"""The sign-off API: submit, return, authorise the plan and the budget; versions; work trays."""
+"""The sign-off API: submit, return, authorise the plan and the budget; versions; work trays;
+review requests, package changes, outcome decisions and an organisation's tolerance."""
 
 # No `from __future__ import annotations`: Litestar reads the handlers' annotations as types.
 import uuid
@@ -51,6 +52,17 @@ PerPage = Annotated[
 ]
 
 
+def _decision(path: str) -> post:
+    """A POST that decides something about a plan and answers 200 with the outcome: 404 for a
+    plan the caller may not know, 409 when the plan (or what is decided) has moved on."""
+    return post(path, status_code=200, **doc.signed_in_change(404, 409))
+
+
+def _created(path: str) -> post:
+    """A POST that adds something to a plan's sign-off and answers 201 with it (404, 409)."""
+    return post(path, status_code=201, **doc.signed_in_change(404, 409))
+
+
 class SignOffController(Controller):
     path = "/api/v1/plans/{plan_id:uuid}"
     tags = ["sign-off"]
@@ -62,7 +74,7 @@ class SignOffController(Controller):
     ) -> signoff_schemas.SignOffRead:
         return await overview.sign_off_status(actor, plan_id)
 
-    @post("/submit", status_code=200, **doc.signed_in_change(404, 409))
+    @_decision("/submit")
     async def submit(
         self,
         actor: NamedDependency[Actor],
@@ -79,7 +91,7 @@ class SignOffController(Controller):
         when and by which submission. For those who choose who sees the plan."""
         return await withdrawal.sign_off_sharing(actor, plan_id)
 
-    @post("/withdraw-consent", status_code=200, **doc.signed_in_change(404, 409))
+    @_decision("/withdraw-consent")
     async def withdraw_consent(
         self,
         actor: NamedDependency[Actor],
@@ -91,7 +103,7 @@ class SignOffController(Controller):
         409 when nothing is shared for sign-off (or the plan moved on from `state`)."""
         return await withdrawal.withdraw_consent(actor, plan_id, data)
 
-    @post("/return", status_code=200, **doc.signed_in_change(404, 409))
+    @_decision("/return")
     async def return_plan(
         self,
         actor: NamedDependency[Actor],
@@ -100,7 +112,7 @@ class SignOffController(Controller):
     ) -> signoff_schemas.DecisionOutcome:
         return await staff_decisions.return_plan(actor, plan_id, data)
 
-    @post("/authorise-plan", status_code=200, **doc.signed_in_change(404, 409))
+    @_decision("/authorise-plan")
     async def authorise_plan(
         self,
         actor: NamedDependency[Actor],
@@ -109,7 +121,7 @@ class SignOffController(Controller):
     ) -> signoff_schemas.DecisionOutcome:
         return await staff_decisions.authorise_plan(actor, plan_id, data)
 
-    @post("/authorise-budget", status_code=200, **doc.signed_in_change(404, 409))
+    @_decision("/authorise-budget")
     async def authorise_budget(
         self,
         actor: NamedDependency[Actor],
@@ -170,7 +182,7 @@ class ReviewController(Controller):
     ) -> list[signoff_schemas.ReviewRequestRead]:
         return await review_requests.list_requests(actor, plan_id)
 
-    @post("/review-requests", status_code=201, **doc.signed_in_change(404, 409))
+    @_created("/review-requests")
     async def request_review(
         self,
         actor: NamedDependency[Actor],
@@ -179,11 +191,7 @@ class ReviewController(Controller):
     ) -> signoff_schemas.ReviewRequestRead:
         return await review_requests.request_review(actor, plan_id, data)
 
-    @post(
-        "/review-requests/{request_id:uuid}/decline",
-        status_code=200,
-        **doc.signed_in_change(404, 409),
-    )
+    @_decision("/review-requests/{request_id:uuid}/decline")
     async def decline_review(
         self,
         actor: NamedDependency[Actor],
@@ -193,7 +201,7 @@ class ReviewController(Controller):
     ) -> signoff_schemas.ReviewRequestRead:
         return await review_requests.decline_request(actor, plan_id, request_id, data)
 
-    @post("/start-review", status_code=200, **doc.signed_in_change(404, 409))
+    @_decision("/start-review")
     async def start_review(
         self,
         actor: NamedDependency[Actor],
@@ -202,11 +210,7 @@ class ReviewController(Controller):
     ) -> signoff_schemas.ReviewStarted:
         return await review_requests.start_review(actor, plan_id, data)
 
-    @post(
-        "/outcome-decisions/{outcome_id:uuid}",
-        status_code=200,
-        **doc.signed_in_change(404, 409),
-    )
+    @_decision("/outcome-decisions/{outcome_id:uuid}")
     async def decide_outcome(
         self,
         actor: NamedDependency[Actor],
@@ -222,7 +226,7 @@ class ReviewController(Controller):
     ) -> list[signoff_schemas.PackageChangeRead]:
         return await package_changes.list_changes(actor, plan_id)
 
-    @post("/package-changes", status_code=201, **doc.signed_in_change(404, 409))
+    @_created("/package-changes")
     async def propose_change(
         self,
         actor: NamedDependency[Actor],
@@ -231,11 +235,7 @@ class ReviewController(Controller):
     ) -> signoff_schemas.PackageChangeRead:
         return await package_changes.propose_change(actor, plan_id, data)
 
-    @post(
-        "/package-changes/{change_id:uuid}/decision",
-        status_code=200,
-        **doc.signed_in_change(404, 409),
-    )
+    @_decision("/package-changes/{change_id:uuid}/decision")
     async def decide_change(
         self,
         actor: NamedDependency[Actor],
@@ -245,11 +245,7 @@ class ReviewController(Controller):
     ) -> signoff_schemas.PackageChangeRead:
         return await package_changes.decide_change(actor, plan_id, change_id, data)
 
-    @post(
-        "/package-changes/{change_id:uuid}/review",
-        status_code=200,
-        **doc.signed_in_change(404, 409),
-    )
+    @_decision("/package-changes/{change_id:uuid}/review")
     async def change_to_review(
         self,
         actor: NamedDependency[Actor],
@@ -304,4 +300,4 @@ class TrayController(Controller):
         return await work_trays.tray_page(actor, organisation_id, tray, page, per_page)
 
 
-REVIEW_CONTROLLERS = [SignOffController, ReviewController, ToleranceController, TrayController]
+SIGNOFF_CONTROLLERS = [SignOffController, ReviewController, ToleranceController, TrayController]
