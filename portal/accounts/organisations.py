@@ -16,9 +16,9 @@ from typing import Any
 
 import msgspec
 
-from portal.accounts import repository
+from portal.accounts import organisation_repository, repository
 from portal.accounts import schemas as account_schemas
-from portal.accounts.repository import HeldRole, OrganisationRow
+from portal.accounts.organisation_repository import HeldRole, OrganisationRow
 from portal.accounts.service import normalise_email, staff_roles
 from portal.core import clock
 from portal.core.actor import ROLE_LABELS, Actor, OrgPermission, Role, decide_organisation
@@ -169,7 +169,7 @@ def _staff_order(role: account_schemas.StaffRoleRead) -> tuple[str, int, dt.date
 async def _staff_rows(
     organisation_id: uuid.UUID, *, include_ended: bool = False, role_id: uuid.UUID | None = None
 ) -> list[account_schemas.StaffRoleRead]:
-    found = await repository.staff_roles_of(
+    found = await organisation_repository.staff_roles_of(
         organisation_id, include_ended=include_ended, role_id=role_id
     )
     return sorted(found, key=_staff_order)
@@ -203,7 +203,7 @@ def _organisation_read(
 async def my_organisations(actor: Actor) -> list[account_schemas.OrganisationRead]:
     """The organisations the actor holds a role in now, with those roles, by name."""
     by_organisation: dict[uuid.UUID, list[HeldRole]] = {}
-    for role in await repository.held_roles(actor.user_id):
+    for role in await organisation_repository.held_roles(actor.user_id):
         by_organisation.setdefault(role.organisation_id, []).append(role)
     found = [
         _organisation_read(actor, _held_organisation(group[0]), group)
@@ -222,9 +222,11 @@ async def read_organisation(
     actor: Actor, organisation_id: uuid.UUID
 ) -> account_schemas.OrganisationRead:
     organisation = _require(
-        actor, OrgPermission.VIEW_STAFF, await repository.organisation_by_id(organisation_id)
+        actor,
+        OrgPermission.VIEW_STAFF,
+        await organisation_repository.organisation_by_id(organisation_id),
     )
-    roles = await repository.held_roles(actor.user_id, organisation_id)
+    roles = await organisation_repository.held_roles(actor.user_id, organisation_id)
     return _organisation_read(actor, organisation, roles)
 
 
@@ -232,14 +234,22 @@ async def list_staff(
     actor: Actor, organisation_id: uuid.UUID, *, include_ended: bool = False
 ) -> list[account_schemas.StaffRoleRead]:
     """The roles held in an organisation now (and, when asked, those that have ended)."""
-    _require(actor, OrgPermission.VIEW_STAFF, await repository.organisation_by_id(organisation_id))
+    _require(
+        actor,
+        OrgPermission.VIEW_STAFF,
+        await organisation_repository.organisation_by_id(organisation_id),
+    )
     return await _staff_rows(organisation_id, include_ended=include_ended)
 
 
 async def read_staff_role(
     actor: Actor, organisation_id: uuid.UUID, role_id: uuid.UUID
 ) -> account_schemas.StaffRoleRead:
-    _require(actor, OrgPermission.VIEW_STAFF, await repository.organisation_by_id(organisation_id))
+    _require(
+        actor,
+        OrgPermission.VIEW_STAFF,
+        await organisation_repository.organisation_by_id(organisation_id),
+    )
     return await _one_role(organisation_id, role_id)
 
 
@@ -269,13 +279,13 @@ async def _insert_role(
     limit: int | None,
     granted_by: uuid.UUID | None,
 ) -> uuid.UUID:
-    return await repository.insert_staff_role(
+    return await organisation_repository.insert_staff_role(
         organisation_id, user_id, role, limit, granted_by, clock.now()
     )
 
 
 async def _end_role(role_id: uuid.UUID, ended_by: uuid.UUID | None) -> None:
-    await repository.end_staff_role(role_id, ended_by, clock.now())
+    await organisation_repository.end_staff_role(role_id, ended_by, clock.now())
 
 
 async def _add_role(
@@ -288,7 +298,7 @@ async def _add_role(
     """Inside the organisation's write turn: the checks, then the new role row."""
     check_spending_limit(role, limit)
     user = await _user_by_email(email)
-    if await repository.holds_role(organisation.id, user.id, role):
+    if await organisation_repository.holds_role(organisation.id, user.id, role):
         raise RoleAlreadyHeld(user.display_name, role, organisation.name)
     role_id = await _insert_role(organisation.id, user.id, role, limit, granted_by)
     return await _one_role(organisation.id, role_id)
@@ -300,7 +310,7 @@ async def add_staff_role(
     """An admin gives a role to someone who already has an account."""
     role = check_role(data.role)
     async with _transaction():
-        organisation = await repository.lock_organisation(organisation_id)
+        organisation = await organisation_repository.lock_organisation(organisation_id)
         _require(await _fresh(actor), OrgPermission.MANAGE_STAFF, organisation)
         assert organisation is not None
         return await _add_role(
@@ -322,7 +332,7 @@ async def change_spending_limit(
 ) -> account_schemas.StaffRoleRead:
     """A new limit is a new role row; the old one ends, so every limit ever held is on record."""
     async with _transaction():
-        organisation = await repository.lock_organisation(organisation_id)
+        organisation = await organisation_repository.lock_organisation(organisation_id)
         _require(await _fresh(actor), OrgPermission.MANAGE_STAFF, organisation)
         assert organisation is not None
         old = await _current_role(organisation, role_id)
@@ -348,13 +358,13 @@ async def end_staff_role(
 ) -> account_schemas.StaffRoleRead:
     """End a role; the row stays as the record of who held it. The last admin cannot go."""
     async with _transaction():
-        organisation = await repository.lock_organisation(organisation_id)
+        organisation = await organisation_repository.lock_organisation(organisation_id)
         _require(await _fresh(actor), OrgPermission.MANAGE_STAFF, organisation)
         assert organisation is not None
         role = await _current_role(organisation, role_id)
         if (
             role.role is Role.ADMIN
-            and await repository.count_holders(organisation_id, Role.ADMIN) <= 1
+            and await organisation_repository.count_holders(organisation_id, Role.ADMIN) <= 1
         ):
             raise LastAdmin(organisation.name)
         await _end_role(role.id, actor.user_id)
@@ -377,7 +387,9 @@ async def create_organisation(name: str, kind: str, admin_email: str | None = No
     organisation_id = uuid.uuid4()
     async with _transaction():
         user = await _user_by_email(admin_email) if admin_email is not None else None
-        await repository.insert_organisation(organisation_id, name, checked.value, clock.now())
+        await organisation_repository.insert_organisation(
+            organisation_id, name, checked.value, clock.now()
+        )
         if user is not None:
             await _insert_role(organisation_id, user.id, Role.ADMIN, None, None)
     return organisation_id
@@ -385,7 +397,7 @@ async def create_organisation(name: str, kind: str, admin_email: str | None = No
 
 async def find_organisation(name: str, kind: str) -> uuid.UUID | None:
     """The oldest organisation of this name and kind, if there is one (for repeatable set-ups)."""
-    return await repository.oldest_organisation_named(name, kind)
+    return await organisation_repository.oldest_organisation_named(name, kind)
 
 
 async def add_role_as_operator(
@@ -396,7 +408,7 @@ async def add_role_as_operator(
 ) -> account_schemas.StaffRoleRead:
     checked = check_role(role)
     async with _transaction():
-        organisation = await repository.lock_organisation(organisation_id)
+        organisation = await organisation_repository.lock_organisation(organisation_id)
         if organisation is None:
             raise NotFound(
                 "No such organisation",
